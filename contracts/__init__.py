@@ -1,0 +1,51 @@
+"""JSON contracts and capability data for GPTProto's Seedance API: the single source of truth.
+
+``validator(name)`` / ``violations(name, body)`` judge requests and responses; ``lookup_model``,
+``frame_size`` and ``token_usage`` answer capability questions. Imports nothing of ours.
+"""
+
+from contracts._capabilities import (
+    FPS,
+    Model,
+    all_models,
+    family_rules,
+    frame_count,
+    frame_size,
+    lookup_model,
+    nearest_ratio,
+    ratios,
+    resolution_table,
+    token_usage,
+)
+from contracts._registry import (
+    ID_PREFIX,
+    Violation,
+    is_valid,
+    names,
+    registry,
+    schema,
+    validator,
+    violations,
+)
+
+__all__ = [
+    "FPS",
+    "ID_PREFIX",
+    "Model",
+    "Violation",
+    "all_models",
+    "family_rules",
+    "frame_count",
+    "frame_size",
+    "is_valid",
+    "lookup_model",
+    "names",
+    "nearest_ratio",
+    "ratios",
+    "registry",
+    "resolution_table",
+    "schema",
+    "token_usage",
+    "validator",
+    "violations",
+]

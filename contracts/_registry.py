@@ -1,0 +1,121 @@
+"""The JSON Schema registry: every contract loaded once, keyed by ``$id``, validators compiled once.
+
+A contract's *name* is its file name under ``schemas/`` without ``.json`` (``ark.create_task.request``);
+its ``$id`` is ``https://seedance-mock.dev/contracts/<name>.json``, so ``$ref`` between files works by
+relative name (``"$ref": "common.json#/$defs/seed"``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.exceptions import best_match, relevance
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+__all__ = ["ID_PREFIX", "Violation", "is_valid", "names", "registry", "schema", "validator", "violations"]
+
+ID_PREFIX = "https://seedance-mock.dev/contracts/"
+
+
+@cache
+def _schemas() -> dict[str, dict[str, Any]]:
+    folder = resources.files(__package__).joinpath("schemas")
+    loaded: dict[str, dict[str, Any]] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            loaded[entry.name[: -len(".json")]] = json.loads(entry.read_text("utf-8"))
+    return loaded
+
+
+def names() -> tuple[str, ...]:
+    """Every contract name, sorted."""
+    return tuple(_schemas())
+
+
+def schema(name: str) -> dict[str, Any]:
+    """The raw schema document called ``name``; KeyError when there is none."""
+    return _schemas()[name]
+
+
+@cache
+def registry() -> Registry:
+    """One ``referencing.Registry`` holding every contract under its ``$id``."""
+    resources_ = [
+        (doc.get("$id", ID_PREFIX + name + ".json"), Resource.from_contents(doc, DRAFT202012))
+        for name, doc in _schemas().items()
+    ]
+    return Registry().with_resources(resources_).crawl()
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """The compiled draft 2020-12 validator (with format checking) for contract ``name``."""
+    return Draft202012Validator(
+        schema(name), registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One way an instance breaks a contract, named the way upstream names it.
+
+    ``param`` is the offending field as a path (``duration``, ``content[1].image_url.url``); ``kind`` is
+    ``missing`` (a required field is absent), ``unsupported`` (a field that may not be sent) or
+    ``invalid`` (a field with a value outside what is accepted).
+    """
+
+    param: str
+    kind: str
+    message: str
+
+
+def _path(parts: Iterable[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _leaf(error: ValidationError) -> ValidationError:
+    # oneOf / anyOf report only "not valid under any of the given schemas"; the best sub-error says why.
+    return best_match([error]) or error
+
+
+def _to_violation(error: ValidationError) -> Violation:
+    error = _leaf(error)
+    where = list(error.absolute_path)
+    param_hint = error.schema.get("x-param") if isinstance(error.schema, dict) else None
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [p for p in error.validator_value if p not in error.instance]
+        name = missing[0] if missing else ""
+        return Violation(_path([*where, name]) if name else _path(where), "missing", error.message)
+    if error.validator in ("additionalProperties", "unevaluatedProperties", "not") and isinstance(
+        error.instance, dict
+    ):
+        allowed = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+        extra = sorted(k for k in error.instance if k not in allowed)
+        if error.validator != "not" and extra:
+            return Violation(_path([*where, extra[0]]), "unsupported", error.message)
+    if error.validator == "false" or error.schema is False:
+        return Violation(_path(where), "unsupported", f"{_path(where)} is not accepted here")
+    if param_hint:
+        return Violation(str(param_hint), "invalid", error.message)
+    return Violation(_path(where), "invalid", error.message)
+
+
+def violations(name: str, instance: Any) -> list[Violation]:
+    """Every way ``instance`` breaks contract ``name``, most relevant first; empty when it conforms."""
+    errors = sorted(validator(name).iter_errors(instance), key=relevance, reverse=True)
+    return [_to_violation(e) for e in errors]
+
+
+def is_valid(name: str, instance: Any) -> bool:
+    """Whether ``instance`` conforms to contract ``name``."""
+    return validator(name).is_valid(instance)
