@@ -1,0 +1,176 @@
+"""``seedance-mock`` / ``python -m mock_server``: run the mock server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mock_server.config import MockConfig
+
+_DEFAULTS = MockConfig()
+
+DESCRIPTION = """\
+A local fake of GPTProto's Seedance video-generation API: the Ark tasks family (/api/v3/contents/...) and
+the predictions family (/api/v3/bytedance/..., /api/v3/predictions/...), with the real lifecycle, upstream
+errors, real MP4 files, and a control plane under /_mock/ (see README)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, one option per MockConfig field."""
+    p = argparse.ArgumentParser(
+        prog="seedance-mock",
+        description=DESCRIPTION,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--host", default=_DEFAULTS.host, help="interface to bind")
+    p.add_argument("--port", type=int, default=_DEFAULTS.port, help="port to bind (0 = any free port)")
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=_DEFAULTS.time_scale,
+        help="mock seconds per real second; 0 freezes time (only POST /_mock/clock/advance moves it)",
+    )
+    p.add_argument(
+        "--queue-seconds", type=float, default=_DEFAULTS.queue_seconds, help="mock seconds a task waits queued"
+    )
+    p.add_argument(
+        "--run-seconds", type=float, default=_DEFAULTS.run_seconds, help="mock seconds a task spends running"
+    )
+    p.add_argument(
+        "--max-running",
+        type=int,
+        default=_DEFAULTS.max_running_per_key,
+        help="tasks one API key may have running at once; the rest wait queued",
+    )
+    p.add_argument(
+        "--max-queued",
+        type=int,
+        default=_DEFAULTS.max_queued_per_key,
+        help="queued tasks one key may have before creates answer 429 QuotaExceeded",
+    )
+    p.add_argument(
+        "--balance",
+        type=int,
+        default=_DEFAULTS.default_balance,
+        help="starting balance of every API key, in completion tokens",
+    )
+    p.add_argument(
+        "--rpm", type=int, default=None, help="requests per minute per API key (default: no limit)"
+    )
+    p.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only these keys (repeatable); by default any well-formed key is accepted",
+    )
+    p.add_argument(
+        "--journal-size", type=int, default=_DEFAULTS.journal_size, help="requests kept by GET /_mock/requests"
+    )
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="where generated MP4/PNG files are cached (default: the user's cache dir, seedance-mock/media)",
+    )
+    p.add_argument(
+        "--media-ttl",
+        type=float,
+        default=_DEFAULTS.media_ttl_seconds,
+        help="mock seconds a video URL stays valid after its task finished",
+    )
+    p.add_argument(
+        "--max-body-mb", type=int, default=_DEFAULTS.max_body_bytes // 2**20, help="largest request body (MiB)"
+    )
+    p.add_argument(
+        "--public-url",
+        default=None,
+        help="origin to use in the URLs the mock hands out (default: the origin each request came in on)",
+    )
+    p.add_argument(
+        "--random-seed", type=int, default=None, help="seed task ids and random generation seeds (reproducible)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> MockConfig:
+    """The MockConfig an argument namespace describes."""
+    return MockConfig(
+        host=args.host,
+        port=args.port,
+        time_scale=args.time_scale,
+        queue_seconds=args.queue_seconds,
+        run_seconds=args.run_seconds,
+        max_running_per_key=args.max_running,
+        max_queued_per_key=args.max_queued,
+        default_balance=args.balance,
+        default_rpm=args.rpm,
+        api_keys=tuple(args.api_keys) if args.api_keys else None,
+        journal_size=args.journal_size,
+        cache_dir=args.cache_dir,
+        media_ttl_seconds=args.media_ttl,
+        max_body_bytes=args.max_body_mb * 2**20,
+        public_url=args.public_url,
+        random_seed=args.random_seed,
+        log_requests=not args.quiet,
+    )
+
+
+def banner(base: str) -> str:
+    """What to paste into an SDK or a shell to use the mock at ``base``."""
+    return "\n".join(
+        [
+            f"seedance-mock listening on {base}",
+            f"  Ark SDK        Ark(base_url=\"{base}/api/v3\", api_key=\"sk-mock\")",
+            f"  wavespeed SDK  wavespeed.Client(base_url=\"{base}\", api_key=\"sk-mock\")",
+            f"  seedance CLI   export GPTPROTO_BASE_URL={base} GPTPROTO_API_KEY=sk-mock",
+            f"  control plane  {base}/_mock/health   (OpenAPI: {base}/openapi.json)",
+        ]
+    )
+
+
+async def serve(config: MockConfig, ready: asyncio.Event | None = None) -> None:
+    """Run the server until cancelled."""
+    from aiohttp import web
+
+    from mock_server.app import create_app
+
+    runner = web.AppRunner(create_app(config), access_log=None, handle_signals=True)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    await site.start()
+    port = runner.addresses[0][1]
+    host = config.host if ":" not in config.host else f"[{config.host}]"
+    print(banner(f"http://{host}:{port}"), flush=True)
+    if ready is not None:
+        ready.set()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``seedance-mock``."""
+    args = build_parser().parse_args(argv)
+    if args.time_scale < 0:
+        print("seedance-mock: --time-scale must be >= 0", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    try:
+        asyncio.run(serve(config_from_args(args)))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"seedance-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

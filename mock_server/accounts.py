@@ -1,0 +1,152 @@
+"""API keys: authentication, balance, request rate and allowed models — the gateway's concerns [UPSTREAM §1]."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_server.errors import ApiError
+
+_KEY = re.compile(r"^[A-Za-z0-9._\-]{1,256}$")
+
+
+@dataclass
+class KeyAccount:
+    """What the mock knows of one API key (``PUT /_mock/keys/{key}`` edits the first four fields)."""
+
+    balance: int
+    rpm: int | None
+    models: tuple[str, ...] | None = None  # None = every model
+    valid: bool = True
+    spent: int = 0
+    hits: deque[float] = field(default_factory=deque)
+
+    def public(self) -> dict[str, Any]:
+        """The settings as JSON."""
+        return {
+            "balance": self.balance,
+            "rpm": self.rpm,
+            "models": list(self.models) if self.models is not None else None,
+            "valid": self.valid,
+            "spent": self.spent,
+        }
+
+
+def redact(key: str | None) -> str | None:
+    """A key as the journal shows it: enough to tell keys apart, never enough to use one."""
+    if not key:
+        return key
+    return key[:3] + "…" + key[-4:] if len(key) > 10 else "…" + key[-2:]
+
+
+def parse_authorization(header: str | None) -> str:
+    """The key in ``Authorization: <key>`` or ``Authorization: Bearer <key>`` [UPSTREAM §1], else a 401."""
+    if header is None or not header.strip():
+        raise ApiError(
+            401, "invalid_api_key", "Missing API key: send it in the Authorization header.", gateway=True
+        )
+    parts = header.strip().split()
+    if len(parts) == 2 and parts[0].lower() == "bearer":
+        key = parts[1]
+    elif len(parts) == 1 and parts[0].lower() != "bearer":
+        key = parts[0]
+    else:
+        raise ApiError(401, "invalid_api_key", "Malformed Authorization header.", gateway=True)
+    if not _KEY.match(key):
+        raise ApiError(401, "invalid_api_key", "Incorrect API key provided.", gateway=True)
+    return key
+
+
+class Accounts:
+    """Every key seen so far; unknown well-formed keys are accepted unless the mock runs with a key list."""
+
+    def __init__(self, *, default_balance: int, default_rpm: int | None, api_keys: tuple[str, ...] | None):
+        self.default_balance = default_balance
+        self.default_rpm = default_rpm
+        self.strict = api_keys is not None
+        self._allowed = set(api_keys or ())
+        self._accounts: dict[str, KeyAccount] = {}
+
+    def account(self, key: str) -> KeyAccount:
+        """The account of ``key``, created with the defaults on first sight."""
+        acct = self._accounts.get(key)
+        if acct is None:
+            acct = self._accounts[key] = KeyAccount(self.default_balance, self.default_rpm)
+        return acct
+
+    def authenticate(self, header: str | None) -> str:
+        """The caller's key, or a 401 in the gateway shape."""
+        key = parse_authorization(header)
+        known = key in self._accounts
+        if (self.strict and key not in self._allowed and not known) or (known and not self._accounts[key].valid):
+            raise ApiError(401, "invalid_api_key", "Incorrect API key provided.", gateway=True)
+        return key
+
+    def check_rate(self, key: str, now: float) -> None:
+        """Count a request; 429 with Retry-After when the key's per-minute limit is spent [§1]."""
+        acct = self.account(key)
+        if acct.rpm is None:
+            return
+        hits = acct.hits
+        while hits and hits[0] <= now - 60.0:
+            hits.popleft()
+        if len(hits) >= acct.rpm:
+            retry = max(1, math.ceil(hits[0] + 60.0 - now))
+            raise ApiError(
+                429,
+                "rate_limit_exceeded",
+                f"Rate limit reached: {acct.rpm} requests per minute for this key.",
+                gateway=True,
+                headers={"Retry-After": str(retry)},
+            )
+        hits.append(now)
+
+    def check_model(self, key: str, model_id: str, names: tuple[str, ...]) -> None:
+        """403 when the key may not use the model (``PUT /_mock/keys/{key}`` ``models``)."""
+        allowed = self.account(key).models
+        if allowed is not None and not (set(allowed) & set(names)):
+            raise ApiError(
+                403,
+                "model_not_allowed",
+                f"This API key does not have permission to use {model_id}.",
+                gateway=True,
+            )
+
+    def check_balance(self, key: str, cost: int) -> None:
+        """403 when the balance cannot pay for ``cost`` tokens [seed: 403 insufficient balance]."""
+        acct = self.account(key)
+        if acct.balance < cost:
+            raise ApiError(
+                403,
+                "insufficient_balance",
+                f"Insufficient balance: this task needs {cost} tokens, the key has {acct.balance}.",
+                gateway=True,
+            )
+
+    def charge(self, key: str, tokens: int) -> None:
+        """Take a succeeded task's tokens from the key's balance."""
+        acct = self.account(key)
+        acct.balance -= tokens
+        acct.spent += tokens
+
+    def update(self, key: str, patch: dict[str, Any]) -> KeyAccount:
+        """Apply ``PUT /_mock/keys/{key}``; the caller has validated ``patch``."""
+        acct = self.account(key)
+        if "balance" in patch:
+            acct.balance = int(patch["balance"])
+        if "rpm" in patch:
+            acct.rpm = None if patch["rpm"] is None else int(patch["rpm"])
+            acct.hits.clear()
+        if "models" in patch:
+            acct.models = None if patch["models"] is None else tuple(patch["models"])
+        if "valid" in patch:
+            acct.valid = bool(patch["valid"])
+        self._allowed.add(key)
+        return acct
+
+    def reset(self) -> None:
+        """Forget every account's settings and usage."""
+        self._accounts.clear()

@@ -1,0 +1,167 @@
+"""``create_app(config)``: the aiohttp application, its middlewares and its routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from mock_server import admin, ark, files, openapi, predictions
+from mock_server.accounts import redact
+from mock_server.config import MockConfig
+from mock_server.errors import ApiError, render
+from mock_server.state import STATE, MockState
+from mock_server.wire import API_KEY, BODY, RAW_BODY, REQUEST_ID, read_json, reply
+
+log = logging.getLogger("seedance_mock")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class _Dropped(Exception):
+    """A fault rule asked to drop the connection without an answer."""
+
+
+def family_of(path: str) -> str:
+    """Which error shape a path answers in."""
+    if path.startswith(("/api/v3/bytedance/", "/api/v3/predictions")):
+        return "predictions"
+    if path.startswith("/api/"):
+        return "ark"
+    return "mock"
+
+
+def _summary(value: Any, limit: int = 200) -> Any:
+    """A body as the journal keeps it: long strings (data URIs) cut, structure kept."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else f"{value[:limit]}…({len(value)} chars)"
+    if isinstance(value, list):
+        return [_summary(v, limit) for v in value]
+    if isinstance(value, dict):
+        return {k: _summary(v, limit) for k, v in value.items()}
+    return value
+
+
+def _record(request: web.Request, state: MockState, status: int | None, started: float) -> None:
+    if request.path.startswith("/_mock"):
+        return
+    body = request.get(BODY)
+    if body is None and RAW_BODY in request:
+        body = request[RAW_BODY].decode("utf-8", "replace")
+    state.journal_seq += 1
+    state.journal.append(
+        {
+            "seq": state.journal_seq,
+            "time": state.now(),
+            "request_id": request.get(REQUEST_ID),
+            "method": request.method,
+            "path": request.path,
+            "query": {k: request.query.getall(k) for k in request.query},
+            "key": redact(request.get(API_KEY)),
+            "body": _summary(body),
+            "status": status,
+        }
+    )
+    if state.config.log_requests:
+        ms = (time.perf_counter() - started) * 1000
+        shown = "dropped" if status is None else status
+        log.info("%s %s %s %.1fms", request.method, request.path_qs, shown, ms)
+
+
+@web.middleware
+async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Request id, upstream-shaped errors (never a traceback), the journal and the log line."""
+    state = request.app[STATE]
+    started = time.perf_counter()
+    rid = request.headers.get("x-client-request-id") or uuid.uuid4().hex
+    request[REQUEST_ID] = rid
+    family = family_of(request.path)
+    try:
+        response = await handler(request)
+    except ApiError as err:
+        response = reply(render(err, family, rid), err.status, err.headers)
+    except _Dropped:
+        _record(request, state, None, started)
+        raise
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        reason = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
+        if exc.status == 404:
+            reason = f"No such endpoint: {request.method} {request.path}."
+        elif exc.status == 405:
+            reason = f"{request.method} is not allowed on {request.path}."
+        elif exc.status == 413:
+            reason = f"The request body is larger than {state.config.max_body_bytes} bytes."
+        err = ApiError.for_status(exc.status, reason)
+        response = reply(render(err, family, rid), exc.status)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        # A bug of ours: log it loudly, answer in the upstream shape, never leak a traceback.
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        err = ApiError(500, "InternalServiceError", "The mock server hit an unexpected error (see its log).")
+        response = reply(render(err, family, rid), 500)
+    response.headers["x-request-id"] = rid
+    _record(request, state, response.status, started)
+    return response
+
+
+async def _request_model(request: web.Request, state: MockState) -> str | None:
+    """The model a request is about, for fault rules that name one."""
+    if "model" in request.match_info:
+        return request.match_info["model"]
+    if "task_id" in request.match_info:
+        task = state.store.get(request.match_info["task_id"])
+        return task.spec.model if task else None
+    if request.method == "POST" and request.can_read_body:
+        try:
+            body = await read_json(request)
+        except ApiError:
+            return None
+        return body.get("model") if isinstance(body, dict) else None
+    return None
+
+
+@web.middleware
+async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Fault rules, then authentication and the request rate, then the lifecycle settles."""
+    path = request.path
+    if path.startswith("/_mock") or path == "/openapi.json":
+        return await handler(request)
+    state = request.app[STATE]
+    if state.faults:
+        rule = state.faults.take(request.method, path, await _request_model(request, state))
+        if rule is not None:
+            if rule.delay:
+                await asyncio.sleep(rule.delay)
+            if rule.drop:
+                if request.transport is not None:
+                    request.transport.close()
+                raise _Dropped()
+            error = rule.error()
+            if error is not None:
+                raise error
+    if path.startswith("/api/"):
+        key = state.accounts.authenticate(request.headers.get("Authorization"))
+        request[API_KEY] = key
+        state.accounts.check_rate(key, state.settle())
+    return await handler(request)
+
+
+def create_app(config: MockConfig | None = None) -> web.Application:
+    """A ready-to-run mock of GPTProto's Seedance API (both families, control plane, media, OpenAPI)."""
+    config = config or MockConfig()
+    app = web.Application(middlewares=[frame, gate], client_max_size=config.max_body_bytes)
+    app[STATE] = MockState.build(config)
+    app.add_routes(ark.routes())
+    app.add_routes(predictions.routes())
+    app.add_routes(files.routes())
+    app.add_routes(admin.routes())
+    app.add_routes(openapi.routes())
+    return app

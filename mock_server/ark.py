@@ -1,0 +1,140 @@
+"""Family A — Ark "content generation tasks" under /api/v3 [UPSTREAM §2]. HTTP <-> core, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+import contracts
+from mock_server.errors import ApiError
+from mock_server.media import image_size
+from mock_server.requests import check_contract, parse_ark
+from mock_server.state import STATE, MockState, origin, usage
+from mock_server.store import Task
+from mock_server.wire import API_KEY, read_json, reply
+
+BASE = "/api/v3/contents/generations/tasks"
+
+
+def task_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
+    """The Ark task object [UPSTREAM §2]; timestamps as integers (the seed's strings are accepted)."""
+    s = task.spec
+    body: dict[str, Any] = {
+        "id": task.id,
+        "model": s.model,
+        "status": task.status,
+        "error": task.error,
+        "seed": s.seed,
+        "resolution": s.resolution,
+        "ratio": s.actual_ratio,
+        "duration": s.duration,
+        "framespersecond": contracts.FPS,
+        "generate_audio": s.generate_audio,
+        "draft": s.draft,
+        "service_tier": s.service_tier,
+        "execution_expires_after": s.execution_expires_after,
+        "created_at": int(task.created_at),
+        "updated_at": int(task.updated_at),
+    }
+    if s.frames is not None:
+        body["frames"] = s.frames
+    if s.priority is not None:
+        body["priority"] = s.priority
+    if s.safety_identifier is not None:
+        body["safety_identifier"] = s.safety_identifier
+    if task.status == "succeeded":
+        content = {"video_url": state.media_url(base, task, "mp4")}
+        if s.return_last_frame:
+            content["last_frame_url"] = state.media_url(base, task, "png")
+        body["content"] = content
+        tokens = usage(s)
+        body["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
+    return body
+
+
+async def create(request: web.Request) -> web.Response:
+    """POST /contents/generations/tasks → ``{"id": "cgt-…"}``."""
+    state = request.app[STATE]
+    body = await read_json(request)
+    spec, _ = parse_ark(body, rng=state.rng, sizer=image_size)
+    task = state.submit(request[API_KEY], "ark", "create", spec)
+    return reply({"id": task.id})
+
+
+async def get(request: web.Request) -> web.Response:
+    """GET /contents/generations/tasks/{id} → the task object."""
+    state = request.app[STATE]
+    task = state.owned_task(request[API_KEY], request.match_info["task_id"])
+    return reply(task_json(state, task, origin(request, state.config)))
+
+
+def _list_query(request: web.Request) -> dict[str, Any]:
+    """The list query as typed values, judged by the ``ark.list_tasks.query`` contract."""
+    query: dict[str, Any] = {}
+    for name in ("page_num", "page_size"):
+        raw = request.query.get(name)
+        if raw is not None:
+            try:
+                query[name] = int(raw)
+            except ValueError:
+                raise ApiError(400, "InvalidParameter", f"{name} must be an integer, not {raw!r}.", name) from None
+    for name in ("filter.status", "filter.model", "filter.service_tier"):
+        if name in request.query:
+            query[name] = request.query[name]
+    ids = request.query.getall("filter.task_ids", [])
+    if ids:
+        query["filter.task_ids"] = ids
+    check_contract("ark.list_tasks.query", query)
+    return query
+
+
+async def list_(request: web.Request) -> web.Response:
+    """GET /contents/generations/tasks?page_num&page_size&filter.* → ``{"total", "items"}`` [UPSTREAM §2]."""
+    state = request.app[STATE]
+    query = _list_query(request)
+    page_num, page_size = query.get("page_num", 1), query.get("page_size", 20)
+    tasks = state.store.list(
+        request[API_KEY],
+        statuses=[query["filter.status"]] if "filter.status" in query else [],
+        models=[query["filter.model"]] if "filter.model" in query else [],
+        task_ids=query.get("filter.task_ids", []),
+    )
+    if "filter.service_tier" in query:
+        tasks = [t for t in tasks if t.spec.service_tier == query["filter.service_tier"]]
+    start = (page_num - 1) * page_size
+    base = origin(request, state.config)
+    items = [task_json(state, t, base) for t in tasks[start : start + page_size]]
+    return reply({"total": len(tasks), "items": items})
+
+
+async def delete(request: web.Request) -> web.Response:
+    """DELETE /contents/generations/tasks/{id}: cancel a queued task or delete a finished one [UPSTREAM §2].
+
+    Always answers a JSON body (``{}``): the Ark SDK crashes on an empty 200 [sdk].
+    """
+    state = request.app[STATE]
+    task = state.owned_task(request[API_KEY], request.match_info["task_id"])
+    if task.status == "queued":
+        state.store.cancel(task, state.now())
+    elif task.status in ("succeeded", "failed", "expired"):
+        state.store.delete(task)
+    else:
+        # Running and cancelled tasks cannot be cancelled or deleted [UPSTREAM §2]; the code is a [decision].
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"The task {task.id} is {task.status} and cannot be cancelled or deleted.",
+            "id",
+        )
+    return reply({})
+
+
+def routes() -> list[web.RouteDef]:
+    """The Ark family's routes."""
+    return [
+        web.post(BASE, create),
+        web.get(BASE, list_),
+        web.get(BASE + "/{task_id}", get),
+        web.delete(BASE + "/{task_id}", delete),
+    ]

@@ -1,0 +1,46 @@
+"""Every knob of the mock server, in one frozen dataclass (the CLI maps its options 1:1 onto it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """Settings for :func:`mock_server.create_app`. Defaults give a task that finishes in about 4 s."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Mock seconds per real second; 0 freezes real time (only /_mock/clock/advance moves the clock).
+    time_scale: float = 1.0
+    #: Mock seconds a task waits in ``queued`` before it may start.
+    queue_seconds: float = 1.0
+    #: Mock seconds a task spends ``running``.
+    run_seconds: float = 3.0
+    #: Upstream runs at most this many tasks per API key at once; the rest wait queued.
+    max_running_per_key: int = 10
+    #: More queued tasks than this for one key → 429 QuotaExceeded [upstream].
+    max_queued_per_key: int = 120
+    #: Starting balance of every key, in completion tokens (generous: ~9 000 1080p 12 s videos).
+    default_balance: int = 10**12
+    #: Requests per minute per key; None = no limit (the default).
+    default_rpm: int | None = None
+    #: When set, only these keys (plus keys registered with PUT /_mock/keys/{key}) authenticate.
+    api_keys: tuple[str, ...] | None = None
+    #: Requests kept in the journal (GET /_mock/requests); older entries are dropped.
+    journal_size: int = 1000
+    #: Where generated MP4/PNG files are cached; None = the user's cache dir.
+    cache_dir: Path | None = None
+    #: Mock seconds a media URL stays valid after the task finished (upstream signs URLs for 24 h).
+    media_ttl_seconds: float = 86400.0
+    #: Largest accepted request body (bytes).
+    max_body_bytes: int = 64 * 1024 * 1024
+    #: Absolute origin used in URLs the mock hands out; None = the origin the request came in on.
+    public_url: str | None = None
+    #: Seed for task ids and random generation seeds; None = fresh randomness each run.
+    random_seed: int | None = None
+    #: Print one line per request on stderr.
+    log_requests: bool = True
+    #: Start the mock clock at this Unix time instead of now (reproducible timestamps and ids).
+    start_time: float | None = None

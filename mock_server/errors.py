@@ -1,0 +1,105 @@
+"""Upstream errors: handlers raise :class:`ApiError`; :func:`render` shapes it for the family, in one place.
+
+Three shapes, all held by the contracts:
+
+* Ark (family A) ``{"error": {"code", "message", "param", "type"}}`` [UPSTREAM §2]
+* gateway (auth, balance, request rate, both families) ``{"error": {"message", "type", "code"}}`` [§1]
+* predictions (family B) ``{"code": <status>, "message", "data": null, "error": {...}}`` [decision, §3]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Ark's `type` for each HTTP status [UPSTREAM §2 catalogue].
+ARK_TYPES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    408: "RequestTimeout",
+    409: "Conflict",
+    413: "RequestEntityTooLarge",
+    415: "UnsupportedMediaType",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+
+# The Ark code a bare status stands for (used by fault rules and framework errors).
+DEFAULT_CODES = {
+    400: "InvalidParameter",
+    401: "AuthenticationError",
+    403: "AccessDenied",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    408: "RequestTimeout",
+    409: "Conflict",
+    413: "RequestEntityTooLarge",
+    415: "UnsupportedMediaType",
+    429: "RateLimitExceeded.EndpointRPMExceeded",
+    500: "InternalServiceError",
+    502: "BadGateway",
+    503: "ServerOverloaded",
+    504: "GatewayTimeout",
+}
+
+# Gateway `type` / `code` [UPSTREAM §1].
+GATEWAY_TYPES = {
+    401: "invalid_request_error",
+    403: "permission_error",
+    429: "rate_limit_error",
+}
+
+
+@dataclass
+class ApiError(Exception):
+    """An upstream error answer. ``gateway=True`` renders the gateway shape in either family."""
+
+    status: int
+    code: str
+    message: str
+    param: str | None = None
+    gateway: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    @classmethod
+    def for_status(cls, status: int, message: str | None = None, **kw: Any) -> ApiError:
+        """The conventional error for a bare HTTP status (fault rules, framework errors)."""
+        code = DEFAULT_CODES.get(status, "InternalServiceError" if status >= 500 else "InvalidParameter")
+        return cls(status, code, message or f"The mock answered {status} as asked.", **kw)
+
+
+def ark_type(status: int) -> str:
+    """Ark's error ``type`` for ``status``."""
+    return ARK_TYPES.get(status, "InternalServerError" if status >= 500 else "BadRequest")
+
+
+def render(error: ApiError, family: str, request_id: str) -> dict[str, Any]:
+    """The JSON body upstream sends for ``error`` in ``family`` (``ark``, ``predictions`` or ``mock``)."""
+    if error.gateway:
+        return {
+            "error": {
+                "message": error.message,
+                "type": GATEWAY_TYPES.get(error.status, ark_type(error.status)),
+                "code": error.code,
+                "param": error.param,
+            }
+        }
+    # Ark messages end with the request id [UPSTREAM §2: "... Request ID: …"].
+    detail = {
+        "code": error.code,
+        "message": f"{error.message} Request ID: {request_id}",
+        "param": error.param,
+        "type": ark_type(error.status),
+    }
+    if family == "predictions":
+        return {"code": error.status, "message": error.message, "data": None, "error": detail}
+    return {"error": detail}

@@ -1,0 +1,125 @@
+"""Fault rules (``POST /_mock/faults``): the next N matching requests get a status, a delay or a dropped line."""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from mock_server.errors import ApiError
+
+_FIELDS = {"method", "path", "model", "times", "status", "delay", "drop", "code", "message", "retry_after"}
+
+
+@dataclass
+class FaultRule:
+    """One rule; ``times=None`` matches forever, otherwise the next ``times`` matching requests."""
+
+    id: int
+    method: str | None = None
+    path: str | None = None  # fnmatch pattern over the request path, e.g. /api/v3/contents/*
+    model: str | None = None
+    times: int | None = 1
+    status: int | None = None
+    delay: float = 0.0
+    drop: bool = False
+    code: str | None = None
+    message: str | None = None
+    retry_after: int | None = None
+    hits: int = 0
+
+    def matches(self, method: str, path: str, model: str | None) -> bool:
+        """Whether the rule applies to this request."""
+        if self.method and self.method.upper() not in (method.upper(), "*"):
+            return False
+        if self.path and not fnmatch.fnmatchcase(path, self.path):
+            return False
+        return not (self.model and self.model != model)
+
+    def error(self) -> ApiError | None:
+        """The error this rule answers with, if it sets a status."""
+        if self.status is None:
+            return None
+        err = ApiError.for_status(self.status, self.message)
+        if self.code:
+            err.code = self.code
+        if self.retry_after is not None:
+            err.headers["Retry-After"] = str(self.retry_after)
+        return err
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, "InvalidParameter", message)
+
+
+class Faults:
+    """The active fault rules, consumed in the order they were added."""
+
+    def __init__(self) -> None:
+        self._rules: list[FaultRule] = []
+        self._ids = itertools.count(1)
+
+    def add(self, spec: Any) -> FaultRule:
+        """Validate a rule body and add it; a 400 names what is wrong."""
+        if not isinstance(spec, dict):
+            raise _bad("A fault rule must be a JSON object.")
+        unknown = set(spec) - _FIELDS
+        if unknown:
+            raise _bad(f"Unknown fault rule field(s): {', '.join(sorted(unknown))}.")
+        status, delay, drop = spec.get("status"), spec.get("delay", 0), spec.get("drop", False)
+        if status is not None and (type(status) is not int or not 400 <= status <= 599):
+            raise _bad("status must be an integer from 400 to 599.")
+        if type(delay) not in (int, float) or not 0 <= delay <= 300:
+            raise _bad("delay must be a number of seconds from 0 to 300.")
+        if type(drop) is not bool:
+            raise _bad("drop must be true or false.")
+        if status is None and not delay and not drop:
+            raise _bad("A fault rule needs at least one of status, delay or drop.")
+        times = spec.get("times", 1)
+        if times is not None and (type(times) is not int or times < 1):
+            raise _bad("times must be a positive integer, or null for every matching request.")
+        for name in ("method", "path", "model", "code", "message"):
+            if spec.get(name) is not None and not isinstance(spec[name], str):
+                raise _bad(f"{name} must be a string.")
+        retry_after = spec.get("retry_after")
+        if retry_after is not None and (type(retry_after) is not int or retry_after < 0):
+            raise _bad("retry_after must be a non-negative integer.")
+        rule = FaultRule(
+            id=next(self._ids),
+            method=spec.get("method"),
+            path=spec.get("path"),
+            model=spec.get("model"),
+            times=times,
+            status=status,
+            delay=float(delay),
+            drop=drop,
+            code=spec.get("code"),
+            message=spec.get("message"),
+            retry_after=retry_after,
+        )
+        self._rules.append(rule)
+        return rule
+
+    def take(self, method: str, path: str, model: str | None) -> FaultRule | None:
+        """The first rule matching this request, consuming one of its uses."""
+        for rule in self._rules:
+            if rule.matches(method, path, model):
+                rule.hits += 1
+                if rule.times is not None:
+                    rule.times -= 1
+                    if rule.times == 0:
+                        self._rules.remove(rule)
+                return rule
+        return None
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def list(self) -> list[dict[str, Any]]:
+        """The active rules as JSON."""
+        return [asdict(r) for r in self._rules]
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        self._rules.clear()

@@ -1,0 +1,100 @@
+"""Family B — GPTProto "predictions" [UPSTREAM §3]. HTTP <-> core, nothing else.
+
+A prediction is an Ark task seen through another envelope: ``data.id`` is the ``cgt-…`` id, so either family
+can read it [decision]. Statuses are told in this family's words, ``created → processing → completed |
+failed``: the official wavespeed SDK treats only ``completed`` as success and ``failed`` as the end [sdk].
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from mock_server.media import image_size
+from mock_server.requests import PREDICTION_OPS, parse_prediction
+from mock_server.state import STATE, MockState, origin
+from mock_server.store import Task
+from mock_server.wire import API_KEY, read_json, reply
+
+STATUS_WORDS = {
+    "queued": "created",
+    "running": "processing",
+    "succeeded": "completed",
+    "failed": "failed",
+    # The prediction vocabulary has no expired/cancelled; the SDK stops on "failed" [sdk].
+    "expired": "failed",
+    "cancelled": "failed",
+}
+
+
+def _error_text(task: Task) -> str | None:
+    if task.status == "failed" and task.error:
+        return f"{task.error['code']}: {task.error['message']}"
+    if task.status == "expired":
+        return (
+            f"Task expired: not finished within execution_expires_after "
+            f"({task.spec.execution_expires_after} s)."
+        )
+    if task.status == "cancelled":
+        return "Task cancelled."
+    return None
+
+
+def prediction_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
+    """``data`` of the envelope [seed 004]."""
+    done = task.status == "succeeded"
+    elapsed_ms = 0
+    if task.started_at is not None and task.finished_at is not None:
+        elapsed_ms = int((task.finished_at - task.started_at) * 1000)
+    return {
+        "id": task.id,
+        "model": task.spec.model,
+        "outputs": [state.media_url(base, task, "mp4")] if done else [],
+        "urls": {"get": f"{base}/api/v3/predictions/{task.id}/result"},
+        "status": STATUS_WORDS[task.status],
+        "error": _error_text(task),
+        "executionTime": elapsed_ms,
+        "timings": {"inference": elapsed_ms},
+        "has_nsfw_contents": [False] if done else [],
+        "created_at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(task.created_at)),
+    }
+
+
+def envelope(data: dict[str, Any]) -> dict[str, Any]:
+    """The family's success envelope [seed 004]."""
+    return {"code": 200, "message": "success", "data": data}
+
+
+def _submit(op: str):  # type: ignore[no-untyped-def]
+    async def submit(request: web.Request) -> web.Response:
+        state = request.app[STATE]
+        body = await read_json(request)
+        spec, _, sync = parse_prediction(
+            op, request.match_info["model"], body, rng=state.rng, sizer=image_size
+        )
+        # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3]; the mock runs such a
+        # task to its end at once rather than holding the request open on a clock that may be frozen.
+        task = state.submit(request[API_KEY], "predictions", op, spec, immediate=sync)
+        return reply(envelope(prediction_json(state, task, origin(request, state.config))))
+
+    submit.__name__ = f"submit_{op.replace('-', '_')}"
+    submit.__doc__ = f"POST /api/v3/bytedance/{{model}}/{op} → the prediction envelope."
+    return submit
+
+
+async def result(request: web.Request) -> web.Response:
+    """GET /api/v3/predictions/{id}/result (and WaveSpeed's /api/v3/predictions/{id})."""
+    state = request.app[STATE]
+    task = state.owned_task(request[API_KEY], request.match_info["task_id"])
+    return reply(envelope(prediction_json(state, task, origin(request, state.config))))
+
+
+def routes() -> list[web.RouteDef]:
+    """The predictions family's routes."""
+    return [
+        *(web.post(f"/api/v3/bytedance/{{model}}/{op}", _submit(op)) for op in PREDICTION_OPS),
+        web.get("/api/v3/predictions/{task_id}/result", result),
+        web.get("/api/v3/predictions/{task_id}", result),
+    ]

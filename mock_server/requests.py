@@ -1,0 +1,313 @@
+"""From a create body to a :class:`TaskSpec`, for both families.
+
+Every body is judged by its JSON contract first (the contracts are the validation; this module only maps
+their verdict onto upstream's error codes), then defaults are filled from the capability data.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+import contracts
+from contracts import Model, Violation
+from mock_server.errors import ApiError
+from mock_server.store import TaskSpec
+
+log = logging.getLogger("seedance_mock")
+
+ImageSizer = Callable[[str], "tuple[int, int] | None"]
+
+# Legacy text commands inside the prompt [UPSTREAM §2; seed 002 ends its prompt with "--ratio 16:9"].
+TEXT_COMMANDS = {
+    "rs": "resolution", "resolution": "resolution",
+    "rt": "ratio", "ratio": "ratio",
+    "dur": "duration", "duration": "duration",
+    "fps": "framespersecond", "framepersecond": "framespersecond", "framespersecond": "framespersecond",
+    "wm": "watermark", "watermark": "watermark",
+    "seed": "seed",
+    "cf": "camerafixed", "camerafixed": "camerafixed",
+    "frames": "frames",
+}  # fmt: skip
+_COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
+_INT_FIELDS = {"duration", "framespersecond", "seed", "frames"}
+_BOOL_FIELDS = {"watermark", "camerafixed"}
+
+MARKERS = ("content_policy", "fail", "expire", "500", "429")
+_MARKER = re.compile(r"\[mock:([a-z0-9_]+)\]")
+
+
+def strip_nulls(body: dict[str, Any]) -> dict[str, Any]:
+    """Drop null fields: the official Ark SDK sends every unset option as null, meaning absent [§2]."""
+    out = {k: v for k, v in body.items() if v is not None}
+    if isinstance(out.get("content"), list):
+        out["content"] = [
+            {k: v for k, v in item.items() if v is not None} if isinstance(item, dict) else item
+            for item in out["content"]
+        ]
+    return out
+
+
+def violation_error(v: Violation) -> ApiError:
+    """Ark's answer to one contract violation [UPSTREAM §2 error catalogue]."""
+    if v.kind == "missing":
+        return ApiError(400, "MissingParameter", f"The request is missing the parameter `{v.param}`.", v.param)
+    if v.kind == "unsupported":
+        return ApiError(
+            400,
+            "InvalidParameter.UnsupportedParameter",
+            f"The parameter `{v.param}` is not supported here.",
+            v.param,
+        )
+    return ApiError(
+        400,
+        "InvalidParameter",
+        f"The parameter `{v.param}` specified in the request is not valid: {v.message}",
+        v.param,
+    )
+
+
+def check_contract(name: str, body: Any) -> None:
+    """Raise the upstream error for the most relevant violation of contract ``name``, if any."""
+    found = contracts.violations(name, body)
+    if found:
+        raise violation_error(found[0])
+
+
+def known_model(name: Any, family: str) -> Model:
+    """The model called exactly ``name`` (id or alias), or a 404 [UPSTREAM §5: unknown model → 404]."""
+    model = contracts.lookup_model(name) if isinstance(name, str) else None
+    if model is None or name not in model.names:
+        if not isinstance(name, str) or not name:
+            raise ApiError(400, "MissingParameter", "The request is missing the parameter `model`.", "model")
+        raise ApiError(
+            404,
+            "InvalidEndpointOrModel.NotFound",
+            f"The model or endpoint {name} does not exist or you do not have access to it.",
+            "model",
+        )
+    return model
+
+
+def markers(prompt: str | None) -> set[str]:
+    """The ``[mock:…]`` markers in a prompt."""
+    return set(_MARKER.findall(prompt or "")) & set(MARKERS)
+
+
+def create_time_faults(found: set[str], family: str) -> None:
+    """Raise the create-time error a marker asks for [issue 3: upstream errors on demand]."""
+    if "content_policy" in found:
+        raise ApiError(
+            400,
+            "InputTextSensitiveContentDetected",
+            "The request failed because the input text may contain sensitive information.",
+            "prompt" if family == "predictions" else "content",
+        )
+    if "500" in found:
+        raise ApiError(500, "InternalServiceError", "The service encountered an unexpected internal error.")
+    if "429" in found:
+        raise ApiError(
+            429,
+            "RateLimitExceeded.EndpointRPMExceeded",
+            "The request rate limit for this endpoint has been exceeded. Please retry later.",
+            headers={"Retry-After": "1"},
+        )
+
+
+def _outcome(found: set[str]) -> str:
+    if "expire" in found:
+        return "expire"
+    if "fail" in found:
+        return "fail"
+    return "succeed"
+
+
+def text_commands(prompt: str) -> dict[str, Any]:
+    """Parameters given as ``--flag value`` in the prompt, typed; a bad value is a 400 naming the field."""
+    found: dict[str, Any] = {}
+    for flag, raw in _COMMAND.findall(prompt):
+        name = TEXT_COMMANDS.get(flag.lower())
+        if name is None:
+            continue
+        value: Any = raw
+        if name in _INT_FIELDS:
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ApiError(
+                    400, "InvalidParameter", f"The text command --{flag} {raw} is not an integer.", name
+                ) from None
+        elif name in _BOOL_FIELDS:
+            if raw.lower() not in ("true", "false"):
+                raise ApiError(
+                    400, "InvalidParameter", f"The text command --{flag} {raw} is not true or false.", name
+                )
+            value = raw.lower() == "true"
+        found[name] = value
+    return found
+
+
+def _resolve_ratio(
+    ratio: str, image_url: str | None, sizer: ImageSizer
+) -> str:
+    """The concrete ratio: ``adaptive`` picks the row nearest the first image [UPSTREAM §4]."""
+    if ratio != "adaptive":
+        return ratio
+    if image_url is None:
+        return "16:9"
+    size = sizer(image_url)
+    if size is None:
+        shown = image_url if len(image_url) < 80 else image_url[:77] + "..."
+        log.info("ratio adaptive: cannot measure %s offline, using 16:9", shown)
+        return "16:9"
+    return contracts.nearest_ratio(*size)
+
+
+def _random_seed(rng: random.Random, seed: int | None) -> int:
+    # -1 (the default) means "pick one"; the task reports the seed actually used [UPSTREAM §2].
+    return rng.randrange(0, 2**31) if seed is None or seed == -1 else seed
+
+
+def _spec(
+    model_name: str,
+    model: Model,
+    scenario: str,
+    fields: dict[str, Any],
+    *,
+    image_url: str | None,
+    prompt: str | None,
+    outcome: str,
+    family: str,
+    rng: random.Random,
+    sizer: ImageSizer,
+) -> TaskSpec:
+    rules = contracts.family_rules(family)
+    resolution = fields.get("resolution") or (
+        rules.get("resolution_default") if family == "predictions" else model.default_resolution
+    )
+    ratio = fields.get("ratio") or (
+        rules["ratio_default"] if family == "predictions" else model.default_ratio.get(scenario, "16:9")
+    )
+    actual = _resolve_ratio(ratio, image_url, sizer)
+    width, height = contracts.frame_size(model, resolution, actual)
+    frames = fields.get("frames")
+    duration = int(fields.get("duration") or rules["duration_default"])
+    if frames is not None:
+        duration = (frames - 1) // 24  # frames overrides duration [UPSTREAM §2]
+    generate_audio = fields.get("generate_audio", True)
+    camera_fixed = fields.get("camera_fixed", fields.get("camerafixed", False))
+    return TaskSpec(
+        model=model_name,
+        model_id=model.id,
+        scenario=scenario,
+        resolution=resolution,
+        ratio=ratio,
+        actual_ratio=actual,
+        width=width,
+        height=height,
+        duration=duration,
+        frames=frames,
+        seed=_random_seed(rng, fields.get("seed")),
+        generate_audio=generate_audio,
+        audio=model.audio and generate_audio,
+        camera_fixed=bool(camera_fixed),
+        watermark=bool(fields.get("watermark", False)),
+        return_last_frame=bool(fields.get("return_last_frame", False)),
+        service_tier=fields.get("service_tier") or "default",
+        execution_expires_after=int(
+            fields.get("execution_expires_after") or contracts.family_rules("ark")["execution_expires_after_default"]
+        ),
+        priority=fields.get("priority"),
+        draft=bool(fields.get("draft", False)),
+        callback_url=fields.get("callback_url"),
+        safety_identifier=fields.get("safety_identifier"),
+        prompt=prompt,
+        outcome=outcome,
+    )
+
+
+def _ark_scenario(content: list[dict[str, Any]]) -> tuple[str, str | None, str | None]:
+    """(scenario, first image url, prompt) of a contract-valid Ark content array."""
+    prompt = next((i.get("text") for i in content if i.get("type") == "text"), None)
+    images = [i for i in content if i.get("type") == "image_url"]
+    roles = {i.get("role") for i in images}
+    first_url = images[0]["image_url"]["url"] if images else None
+    if "reference_image" in roles or any(i.get("type") in ("video_url", "audio_url") for i in content):
+        return "reference", first_url, prompt
+    if "last_frame" in roles:
+        first = next((i for i in images if i.get("role") == "first_frame"), images[0])
+        return "first_last_frame", first["image_url"]["url"], prompt
+    if images:
+        return "first_frame", first_url, prompt
+    return "text", None, prompt
+
+
+def parse_ark(
+    body: Any, *, rng: random.Random, sizer: ImageSizer
+) -> tuple[TaskSpec, set[str]]:
+    """Judge an Ark create body and settle its parameters; returns the spec and the prompt's markers."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "InvalidParameter", "The request body must be a JSON object.")
+    model_name = body.get("model")
+    model = known_model(model_name, "ark")
+    check_contract("ark.create_task.request", body)
+    fields = strip_nulls(body)
+    content = fields["content"]
+    scenario, image_url, prompt = _ark_scenario(content)
+    commands = text_commands(prompt or "")
+    if commands:
+        # A body field wins over a text command [UPSTREAM §2, decision]; the merged request must still
+        # be one the contract accepts (``--dur 20`` on a 2.0 model is refused like ``duration: 20``).
+        merged = {**commands, **fields}
+        check_contract("ark.create_task.request", merged)
+        fields = merged
+    found = markers(prompt)
+    create_time_faults(found, "ark")
+    spec = _spec(
+        model_name, model, scenario, fields,
+        image_url=image_url, prompt=prompt, outcome=_outcome(found), family="ark", rng=rng, sizer=sizer,
+    )  # fmt: skip
+    return spec, found
+
+
+PREDICTION_OPS = {
+    "text-to-video": "predictions.text_to_video.request",
+    "image-to-video": "predictions.image_to_video.request",
+    "reference-to-video": "predictions.reference_to_video.request",
+}
+
+
+def parse_prediction(
+    op: str, model_name: str, body: Any, *, rng: random.Random, sizer: ImageSizer
+) -> tuple[TaskSpec, set[str], bool]:
+    """Judge a predictions submit body; returns the spec, the markers and whether sync mode was asked."""
+    model = known_model(model_name, "predictions")
+    if not isinstance(body, dict):
+        raise ApiError(400, "InvalidParameter", "The request body must be a JSON object.")
+    # The contract judges the body with the path's model as if it were a body field (ARCHITECTURE.md).
+    check_contract(PREDICTION_OPS[op], {**body, "model": model_name})
+    fields = {k: v for k, v in body.items() if v is not None and k != "model"}
+    if "duration" in fields:
+        fields["duration"] = int(fields["duration"])  # "5" and 5 both accepted [UPSTREAM §3]
+    if "aspect_ratio" in fields:
+        fields["ratio"] = fields.pop("aspect_ratio")
+    if op == "text-to-video":
+        scenario, image_url = "text", None
+    elif op == "image-to-video":
+        scenario = "first_last_frame" if fields.get("last_image") else "first_frame"
+        image_url = fields["image"]
+    else:
+        scenario = "reference"
+        image_url = (fields.get("images") or [None])[0]
+    prompt = fields.get("prompt")
+    found = markers(prompt)
+    create_time_faults(found, "predictions")
+    spec = _spec(
+        model_name, model, scenario, fields,
+        image_url=image_url, prompt=prompt, outcome=_outcome(found), family="predictions", rng=rng,
+        sizer=sizer,
+    )  # fmt: skip
+    return spec, found, bool(fields.get("enable_sync_mode", False))

@@ -1,0 +1,184 @@
+"""The mock's state and the domain operations both API families share (create, read, signed media URLs)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import secrets
+import string
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+import contracts
+from mock_server.accounts import Accounts
+from mock_server.clock import Clock
+from mock_server.config import MockConfig
+from mock_server.errors import ApiError
+from mock_server.faults import Faults
+from mock_server.media import MediaCache, MediaSpec, default_cache_dir
+from mock_server.store import Task, TaskSpec, TaskStore
+
+_ID_CHARS = string.ascii_lowercase + string.digits
+
+
+@dataclass
+class MockState:
+    """Everything one mock server instance holds; lives under :data:`STATE` on the aiohttp app."""
+
+    config: MockConfig
+    clock: Clock
+    store: TaskStore
+    accounts: Accounts
+    faults: Faults
+    journal: deque[dict[str, Any]]
+    rng: random.Random
+    media: MediaCache
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    journal_seq: int = 0
+
+    @classmethod
+    def build(cls, config: MockConfig) -> MockState:
+        """Fresh state for ``config``."""
+        accounts = Accounts(
+            default_balance=config.default_balance, default_rpm=config.default_rpm, api_keys=config.api_keys
+        )
+
+        def charge(task: Task) -> None:
+            # A succeeded task is paid for with its completion tokens [issue 3: balance per succeeded task].
+            if task.status == "succeeded":
+                accounts.charge(task.key, usage(task.spec))
+
+        store = TaskStore(
+            queue_seconds=config.queue_seconds,
+            run_seconds=config.run_seconds,
+            max_running_per_key=config.max_running_per_key,
+            on_finished=charge,
+        )
+        return cls(
+            config=config,
+            clock=Clock(config.time_scale, start=config.start_time),
+            store=store,
+            accounts=accounts,
+            faults=Faults(),
+            journal=deque(maxlen=max(1, config.journal_size)),
+            rng=random.Random(config.random_seed),
+            media=MediaCache(config.cache_dir or default_cache_dir()),
+        )
+
+    # -- time ------------------------------------------------------------------------------------------
+    def now(self) -> float:
+        """Current mock time."""
+        return self.clock.now()
+
+    def settle(self) -> float:
+        """Apply every transition due by now; returns now."""
+        now = self.clock.now()
+        self.store.settle(now)
+        return now
+
+    def reset(self) -> None:
+        """Forget tasks, accounts, faults and the journal (the clock keeps going: time never runs back)."""
+        self.store.reset()
+        self.accounts.reset()
+        self.faults.clear()
+        self.journal.clear()
+
+    # -- tasks -----------------------------------------------------------------------------------------
+    def new_id(self, now: float) -> str:
+        """A fresh id shaped like upstream's, ``cgt-YYYYMMDDHHMMSS-xxxxx`` [UPSTREAM §2]."""
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
+        while True:
+            task_id = f"cgt-{stamp}-" + "".join(self.rng.choice(_ID_CHARS) for _ in range(5))
+            if task_id not in self.store:
+                return task_id
+
+    def submit(self, key: str, family: str, op: str, spec: TaskSpec, *, immediate: bool = False) -> Task:
+        """Admit a create: model permission, balance, queue quota; then schedule the task."""
+        model = contracts.lookup_model(spec.model_id)
+        assert model is not None
+        self.accounts.check_model(key, spec.model_id, model.names)
+        self.accounts.check_balance(key, usage(spec))
+        if self.store.queued_count(key) >= self.config.max_queued_per_key:
+            # More than 120 queued tasks for one key → 429 QuotaExceeded [UPSTREAM §2 catalogue].
+            raise ApiError(
+                429,
+                "QuotaExceeded",
+                f"Too many queued tasks: at most {self.config.max_queued_per_key} may wait at once.",
+                headers={"Retry-After": str(max(1, round(self.config.run_seconds)))},
+            )
+        now = self.now()
+        task = Task(
+            id=self.new_id(now),
+            key=key,
+            family=family,
+            op=op,
+            spec=spec,
+            created_at=now,
+            updated_at=now,
+            ready_at=now + self.config.queue_seconds,
+        )
+        self.store.create(task, immediate=immediate)
+        self.store.settle(now)
+        return task
+
+    def owned_task(self, key: str, task_id: str) -> Task:
+        """The caller's task ``task_id``, or a 404 (tasks are private to the key that made them)."""
+        task = self.store.get(task_id)
+        if task is None or task.key != key:
+            raise ApiError(
+                404, "NotFound", f"The specified task {task_id} is not found.", "id"
+            )
+        return task
+
+    # -- media -----------------------------------------------------------------------------------------
+    def _signature(self, name: str, expires: int) -> str:
+        return hmac.new(self.secret, f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def media_url(self, origin: str, task: Task, kind: str) -> str:
+        """A signed URL on this server for the task's video (``mp4``) or last frame (``png``).
+
+        Like upstream's signed URLs it expires ``media_ttl_seconds`` (24 h) after the task finished [issue 4]
+        and outlives a deleted task record.
+        """
+        s = task.spec
+        name = f"{MediaSpec(s.width, s.height, s.frame_count, s.audio, s.seed).key}.{kind}"
+        expires = int((task.finished_at or task.updated_at) + self.config.media_ttl_seconds)
+        return f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
+
+    def check_media(self, name: str, expires: str | None, signature: str | None) -> MediaSpec:
+        """The spec behind a media URL, or 403/404 when the URL is forged, altered or expired."""
+        if not expires or not signature or not expires.isdigit():
+            raise ApiError(403, "AccessDenied", "This media URL is not signed.")
+        if not hmac.compare_digest(self._signature(name, int(expires)), signature):
+            raise ApiError(403, "AccessDenied", "The media URL signature does not match.")
+        if self.now() > int(expires):
+            raise ApiError(
+                403,
+                "AccessDenied",
+                "Request has expired: media URLs are valid for 24 hours after the task finished.",
+            )
+        stem, _, ext = name.rpartition(".")
+        try:
+            return MediaSpec.from_key(stem)
+        except ValueError:
+            raise ApiError(404, "NotFound", f"No media called {name}.") from None
+
+
+def usage(spec: TaskSpec) -> int:
+    """Completion tokens of a task [UPSTREAM §2: w × h × (24 × duration + 1) / 1024]."""
+    return contracts.token_usage(spec.width, spec.height, frames=spec.frame_count)
+
+
+def origin(request: web.Request, config: MockConfig) -> str:
+    """The absolute origin the caller reached us on (or ``--public-url``)."""
+    if config.public_url:
+        return config.public_url.rstrip("/")
+    return f"{request.scheme}://{request.host}"
+
+
+STATE = web.AppKey("seedance_mock_state", MockState)

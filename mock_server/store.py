@@ -1,0 +1,285 @@
+"""Tasks and their lifecycle, computed from a schedule and the clock.
+
+No timer mutates a task. Each transition is an event with a due time in a heap; :meth:`TaskStore.settle`
+applies every event due by ``now`` in time order before a request reads or writes anything. Statuses are
+therefore a pure function of what was created and of the clock: deterministic under a frozen clock,
+instant under ``/_mock/clock/advance``, and never backwards.
+
+Upstream lifecycle [UPSTREAM §2]: queued → running → succeeded | failed; queued → cancelled (DELETE while
+queued); queued | running → expired once ``execution_expires_after`` passes. At most
+``max_running_per_key`` tasks of one key run at once; the rest wait queued, first in, first out.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+TERMINAL = frozenset({"succeeded", "failed", "expired", "cancelled"})
+STATUSES = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+
+# What a moderation refusal of the output looks like [UPSTREAM §2].
+OUTPUT_REFUSED = {
+    "code": "OutputVideoSensitiveContentDetected",
+    "message": "The generated video may contain sensitive content and was withheld.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """Everything a create request settled: the parameters a task runs with, after defaults."""
+
+    model: str  # the name the caller used (echoed back, as upstream does)
+    model_id: str  # canonical id
+    scenario: str
+    resolution: str
+    ratio: str  # as asked ("adaptive" stays "adaptive" in the task object)
+    actual_ratio: str  # the concrete row of the size table
+    width: int
+    height: int
+    duration: int
+    frames: int | None
+    seed: int
+    generate_audio: bool  # as asked (default true)
+    audio: bool  # whether the output really has sound (model supports it and it was asked)
+    camera_fixed: bool = False
+    watermark: bool = False
+    return_last_frame: bool = False
+    service_tier: str = "default"
+    execution_expires_after: int = 172800
+    priority: int | None = None
+    draft: bool = False
+    callback_url: str | None = None
+    safety_identifier: str | None = None
+    prompt: str | None = None
+    outcome: str = "succeed"  # "succeed" | "fail" | "expire" (from [mock:…] markers)
+
+    @property
+    def frame_count(self) -> int:
+        """Frames in the output: ``frames`` when given, else 24 × duration + 1."""
+        return self.frames if self.frames is not None else 24 * self.duration + 1
+
+
+@dataclass(slots=True, eq=False)
+class Task:
+    """One generation task, shared by both API families (a prediction *is* an Ark task)."""
+
+    id: str
+    key: str
+    family: str  # the family that created it: "ark" | "predictions"
+    op: str  # "create" for Ark; "text-to-video" | "image-to-video" | "reference-to-video"
+    spec: TaskSpec
+    created_at: float
+    updated_at: float
+    ready_at: float
+    status: str = "queued"
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: dict[str, str] | None = None
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the status can no longer change."""
+        return self.status in TERMINAL
+
+
+@dataclass(slots=True)
+class _KeyState:
+    tasks: dict[str, Task] = field(default_factory=dict)  # insertion (creation) order
+    waiting: deque[Task] = field(default_factory=deque)  # queued tasks that will start, FIFO
+    running: int = 0
+    queued: int = 0
+
+
+class TaskStore:
+    """All tasks, indexed by id (O(1) reads) and by API key (listing, queues, quotas)."""
+
+    def __init__(
+        self,
+        *,
+        queue_seconds: float,
+        run_seconds: float,
+        max_running_per_key: int,
+        on_finished: Callable[[Task], None] | None = None,
+    ) -> None:
+        self.queue_seconds = queue_seconds
+        self.run_seconds = run_seconds
+        self.max_running = max_running_per_key
+        self._on_finished = on_finished
+        self._tasks: dict[str, Task] = {}
+        self._keys: dict[str, _KeyState] = {}
+        self._events: list[tuple[float, int, str, Task]] = []
+        self._seq = itertools.count()
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def __contains__(self, task_id: object) -> bool:
+        return task_id in self._tasks
+
+    def get(self, task_id: str) -> Task | None:
+        """The task with ``task_id``, or None (callers settle first)."""
+        return self._tasks.get(task_id)
+
+    def queued_count(self, key: str) -> int:
+        """How many of ``key``'s tasks are queued now."""
+        state = self._keys.get(key)
+        return state.queued if state else 0
+
+    def list(
+        self,
+        key: str,
+        *,
+        statuses: Iterable[str] = (),
+        models: Iterable[str] = (),
+        task_ids: Iterable[str] = (),
+    ) -> list[Task]:
+        """``key``'s tasks, newest first, filtered (each filter empty = no filter)."""
+        state = self._keys.get(key)
+        if state is None:
+            return []
+        wanted_status = frozenset(statuses)
+        wanted_models = frozenset(m.lower() for m in models)
+        wanted_ids = frozenset(task_ids)
+        if wanted_ids:
+            candidates: Iterable[Task] = sorted(
+                (state.tasks[i] for i in wanted_ids if i in state.tasks),
+                key=lambda t: t.created_at,
+                reverse=True,
+            )
+        else:
+            candidates = reversed(state.tasks.values())
+        out = []
+        for task in candidates:
+            if wanted_status and task.status not in wanted_status:
+                continue
+            if wanted_models and not (
+                task.spec.model.lower() in wanted_models or task.spec.model_id.lower() in wanted_models
+            ):
+                continue
+            out.append(task)
+        return out
+
+    # -- the lifecycle ---------------------------------------------------------------------------------
+    def settle(self, now: float) -> None:
+        """Apply, in time order, every transition due by ``now``."""
+        events = self._events
+        while events and events[0][0] <= now:
+            when, _, kind, task = heapq.heappop(events)
+            if self._tasks.get(task.id) is not task:
+                continue  # deleted or reset meanwhile
+            getattr(self, "_on_" + kind)(task, when)
+
+    def _push(self, when: float, kind: str, task: Task) -> None:
+        heapq.heappush(self._events, (when, next(self._seq), kind, task))
+
+    def create(self, task: Task, *, immediate: bool = False) -> Task:
+        """Store a new queued ``task`` and schedule its life.
+
+        ``immediate`` (predictions' ``enable_sync_mode``) runs it to its end at its creation time,
+        outside the per-key queue: the caller is waiting on the open request.
+        """
+        self._tasks[task.id] = task
+        state = self._keys.setdefault(task.key, _KeyState())
+        state.tasks[task.id] = task
+        state.queued += 1
+        self._push(task.created_at + task.spec.execution_expires_after, "expire", task)
+        if task.spec.outcome == "expire":
+            return task  # [mock:expire]: never starts, ends expired [issue 3]
+        if immediate:
+            self._start(task, task.created_at, run_seconds=0.0, state=state)
+        else:
+            state.waiting.append(task)
+            self._push(task.ready_at, "ready", task)
+        return task
+
+    def cancel(self, task: Task, now: float) -> None:
+        """queued → cancelled [UPSTREAM §2: DELETE of a queued task]."""
+        assert task.status == "queued"
+        self._set(task, "cancelled", now)
+        self._keys[task.key].queued -= 1
+
+    def delete(self, task: Task) -> None:
+        """Forget a finished task's record [UPSTREAM §2: DELETE of succeeded / failed / expired]."""
+        self._tasks.pop(task.id, None)
+        state = self._keys.get(task.key)
+        if state is not None:
+            state.tasks.pop(task.id, None)
+
+    def reset(self) -> None:
+        """Forget every task and pending transition."""
+        self._tasks.clear()
+        self._keys.clear()
+        self._events.clear()
+
+    # -- transitions -----------------------------------------------------------------------------------
+    def _set(self, task: Task, status: str, when: float) -> None:
+        task.status = status
+        task.updated_at = max(task.updated_at, when)
+
+    def _start(self, task: Task, when: float, *, run_seconds: float, state: _KeyState) -> None:
+        self._set(task, "running", when)
+        task.started_at = when
+        state.queued -= 1
+        state.running += 1
+        self._push(when + run_seconds, "finish", task)
+
+    def _pump(self, key: str, when: float) -> None:
+        """Start waiting tasks of ``key`` while a slot is free, oldest first."""
+        state = self._keys.get(key)
+        if state is None:
+            return
+        waiting = state.waiting
+        while waiting and state.running < self.max_running:
+            head = waiting[0]
+            if head.status != "queued" or head.id not in self._tasks:
+                waiting.popleft()
+                continue
+            if head.ready_at > when:
+                break  # its own "ready" event will pump again
+            waiting.popleft()
+            self._start(head, when, run_seconds=self.run_seconds, state=state)
+
+    def _on_ready(self, task: Task, when: float) -> None:
+        if task.status == "queued":
+            self._pump(task.key, when)
+
+    def _on_finish(self, task: Task, when: float) -> None:
+        if task.status != "running":
+            return  # expired first
+        state = self._keys.get(task.key)
+        if task.spec.outcome == "fail":
+            task.error = dict(OUTPUT_REFUSED)
+            self._set(task, "failed", when)
+        else:
+            self._set(task, "succeeded", when)
+        task.finished_at = when
+        if state is not None:
+            state.running -= 1
+            self._pump(task.key, when)
+        if self._on_finished is not None and task.id in self._tasks:
+            self._on_finished(task)
+
+    def _on_expire(self, task: Task, when: float) -> None:
+        if task.terminal:
+            return
+        state = self._keys[task.key]
+        if task.status == "running":
+            state.running -= 1
+        else:
+            state.queued -= 1
+        self._set(task, "expired", when)
+        task.finished_at = when
+        self._pump(task.key, when)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Counts for /_mock/health."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for task in self._tasks.values():
+            counts[task.status] += 1
+        return {"total": len(self._tasks), "by_status": counts}

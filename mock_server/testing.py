@@ -1,0 +1,170 @@
+"""A mock server on its own thread and event loop: for sync tests, scripts and the pytest plugin.
+
+    with MockServer(time_scale=0) as mock:
+        client = Ark(base_url=mock.ark_base_url, api_key=mock.api_key)
+        ...
+        mock.advance(10)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from mock_server.app import create_app
+from mock_server.config import MockConfig
+from mock_server.state import STATE, MockState
+
+T = TypeVar("T")
+
+#: The API key fixtures hand out (any well-formed key works unless the server runs with --api-key).
+DEFAULT_KEY = "sk-seedance-mock-test"
+
+
+class MockServer:
+    """Runs :func:`create_app` on 127.0.0.1, port 0, in a background thread.
+
+    Keyword arguments override :class:`MockConfig` fields (``time_scale=0``, ``run_seconds=1`` …).
+    Control methods run on the server's loop, so they are safe to call from the test's thread.
+    """
+
+    def __init__(self, config: MockConfig | None = None, **overrides: Any) -> None:
+        base = config or MockConfig(log_requests=False)
+        self.config = dataclasses.replace(base, host="127.0.0.1", port=0, **overrides)
+        self.api_key = DEFAULT_KEY
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self.port = 0
+        self.app: web.Application | None = None
+
+    # -- life ------------------------------------------------------------------------------------------
+    def start(self) -> MockServer:
+        """Start serving; returns once the port is bound."""
+        self._thread = threading.Thread(target=self._run, name="seedance-mock", daemon=True)
+        self._thread.start()
+        self._started.wait(30)
+        if self._error is not None:
+            raise RuntimeError(f"seedance-mock failed to start: {self._error}") from self._error
+        return self
+
+    def _run(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._boot())
+        except BaseException as exc:  # surfaced to start()
+            self._error = exc
+            self._started.set()
+            return
+        self._started.set()
+        loop.run_forever()
+        loop.run_until_complete(self._runner.cleanup() if self._runner else asyncio.sleep(0))
+        loop.close()
+
+    async def _boot(self) -> None:
+        self.app = create_app(self.config)
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    def stop(self) -> None:
+        """Stop serving and join the thread."""
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses -------------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The origin, e.g. ``http://127.0.0.1:54321`` (what wavespeed and the seedance client take)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ark_base_url(self) -> str:
+        """``base_url + /api/v3``: what the official Ark SDKs take."""
+        return self.base_url + "/api/v3"
+
+    # -- control (runs on the server's loop) -----------------------------------------------------------
+    def call(self, fn: Callable[[MockState], T]) -> T:
+        """Run ``fn(state)`` on the server's loop and return its result."""
+        assert self._loop is not None and self.app is not None, "server not started"
+        state = self.app[STATE]
+
+        async def run() -> T:
+            return fn(state)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
+
+    @property
+    def state(self) -> MockState:
+        """The live state (read it through :meth:`call` when the server is busy)."""
+        assert self.app is not None, "server not started"
+        return self.app[STATE]
+
+    def advance(self, seconds: float) -> float:
+        """Move mock time forward and settle every task; returns the new mock time."""
+
+        def go(state: MockState) -> float:
+            state.clock.advance(seconds)
+            return state.settle()
+
+        return self.call(go)
+
+    def now(self) -> float:
+        """Current mock time."""
+        return self.call(lambda s: s.now())
+
+    def reset(self) -> None:
+        """Forget tasks, keys, faults and the journal."""
+        self.call(lambda s: s.reset())
+
+    def journal(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
+        """Recorded API requests, oldest first (``path`` matches as a prefix)."""
+        return self.call(
+            lambda s: [
+                dict(e)
+                for e in s.journal
+                if (method is None or e["method"] == method.upper())
+                and (path is None or e["path"].startswith(path))
+            ]
+        )
+
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """Add a fault rule (the fields of ``POST /_mock/faults``)."""
+        return self.call(lambda s: dataclasses.asdict(s.faults.add(rule)))
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self.call(lambda s: s.faults.clear())
+
+    def set_key(self, key: str | None = None, **settings: Any) -> dict[str, Any]:
+        """Per-key settings (balance, rpm, models, valid) as ``PUT /_mock/keys/{key}``."""
+        from mock_server.admin import check_key_patch
+
+        patch = check_key_patch(settings)
+        return self.call(lambda s: s.accounts.update(key or self.api_key, patch).public())
+
+    def task(self, task_id: str) -> Any:
+        """The stored task (settled), or None."""
+
+        def get(state: MockState) -> Any:
+            state.settle()
+            return state.store.get(task_id)
+
+        return self.call(get)

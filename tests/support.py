@@ -1,0 +1,19 @@
+"""Helpers shared by the test modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import contracts
+
+
+def assert_contract(name: str, body: Any) -> Any:
+    """Fail with every violation when ``body`` breaks contract ``name``; returns ``body``."""
+    found = contracts.violations(name, body)
+    assert not found, f"{name} violated: " + "; ".join(f"{v.param}: {v.message}" for v in found)
+    return body
+
+
+def text_body(model: str = "dreamina-seedance-2-0-260128", prompt: str = "a cat", **fields: Any) -> dict:
+    """An Ark create body with one text item."""
+    return {"model": model, "content": [{"type": "text", "text": prompt}], **fields}
