@@ -86,8 +86,9 @@ async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
     except ApiError as err:
         response = reply(render(err, family, rid), err.status, err.headers)
     except _Dropped:
+        # The transport is already closed: nothing reaches the caller, and nothing is worth a traceback.
         _record(request, state, None, started)
-        raise
+        return web.Response(status=499)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
