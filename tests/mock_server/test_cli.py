@@ -1,0 +1,72 @@
+"""The seedance-mock command: --help documents every option; the server starts, prints its URLs, answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+import time
+
+import httpx
+
+from mock_server import MockConfig
+from mock_server.__main__ import build_parser, config_from_args
+
+
+def test_help_documents_every_option() -> None:
+    text = build_parser().format_help()
+    for option in ["--host", "--port", "--time-scale", "--queue-seconds", "--run-seconds", "--max-running",
+                   "--max-queued", "--balance", "--rpm", "--api-key", "--journal-size", "--cache-dir",
+                   "--media-ttl", "--max-body-mb", "--public-url", "--random-seed", "--quiet"]:  # fmt: skip
+        assert option in text
+
+
+def test_every_config_field_has_an_option() -> None:
+    args = build_parser().parse_args(["--api-key", "sk-a", "--rpm", "5", "--time-scale", "0"])
+    config = config_from_args(args)
+    assert (config.api_keys, config.default_rpm, config.time_scale) == (("sk-a",), 5, 0.0)
+    assert {f.name for f in dataclasses.fields(MockConfig)} - {"start_time"} <= {
+        f.name for f in dataclasses.fields(config)
+    }
+    assert config == dataclasses.replace(MockConfig(), api_keys=("sk-a",), default_rpm=5, time_scale=0.0)
+
+
+def test_server_starts_prints_base_urls_and_logs_one_line_per_request(tmp_path) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "--port", "0", "--cache-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    ) as proc:  # fmt: skip
+        try:
+            first = proc.stdout.readline()
+            match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", first)
+            assert match, first
+            base = match.group(1)
+            banner = "".join(proc.stdout.readline() for _ in range(4))
+            assert f'Ark(base_url="{base}/api/v3"' in banner and f"GPTPROTO_BASE_URL={base}" in banner
+            assert httpx.get(base + "/_mock/health").json()["status"] == "ok"
+            httpx.get(base + "/api/v3/contents/generations/tasks", headers={"Authorization": "sk-cli-test-1"})
+            deadline = time.monotonic() + 5
+            line = ""
+            while "/api/v3/contents/generations/tasks 200" not in line and time.monotonic() < deadline:
+                line = proc.stderr.readline()
+            assert "GET /api/v3/contents/generations/tasks 200" in line
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def test_a_busy_port_is_a_one_line_error() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "mock_server", "--port", str(port)], capture_output=True, text=True, timeout=30
+        )
+    assert done.returncode == 1
+    assert "cannot listen" in done.stderr and "Traceback" not in done.stderr
