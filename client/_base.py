@@ -1,0 +1,438 @@
+"""Everything the sync and async clients share that does no I/O.
+
+Building requests (paths, bodies, media, headers), the client's own validation, reading answers into typed
+results or typed errors, and the retry and polling decisions. ``_sync.py`` and ``_async.py`` only send,
+sleep and loop.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from client._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    SeedanceError,
+    TaskCancelledError,
+    TaskExpiredError,
+    TaskFailedError,
+    ValidationError,
+    WaitTimeout,
+    error_from_body,
+    error_from_response,
+)
+from client._media import MediaInput, to_media_url
+from client._retry import (
+    MAX_RETRIES,
+    POLL_INTERVAL,
+    next_poll_interval,
+    parse_retry_after,
+    retry_delay,
+    should_retry,
+)
+from client._types import Prediction, Task, TaskList
+from client._validation import validate_ark_request, validate_prediction_request
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_WAIT_TIMEOUT",
+    "ENV_API_KEY",
+    "ENV_BASE_URL",
+    "BaseClient",
+    "ProgressCallback",
+    "UpdateCallback",
+]
+
+ENV_API_KEY = "GPTPROTO_API_KEY"
+ENV_BASE_URL = "GPTPROTO_BASE_URL"
+#: The real service; the client adds the ``/api/v3/...`` paths itself.
+DEFAULT_BASE_URL = "https://gptproto.com"
+#: Per-request timeout: 60 s overall, 10 s to connect.
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+#: How long ``wait`` polls before raising WaitTimeout.
+DEFAULT_WAIT_TIMEOUT = 900.0
+DEFAULT_POLL_INTERVAL = POLL_INTERVAL
+DEFAULT_MAX_RETRIES = MAX_RETRIES
+
+_ARK_TASKS = "/api/v3/contents/generations/tasks"
+_USER_AGENT = "seedance-client/0.1 (python-httpx)"
+
+#: Called with each task (or prediction) ``wait`` sees.
+UpdateCallback = Callable[[Any], Any]
+#: Called as ``progress(bytes_done, bytes_total_or_None)`` while downloading.
+ProgressCallback = Callable[[int, "int | None"], Any]
+
+
+@dataclass
+class _Call:
+    """One logical API call; the send loop turns it into a request, maybe several times."""
+
+    method: str
+    url: str
+    params: list[tuple[str, str | int]] | None = None
+    json: Any = None
+    stream: bool = False
+    authenticate: bool = True
+    follow_redirects: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Waiter:
+    """The polling decisions of ``wait``: when to stop, what to raise, how long to sleep."""
+
+    def __init__(self, target: str, timeout: float | None, poll_interval: float, now: Callable[[], float]):
+        if poll_interval <= 0:
+            raise ValueError("poll_interval must be positive")
+        self.target = target
+        self.timeout = timeout
+        self.interval = poll_interval
+        self.now = now
+        self.deadline = None if timeout is None else now() + timeout
+        self.last: Task | Prediction | None = None
+
+    def observe(self, task: Task | Prediction) -> float | None:
+        """None when ``task`` succeeded; else the seconds to sleep before the next poll; raises on an end."""
+        self.last = task
+        status = task.normalized_status
+        if status == "succeeded":
+            return None
+        if status in ("failed", "expired", "cancelled"):
+            raise _task_end_error(task)
+        if self.deadline is None:
+            delay = self.interval
+        else:
+            remaining = self.deadline - self.now()
+            if remaining <= 0:
+                raise WaitTimeout(
+                    f"task {task.id} still {task.status} after {self.timeout:g} s", task, self.timeout or 0.0
+                )
+            delay = min(self.interval, remaining)
+        self.interval = next_poll_interval(self.interval)
+        return delay
+
+
+def _task_end_error(task: Task | Prediction) -> SeedanceError:
+    status = task.normalized_status
+    why = f": {task.error}" if task.error else ""
+    if status == "expired":
+        return TaskExpiredError(f"task {task.id} expired before it finished{why}", task)
+    if status == "cancelled":
+        return TaskCancelledError(f"task {task.id} was cancelled{why}", task)
+    return TaskFailedError(f"task {task.id} failed{why}", task)
+
+
+def _clean(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _media_list(values: Sequence[MediaInput] | MediaInput | None, param: str) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str | bytes | bytearray | os.PathLike):
+        values = [values]
+    return [to_media_url(v, param=f"{param}[{i}]") for i, v in enumerate(values)]
+
+
+def _task_id(task_id: Any) -> str:
+    if isinstance(task_id, Task | Prediction):
+        return task_id.id
+    if not isinstance(task_id, str) or not task_id.strip() or "/" in task_id:
+        raise ValidationError(
+            f"task id must be a non-empty id string, not {task_id!r}", param="id", value=task_id
+        )
+    return task_id.strip()
+
+
+class BaseClient:
+    """Configuration and every I/O-free decision of :class:`SeedanceClient` / :class:`AsyncSeedanceClient`."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        max_retries: int,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
+        if not key:
+            raise SeedanceError(f"no API key: pass api_key=... or set {ENV_API_KEY}")
+        self.api_key = key
+        url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+        url = url.rstrip("/")
+        # Accept the Ark SDK's style too (".../api/v3"): the client adds /api/v3 itself.
+        if url.endswith("/api/v3"):
+            url = url[: -len("/api/v3")]
+        if not url.startswith(("http://", "https://")):
+            raise SeedanceError(f"base_url must start with http:// or https://, not {url!r}")
+        self.base_url = url
+        self.max_retries = max_retries
+        self._monotonic: Callable[[], float] = time.monotonic
+
+    # ------------------------------------------------------------------------------------ requests
+
+    def _headers(self, call: _Call) -> dict[str, str]:
+        headers = {"User-Agent": _USER_AGENT, "Accept": "application/json", **call.headers}
+        if call.authenticate:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def _build_request(self, http: httpx.Client | httpx.AsyncClient, call: _Call) -> httpx.Request:
+        return http.build_request(
+            call.method, call.url, params=call.params, json=call.json, headers=self._headers(call)
+        )
+
+    def _call(self, method: str, path: str, **kw: Any) -> _Call:
+        # One id per logical call, kept across retries, so the server side can tie attempts together.
+        headers = {"x-client-request-id": f"req-{uuid.uuid4().hex}"}
+        return _Call(method, self.base_url + path, headers=headers, **kw)
+
+    def _create_task_call(
+        self,
+        model: str,
+        prompt: str | None,
+        *,
+        first_frame: MediaInput | None,
+        last_frame: MediaInput | None,
+        reference_images: Sequence[MediaInput] | None,
+        reference_videos: Sequence[MediaInput] | None,
+        reference_audios: Sequence[MediaInput] | None,
+        options: dict[str, Any],
+    ) -> _Call:
+        content: list[dict[str, Any]] = []
+        if prompt is not None:
+            content.append({"type": "text", "text": prompt})
+        if first_frame is not None:
+            url = to_media_url(first_frame, param="first_frame")
+            content.append({"type": "image_url", "image_url": {"url": url}, "role": "first_frame"})
+        if last_frame is not None:
+            url = to_media_url(last_frame, param="last_frame")
+            content.append({"type": "image_url", "image_url": {"url": url}, "role": "last_frame"})
+        for url in _media_list(reference_images, "reference_images"):
+            content.append({"type": "image_url", "image_url": {"url": url}, "role": "reference_image"})
+        for url in _media_list(reference_videos, "reference_videos"):
+            content.append({"type": "video_url", "video_url": {"url": url}, "role": "reference_video"})
+        for url in _media_list(reference_audios, "reference_audios"):
+            content.append({"type": "audio_url", "audio_url": {"url": url}, "role": "reference_audio"})
+        for reserved in ("model", "content"):
+            if reserved in options:
+                raise ValidationError(
+                    f"{reserved} is set by create_task's arguments, not as an option", param=reserved
+                )
+        body = {"model": model, "content": content, **_clean(options)}
+        validate_ark_request(body)
+        return self._call("POST", _ARK_TASKS, json=body)
+
+    def _get_task_call(self, task_id: str | Task) -> _Call:
+        return self._call("GET", f"{_ARK_TASKS}/{_task_id(task_id)}")
+
+    def _delete_task_call(self, task_id: str | Task) -> _Call:
+        return self._call("DELETE", f"{_ARK_TASKS}/{_task_id(task_id)}")
+
+    def _list_tasks_call(
+        self,
+        page_num: int,
+        page_size: int,
+        status: str | None,
+        model: str | None,
+        task_ids: Sequence[str] | None,
+    ) -> _Call:
+        for name, value in (("page_num", page_num), ("page_size", page_size)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValidationError(
+                    f"{name} must be a positive integer, not {value!r}", param=name, value=value
+                )
+        if page_size > 500:
+            raise ValidationError(
+                f"page_size {page_size} is outside 1–500", param="page_size", value=page_size
+            )
+        params: list[tuple[str, str | int]] = [("page_num", page_num), ("page_size", page_size)]
+        if status is not None:
+            params.append(("filter.status", status))
+        if model is not None:
+            params.append(("filter.model", model))
+        if isinstance(task_ids, str):
+            task_ids = [task_ids]
+        # Repeated filter.task_ids=a&filter.task_ids=b [UPSTREAM §2].
+        params.extend(("filter.task_ids", t) for t in task_ids or ())
+        return self._call("GET", _ARK_TASKS, params=params)
+
+    def _prediction_call(self, op: str, model: str, body: dict[str, Any]) -> _Call:
+        body = _clean(body)
+        validate_prediction_request(op, model, body)
+        return self._call("POST", f"/api/v3/bytedance/{model}/{op}", json=body)
+
+    def _text_to_video_call(self, model: str, prompt: str, options: dict[str, Any]) -> _Call:
+        return self._prediction_call("text-to-video", model, {**options, "prompt": prompt})
+
+    def _image_to_video_call(
+        self,
+        model: str,
+        prompt: str,
+        image: MediaInput,
+        last_image: MediaInput | None,
+        options: dict[str, Any],
+    ) -> _Call:
+        body = {**options, "prompt": prompt, "image": to_media_url(image, param="image")}
+        if last_image is not None:
+            body["last_image"] = to_media_url(last_image, param="last_image")
+        return self._prediction_call("image-to-video", model, body)
+
+    def _reference_to_video_call(
+        self,
+        model: str,
+        prompt: str,
+        images: Sequence[MediaInput] | None,
+        videos: Sequence[MediaInput] | None,
+        audios: Sequence[MediaInput] | None,
+        options: dict[str, Any],
+    ) -> _Call:
+        body: dict[str, Any] = {**options, "prompt": prompt}
+        for name, values in (("images", images), ("videos", videos), ("audios", audios)):
+            if values is not None:
+                body[name] = _media_list(values, name)
+        return self._prediction_call("reference-to-video", model, body)
+
+    def _get_prediction_call(self, prediction_id: str | Prediction) -> _Call:
+        return self._call("GET", f"/api/v3/predictions/{_task_id(prediction_id)}/result")
+
+    def _download_call(self, url: str) -> _Call:
+        if url.startswith("/"):
+            url = self.base_url + url
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValidationError(f"cannot download {url!r}: not an http(s) URL", param="url", value=url)
+        # The API key goes only to the API's own origin, never to a CDN holding the video.
+        same_origin = _origin(url) == _origin(self.base_url)
+        return _Call("GET", url, stream=True, authenticate=same_origin, follow_redirects=True)
+
+    @staticmethod
+    def _download_url(target: str | Task | Prediction) -> str | None:
+        """The URL to fetch for ``target``, or None when ``target`` is a task id to look up first."""
+        if isinstance(target, Task | Prediction):
+            if not target.video_url:
+                raise ValidationError(
+                    f"task {target.id} has no video yet (status {target.status})",
+                    param="url",
+                    value=target.id,
+                )
+            return target.video_url
+        if isinstance(target, str) and (target.startswith("/") or "://" in target):
+            return target
+        return None
+
+    @staticmethod
+    def _download_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
+        """(the file, the hidden partial file written first and renamed once complete)."""
+        target = Path(path)
+        return target, target.with_name(f".{target.name}.part")
+
+    # ------------------------------------------------------------------------------------ answers
+
+    @staticmethod
+    def _content_length(response: httpx.Response) -> int | None:
+        value = response.headers.get("content-length")
+        return int(value) if value and value.isdigit() else None
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise APIError(
+                f"expected JSON from {response.request.method} {response.request.url.path}, "
+                f"got {response.headers.get('content-type', 'no content type')}",
+                status_code=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+                body=response.text[:500],
+            ) from None
+
+    def _parse_create_task(self, response: httpx.Response) -> str:
+        body = self._json(response)
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+            raise APIError("create answered without a task id", status_code=response.status_code, body=body)
+        return body["id"]
+
+    def _parse_task(self, response: httpx.Response) -> Task:
+        body = self._json(response)
+        if not isinstance(body, dict):
+            raise APIError("expected a task object", status_code=response.status_code, body=body)
+        return Task.from_dict(body)
+
+    def _parse_task_list(self, response: httpx.Response) -> TaskList:
+        body = self._json(response)
+        if not isinstance(body, dict):
+            raise APIError("expected {total, items}", status_code=response.status_code, body=body)
+        return TaskList.from_dict(body)
+
+    def _parse_prediction(self, response: httpx.Response) -> Prediction:
+        body = self._json(response)
+        if not isinstance(body, dict):
+            raise APIError("expected a predictions envelope", status_code=response.status_code, body=body)
+        code = body.get("code")
+        # The envelope can carry an error under HTTP 200 (WaveSpeed-style gateways) [UPSTREAM §3].
+        if isinstance(code, int) and not isinstance(code, bool) and code >= 400:
+            raise error_from_body(code, body, headers=dict(response.headers))
+        return Prediction.from_envelope(body)
+
+    # ------------------------------------------------------------------------------------ decisions
+
+    def _retry_delay(self, call: _Call, attempt: int, response: httpx.Response | None) -> float | None:
+        """Seconds before sending ``call`` again after ``attempt`` failed (None: do not retry)."""
+        if response is None:
+            ok = should_retry(call.method, attempt, connection_error=True, max_retries=self.max_retries)
+            return retry_delay(attempt) if ok else None
+        ok = should_retry(
+            call.method,
+            attempt,
+            status=response.status_code,
+            headers=response.headers,
+            max_retries=self.max_retries,
+        )
+        if not ok:
+            return None
+        return retry_delay(attempt, parse_retry_after(response.headers.get("retry-after")))
+
+    @staticmethod
+    def _connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(f"{request.method} {request.url} timed out", request=request)
+        return APIConnectionError(
+            f"cannot reach {request.url.host}: {exc or type(exc).__name__}", request=request
+        )
+
+    @staticmethod
+    def _error(response: httpx.Response) -> APIError:
+        return error_from_response(response)
+
+    def _waiter(self, target: str, timeout: float | None, poll_interval: float) -> _Waiter:
+        return _Waiter(target, timeout, poll_interval, self._monotonic)
+
+    @staticmethod
+    def _poll_predictions(task_id: str | Task | Prediction) -> bool:
+        """Whether ``wait`` polls the predictions result endpoint (it was given a Prediction)."""
+        return isinstance(task_id, Prediction)
+
+    @staticmethod
+    def _next_page(page_num: int, page_size: int, page: TaskList, seen: int) -> int | None:
+        """The next page number of an ``iter_tasks`` walk, or None when done."""
+        if not page.items or seen >= page.total or len(page.items) < page_size:
+            return None
+        return page_num + 1
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port

@@ -1,0 +1,456 @@
+"""The client's own judgement of a create request, written in Python from the capability data.
+
+Deliberately not a call to the JSON contracts: the property tests ask the contract, this module and the mock
+server separately and expect the three to agree. Every refusal is a :class:`ValidationError` whose message
+names the field, the value and what the model accepts. ``None`` means absent, as the Ark SDK's nulls do
+[UPSTREAM §2].
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import contracts
+from client._errors import ValidationError
+from contracts import Model
+
+__all__ = [
+    "ARK_FIELDS",
+    "PREDICTION_FIELDS",
+    "PREDICTION_OPS",
+    "ark_scenario",
+    "validate_ark_request",
+    "validate_prediction_request",
+]
+
+#: Every top-level field of an Ark create body [UPSTREAM §2].
+ARK_FIELDS = frozenset(
+    {
+        "model", "content", "generate_audio", "resolution", "ratio", "duration", "frames",
+        "framespersecond", "seed", "camerafixed", "camera_fixed", "watermark", "callback_url",
+        "return_last_frame", "service_tier", "execution_expires_after", "priority", "draft", "tools",
+        "safety_identifier",
+    }
+)  # fmt: skip
+
+_PREDICTION_COMMON = frozenset(
+    {"prompt", "aspect_ratio", "duration", "resolution", "generate_audio", "camera_fixed", "seed",
+     "enable_sync_mode"}
+)  # fmt: skip
+#: The fields of each predictions operation [seed 003/004].
+PREDICTION_FIELDS: dict[str, frozenset[str]] = {
+    "text-to-video": _PREDICTION_COMMON,
+    "image-to-video": _PREDICTION_COMMON | {"image", "last_image", "is_upload_media"},
+    "reference-to-video": _PREDICTION_COMMON | {"images", "videos", "audios", "is_upload_media"},
+}
+PREDICTION_OPS = tuple(PREDICTION_FIELDS)
+
+_ROLES = {
+    "image_url": ("first_frame", "last_frame", "reference_image"),
+    "video_url": ("reference_video",),
+    "audio_url": ("reference_audio",),
+}
+
+# Legacy text commands in an Ark prompt [UPSTREAM §2]; a body field wins over a command [decision].
+_TEXT_COMMANDS = {
+    "rs": "resolution", "resolution": "resolution",
+    "rt": "ratio", "ratio": "ratio",
+    "dur": "duration", "duration": "duration",
+    "fps": "framespersecond", "framepersecond": "framespersecond", "framespersecond": "framespersecond",
+    "wm": "watermark", "watermark": "watermark",
+    "seed": "seed",
+    "cf": "camerafixed", "camerafixed": "camerafixed",
+    "frames": "frames",
+}  # fmt: skip
+_COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
+_INT_COMMANDS = {"duration", "framespersecond", "seed", "frames"}
+_BOOL_COMMANDS = {"watermark", "camerafixed"}
+_INT_STRING = re.compile(r"^[+-]?\d+$")
+
+_SCENARIO_WORDS = {
+    "text": "text only",
+    "first_frame": "a first frame",
+    "first_last_frame": "first and last frames",
+    "reference": "reference media",
+}
+
+
+def _fail(param: str, value: Any, message: str) -> ValidationError:
+    return ValidationError(message, param=param, value=value)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _choices(values: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(values)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _require_int(param: str, value: Any) -> int:
+    if not _is_int(value):
+        raise _fail(param, value, f"{param} must be an integer, not {_show(value)}")
+    return value
+
+
+def _require_bool(param: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(param, value, f"{param} must be true or false, not {_show(value)}")
+    return value
+
+
+def _require_str(param: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail(param, value, f"{param} must be a string, not {_show(value)}")
+    return value
+
+
+def _in_range(
+    param: str, value: int, low: int, high: int, model: Model | None = None, unit: str = ""
+) -> None:
+    if not low <= value <= high:
+        who = f" for {model.id}" if model is not None else ""
+        raise _fail(param, value, f"{param} {value} is outside {low}–{high}{unit}{who}")
+
+
+def _known_model(name: Any) -> Model:
+    if name is None:
+        raise _fail("model", name, "model is required")
+    if not isinstance(name, str) or not name:
+        raise _fail("model", name, f"model must be a model id, not {_show(name)}")
+    model = contracts.lookup_model(name)
+    # The API matches model names exactly (UPSTREAM §5: unknown model → 404).
+    if model is None or name not in model.names:
+        known = ", ".join(m.id for m in contracts.all_models())
+        hint = f" (did you mean {model.id!r}?)" if model is not None else f"; known models: {known}"
+        raise _fail("model", name, f"unknown model {name!r}{hint}")
+    return model
+
+
+def _check_scenario(model: Model, scenario: str, param: str, value: Any) -> None:
+    if scenario not in model.scenarios:
+        accepted = ", ".join(_SCENARIO_WORDS.get(s, s) for s in model.scenarios)
+        raise _fail(
+            param,
+            value,
+            f"{model.id} does not accept {_SCENARIO_WORDS.get(scenario, scenario)} (it accepts: {accepted})",
+        )
+
+
+def _check_resolution(model: Model, scenario: str, value: Any) -> None:
+    allowed = model.resolutions_for(scenario)
+    if not isinstance(value, str) or value not in allowed:
+        where = " with reference media" if scenario == "reference" and model.reference_resolutions else ""
+        raise _fail(
+            "resolution", value, f"resolution {_show(value)} is not offered by {model.id}{where} "
+            f"(it accepts: {_choices(allowed)})",
+        )  # fmt: skip
+
+
+def _check_ratio(param: str, value: Any, family: str) -> None:
+    allowed = contracts.family_rules(family)["ratio_values"]
+    if not isinstance(value, str) or value not in allowed:
+        raise _fail(param, value, f"{param} {_show(value)} is not one of {_choices(allowed)}")
+
+
+def _check_seed(value: Any, family: str) -> None:
+    low, high = contracts.family_rules(family)["seed_range"]
+    _in_range("seed", _require_int("seed", value), low, high)
+
+
+def _check_camera_fixed(param: str, value: Any, model: Model, scenario: str) -> None:
+    _require_bool(param, value)
+    if model.camera_fixed_allowed(value, scenario):
+        return
+    if model.camera_fixed == "not_with_reference":
+        why = "with reference images"
+    elif model.camera_fixed == "false_only":
+        why = "(only false is accepted)"
+    else:
+        why = "(it has no fixed camera)"
+    raise _fail(param, value, f"{param} true is not supported by {model.id} {why}")
+
+
+def _check_counts(
+    model: Model, counts: dict[str, int], limits: Mapping[str, Any], params: Mapping[str, str]
+) -> None:
+    """Reference media counts against ``limits`` (``{"images": max or [min, max], "videos": max, …}``)."""
+    for kind in ("images", "videos", "audios"):
+        n = counts.get(kind, 0)
+        limit = limits.get(kind, 0)
+        low, high = (limit[0], limit[1]) if isinstance(limit, list | tuple) else (0, limit)
+        param = params[kind]
+        if n and high == 0:
+            raise _fail(param, n, f"{model.id} does not accept reference {kind}")
+        if n > high:
+            raise _fail(param, n, f"{n} reference {kind} is more than the {high} {model.id} accepts")
+        if n < low:
+            raise _fail(param, n, f"{model.id} needs at least {low} reference {kind}, got {n}")
+    if not counts.get("images") and not counts.get("videos"):
+        raise _fail(params["images"], 0, "reference generation needs at least one reference image or video")
+
+
+# ---------------------------------------------------------------------------------------------- Ark
+
+
+def _content_items(content: Any) -> list[dict[str, Any]]:
+    if content is None:
+        raise _fail("content", content, "content is required")
+    if not isinstance(content, list) or not content:
+        raise _fail("content", content, "content must be a non-empty list of items")
+    items = []
+    for index, raw in enumerate(content):
+        where = f"content[{index}]"
+        if not isinstance(raw, dict):
+            raise _fail(where, raw, f"{where} must be an object, not {_show(raw)}")
+        item = {k: v for k, v in raw.items() if v is not None}
+        kind = item.get("type")
+        if kind == "text":
+            _require_str(f"{where}.text", item.get("text"))
+        elif kind in _ROLES:
+            media = item.get(kind)
+            if not isinstance(media, dict) or not isinstance(media.get("url"), str) or not media["url"]:
+                raise _fail(f"{where}.{kind}.url", media, f'{where}.{kind} must be {{"url": "…"}}')
+            role = item.get("role")
+            if role is not None and role not in _ROLES[kind]:
+                raise _fail(
+                    f"{where}.role",
+                    role,
+                    f"{where}.role {_show(role)} is not one of {_choices(_ROLES[kind])}",
+                )
+            if role is None and kind != "image_url":
+                raise _fail(f"{where}.role", role, f"{where}.role is required for {kind} ({_ROLES[kind][0]})")
+        elif kind == "draft_task":
+            draft = item.get("draft_task")
+            if not isinstance(draft, dict) or not isinstance(draft.get("id"), str):
+                raise _fail(f"{where}.draft_task", draft, f'{where}.draft_task must be {{"id": "cgt-…"}}')
+        else:
+            allowed = ("text", *_ROLES, "draft_task")
+            raise _fail(
+                f"{where}.type", kind, f"{where}.type {_show(kind)} is not one of {_choices(allowed)}"
+            )
+        items.append(item)
+    return items
+
+
+def ark_scenario(content: list[dict[str, Any]]) -> str:
+    """The scenario of a well-formed content list; refuses mixed or malformed image roles [seed 001]."""
+    texts = [i for i in content if i.get("type") == "text"]
+    if len(texts) > 1:
+        raise _fail("content", len(texts), "content may hold only one text item")
+    images = [i for i in content if i.get("type") == "image_url"]
+    others = [i for i in content if i.get("type") in ("video_url", "audio_url")]
+    roles = [i.get("role") for i in images]
+    frame_roles = [r for r in roles if r in (None, "first_frame", "last_frame")]
+    if others or "reference_image" in roles:
+        if frame_roles:
+            raise _fail(
+                "content", frame_roles[0] or "first_frame",
+                "first/last frames and reference media are separate scenarios and cannot be mixed",
+            )  # fmt: skip
+        return "reference"
+    if not images:
+        if not texts:
+            raise _fail("content", None, "content needs a text prompt or an image")
+        return "text"
+    if None in roles and len(images) > 1:
+        raise _fail("content.role", None, "every image needs a role when there is more than one")
+    if roles.count("first_frame") + roles.count(None) > 1 or roles.count("last_frame") > 1:
+        raise _fail("content.role", roles, "at most one first_frame and one last_frame image")
+    if "last_frame" in roles:
+        if "first_frame" not in roles:
+            raise _fail("content.role", "last_frame", "a last_frame image needs a first_frame image")
+        return "first_last_frame"
+    return "first_frame"
+
+
+def _text_commands(prompt: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for flag, raw in _COMMAND.findall(prompt):
+        name = _TEXT_COMMANDS.get(flag.lower())
+        if name is None:
+            continue
+        value: Any = raw
+        if name in _INT_COMMANDS:
+            if not _INT_STRING.match(raw):
+                raise _fail(name, raw, f"text command --{flag} {raw} is not an integer")
+            value = int(raw)
+        elif name in _BOOL_COMMANDS:
+            if raw.lower() not in ("true", "false"):
+                raise _fail(name, raw, f"text command --{flag} {raw} is not true or false")
+            value = raw.lower() == "true"
+        found[name] = value
+    return found
+
+
+def validate_ark_request(body: Mapping[str, Any]) -> None:
+    """Raise ValidationError unless ``body`` is an Ark create body the model accepts (None = absent)."""
+    if not isinstance(body, Mapping):
+        raise _fail("body", body, f"the request body must be an object, not {type(body).__name__}")
+    fields = {k: v for k, v in body.items() if v is not None}
+    unknown = sorted(set(fields) - ARK_FIELDS)
+    if unknown:
+        raise _fail(
+            unknown[0], fields[unknown[0]], f"unknown parameter {unknown[0]!r} for the Ark create API"
+        )
+    model = _known_model(fields.get("model"))
+    items = _content_items(fields.get("content"))
+    scenario = ark_scenario(items)
+    _check_scenario(model, scenario, "content", scenario)
+    if scenario == "reference" and model.reference is not None:
+        counts = {
+            "images": sum(1 for i in items if i.get("type") == "image_url"),
+            "videos": sum(1 for i in items if i.get("type") == "video_url"),
+            "audios": sum(1 for i in items if i.get("type") == "audio_url"),
+        }
+        params = {"images": "content", "videos": "content", "audios": "content"}
+        _check_counts(model, counts, model.reference, params)
+    prompt = next((i["text"] for i in items if i.get("type") == "text"), "")
+    # A body field wins over the same text command in the prompt [UPSTREAM §2, decision].
+    fields = {**_text_commands(prompt), **fields}
+    _check_ark_options(model, scenario, fields)
+
+
+def _check_ark_options(model: Model, scenario: str, fields: dict[str, Any]) -> None:
+    rules = contracts.family_rules("ark")
+    for param in ("generate_audio", "watermark", "return_last_frame", "draft"):
+        if param in fields:
+            _require_bool(param, fields[param])
+    if "resolution" in fields:
+        _check_resolution(model, scenario, fields["resolution"])
+    if "ratio" in fields:
+        _check_ratio("ratio", fields["ratio"], "ark")
+    if "duration" in fields:
+        low, high = model.duration
+        _in_range("duration", _require_int("duration", fields["duration"]), low, high, model, " s")
+    if "frames" in fields:
+        frames = _require_int("frames", fields["frames"])
+        if not model.frames:
+            raise _fail("frames", frames, f"frames is not supported by {model.id} (use duration)")
+        low, high = rules["frames_range"]
+        base, step = rules["frames_step"]["base"], rules["frames_step"]["step"]
+        _in_range("frames", frames, low, high, model)
+        if (frames - base) % step:
+            raise _fail("frames", frames, f"frames {frames} is not of the form {base}+{step}n (e.g. 121)")
+    if "framespersecond" in fields:
+        fps = _require_int("framespersecond", fields["framespersecond"])
+        if fps not in rules["fps"]:
+            raise _fail("framespersecond", fps, f"framespersecond {fps} is not supported (only 24)")
+    if "seed" in fields:
+        _check_seed(fields["seed"], "ark")
+    for param in ("camerafixed", "camera_fixed"):
+        if param in fields:
+            _check_camera_fixed(param, fields[param], model, scenario)
+    if "service_tier" in fields:
+        tiers = rules["service_tiers"]
+        if fields["service_tier"] not in tiers:
+            value = fields["service_tier"]
+            raise _fail("service_tier", value, f"service_tier {_show(value)} is not one of {_choices(tiers)}")
+    if "execution_expires_after" in fields:
+        low, high = rules["execution_expires_after_range"]
+        value = _require_int("execution_expires_after", fields["execution_expires_after"])
+        _in_range("execution_expires_after", value, low, high, unit=" s")
+    for param in ("callback_url", "safety_identifier"):
+        if param in fields:
+            _require_str(param, fields[param])
+    if "priority" in fields:
+        _require_int("priority", fields["priority"])
+    if "tools" in fields and not isinstance(fields["tools"], list):
+        raise _fail("tools", fields["tools"], f"tools must be a list, not {_show(fields['tools'])}")
+
+
+# ---------------------------------------------------------------------------------------------- predictions
+
+
+def _normalize_op(op: str) -> str:
+    normal = op.replace("_", "-").strip("/").lower() if isinstance(op, str) else op
+    if normal not in PREDICTION_FIELDS:
+        raise _fail("op", op, f"unknown predictions operation {op!r} (one of {_choices(PREDICTION_OPS)})")
+    return normal
+
+
+def _url_list(param: str, value: Any) -> int:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _fail(param, value, f"{param} must be a list of URLs")
+    return len(value)
+
+
+def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) -> None:
+    """Raise ValidationError unless ``body`` is a predictions submit body ``model`` accepts for ``op``.
+
+    ``op`` is ``text-to-video``, ``image-to-video`` or ``reference-to-video``; ``model`` is the path's model.
+    A ``model`` key in the body, as the contracts carry it, is ignored.
+    """
+    op = _normalize_op(op)
+    m = _known_model(model)
+    if not isinstance(body, Mapping):
+        raise _fail("body", body, f"the request body must be an object, not {type(body).__name__}")
+    fields = {k: v for k, v in body.items() if v is not None and k != "model"}
+    allowed = PREDICTION_FIELDS[op]
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise _fail(unknown[0], fields[unknown[0]], f"unknown parameter {unknown[0]!r} for {op}")
+    if "prompt" not in fields:
+        raise _fail("prompt", None, "prompt is required")
+    _require_str("prompt", fields["prompt"])
+    if op == "text-to-video":
+        scenario = "text"
+    elif op == "image-to-video":
+        if "image" not in fields:
+            raise _fail("image", None, "image is required for image-to-video")
+        _require_str("image", fields["image"])
+        if "last_image" in fields:
+            _require_str("last_image", fields["last_image"])
+        scenario = "first_last_frame" if "last_image" in fields else "first_frame"
+    else:
+        scenario = "reference"
+    if scenario not in m.scenarios:
+        # Name the field that asked for the scenario the model lacks.
+        if scenario == "first_last_frame" and "first_frame" in m.scenarios:
+            param = "last_image"
+        else:
+            param = {"text": "prompt", "first_frame": "image", "first_last_frame": "image"}.get(
+                scenario, "images"
+            )
+        _check_scenario(m, scenario, param, fields.get(param, op))
+    if op == "reference-to-video":
+        counts = {
+            kind: _url_list(kind, fields[kind]) for kind in ("images", "videos", "audios") if kind in fields
+        }
+        limits = m.predictions_reference or {}
+        _check_counts(m, counts, limits, {"images": "images", "videos": "videos", "audios": "audios"})
+    for param in ("generate_audio", "enable_sync_mode", "is_upload_media"):
+        if param in fields:
+            _require_bool(param, fields[param])
+    if "aspect_ratio" in fields:
+        _check_ratio("aspect_ratio", fields["aspect_ratio"], "predictions")
+    if "resolution" in fields:
+        _check_resolution(m, scenario, fields["resolution"])
+    if "duration" in fields:
+        value = fields["duration"]
+        # The seed's table says string, its examples send an int: both are accepted [UPSTREAM §3].
+        if isinstance(value, str) and _INT_STRING.match(value.strip()):
+            seconds = int(value)
+        elif _is_int(value):
+            seconds = value
+        else:
+            raise _fail("duration", value, f"duration must be a whole number of seconds, not {_show(value)}")
+        low, high = m.predictions_duration
+        if not low <= seconds <= high:
+            raise _fail("duration", value, f"duration {seconds} is outside {low}–{high} s for {m.id}")
+    if "seed" in fields:
+        _check_seed(fields["seed"], "predictions")
+    if "camera_fixed" in fields:
+        _check_camera_fixed("camera_fixed", fields["camera_fixed"], m, scenario)

@@ -1,0 +1,150 @@
+"""A scripted fake of the API on ``httpx.MockTransport``: routes answer in order and every request is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from client import AsyncSeedanceClient, SeedanceClient
+
+BASE = "http://mock.test"
+TASKS = "/api/v3/contents/generations/tasks"
+
+Answer = httpx.Response | Exception | Callable[[httpx.Request], Any]
+
+
+class FakeAPI:
+    """Answers each (method, path) with its queued answers in order; the last one repeats."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.routes: dict[tuple[str, str], list[Answer]] = {}
+
+    def add(self, method: str, path: str, *answers: Answer) -> FakeAPI:
+        self.routes.setdefault((method, path), []).extend(answers)
+        return self
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        queue = self.routes.get((request.method, request.url.path))
+        if not queue:
+            return httpx.Response(
+                404,
+                json={
+                    "error": {
+                        "code": "NotFound",
+                        "message": f"no route {request.url.path}",
+                        "type": "NotFound",
+                    }
+                },
+            )
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(answer, Exception):
+            raise answer
+        if callable(answer):
+            answer = answer(request)
+        return answer
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handler)
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for r in self.requests if r.method == method and r.url.path == path)
+
+
+def task_json(task_id: str = "cgt-1", status: str = "queued", **extra: Any) -> dict[str, Any]:
+    """A task object as the Ark endpoint returns it."""
+    body: dict[str, Any] = {
+        "id": task_id,
+        "model": "dreamina-seedance-2-0-fast-260128",
+        "status": status,
+        "error": None,
+        "content": None,
+        "usage": None,
+        "seed": 42,
+        "resolution": "720p",
+        "ratio": "16:9",
+        "duration": 5,
+        "framespersecond": 24,
+        "created_at": 1766663633,
+        "updated_at": 1766663640,
+    }
+    if status == "succeeded":
+        body["content"] = {"video_url": f"{BASE}/media/{task_id}.mp4"}
+        body["usage"] = {"completion_tokens": 108900, "total_tokens": 108900}
+    body.update(extra)
+    return body
+
+
+def envelope(data: dict[str, Any]) -> dict[str, Any]:
+    return {"code": 200, "message": "success", "data": data}
+
+
+def prediction_json(task_id: str = "cgt-1", status: str = "created", **extra: Any) -> dict[str, Any]:
+    """The ``data`` of a predictions envelope."""
+    data: dict[str, Any] = {
+        "id": task_id,
+        "model": "dreamina-seedance-2-0-fast-260128",
+        "outputs": [],
+        "urls": {"get": f"{BASE}/api/v3/predictions/{task_id}/result"},
+        "status": status,
+        "error": None,
+        "executionTime": 0,
+        "timings": {"inference": 0},
+        "has_nsfw_contents": [],
+        "created_at": "2026-01-01 00:00:00",
+    }
+    if status == "completed":
+        data["outputs"] = [f"{BASE}/media/{task_id}.mp4"]
+    data.update(extra)
+    return data
+
+
+class Sleeps(list[float]):
+    """The sleeps a client asked for; a fake clock advances by each so timeouts are instant."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@pytest.fixture
+def api() -> FakeAPI:
+    return FakeAPI()
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def client(api: FakeAPI, sleeps: Sleeps, monkeypatch: pytest.MonkeyPatch):
+    c = SeedanceClient("sk-test", base_url=BASE, transport=api.transport)
+    monkeypatch.setattr(c, "_sleep", sleeps.sleep)
+    monkeypatch.setattr(c, "_monotonic", sleeps.clock)
+    with c:
+        yield c
+
+
+@pytest.fixture
+async def aclient(api: FakeAPI, sleeps: Sleeps, monkeypatch: pytest.MonkeyPatch):
+    c = AsyncSeedanceClient("sk-test", base_url=BASE, transport=api.transport)
+    monkeypatch.setattr(c, "_sleep", sleeps.asleep)
+    monkeypatch.setattr(c, "_monotonic", sleeps.clock)
+    async with c:
+        yield c
