@@ -48,7 +48,7 @@ async def clock(request: web.Request) -> web.Response:
 async def advance(request: web.Request) -> web.Response:
     """POST /_mock/clock/advance ``{"seconds": N}``: move mock time forward and settle every task."""
     state = request.app[STATE]
-    body = await read_json(request)
+    body = await read_json(request, strict=False)
     seconds = body.get("seconds") if isinstance(body, dict) else None
     if type(seconds) not in (int, float) or not 0 <= seconds <= 10 * 365 * 86400:
         raise _bad('Send {"seconds": N} with N a number from 0 to 315360000.', "seconds")
@@ -60,7 +60,7 @@ async def advance(request: web.Request) -> web.Response:
 async def set_time_scale(request: web.Request) -> web.Response:
     """PUT /_mock/clock ``{"time_scale": X}``: change how fast mock time runs from now on."""
     state = request.app[STATE]
-    body = await read_json(request)
+    body = await read_json(request, strict=False)
     scale = body.get("time_scale") if isinstance(body, dict) else None
     if type(scale) not in (int, float) or not 0 <= scale <= 1_000_000:
         raise _bad('Send {"time_scale": X} with X a number from 0 to 1000000.', "time_scale")
@@ -97,7 +97,7 @@ async def clear_journal(request: web.Request) -> web.Response:
 async def add_fault(request: web.Request) -> web.Response:
     """POST /_mock/faults: add a rule for the next N matching requests."""
     state = request.app[STATE]
-    rule = state.faults.add(await read_json(request))
+    rule = state.faults.add(await read_json(request, strict=False))
     return reply(asdict(rule), status=201)
 
 
@@ -141,7 +141,7 @@ async def put_key(request: web.Request) -> web.Response:
     """PUT /_mock/keys/{key}: balance, rpm, allowed models, validity of one API key."""
     state = request.app[STATE]
     key = request.match_info["key"]
-    patch = check_key_patch(await read_json(request))
+    patch = check_key_patch(await read_json(request, strict=False))
     return reply({"key": key, **state.accounts.update(key, patch).public()})
 
 

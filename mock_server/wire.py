@@ -18,17 +18,18 @@ BODY = web.RequestKey("body", object)
 RAW_BODY = web.RequestKey("raw_body", bytes)
 
 
-async def read_json(request: web.Request) -> Any:
+async def read_json(request: web.Request, *, strict: bool = True) -> Any:
     """The request's JSON body (parsed once, cached on the request), or a clear 4xx.
 
-    A missing Content-Type is tolerated; a form or text body is 415; invalid JSON is 400; a body over
-    ``--max-body-bytes`` is 413 (aiohttp raises it while reading, the error middleware shapes it).
+    A missing Content-Type is tolerated; with ``strict`` (the API families) a form or text body is 415;
+    invalid JSON is 400; a body over ``--max-body-bytes`` is 413 (aiohttp raises it while reading, the
+    error middleware shapes it). The control plane is not strict, so ``curl -d '{…}'`` works.
     """
     if BODY in request:
         return request[BODY]
     declared = request.headers.get("Content-Type")
     ctype = request.content_type
-    if declared and not (ctype in _JSON_TYPES or ctype.endswith("+json")):
+    if strict and declared and not (ctype in _JSON_TYPES or ctype.endswith("+json")):
         raise ApiError(
             415,
             "UnsupportedMediaType",

@@ -147,3 +147,13 @@ async def test_openapi_document_is_assembled_from_the_contracts(mock: Mock) -> N
         if method == "post"
     }
     assert all(r.split("/")[-1] in doc["components"]["schemas"] for r in refs)
+
+
+async def test_control_plane_takes_curl_d_bodies(mock: Mock) -> None:
+    # `curl -d '{...}'` sends application/x-www-form-urlencoded; the README's examples rely on this.
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, data, _ = await mock.call("POST", "/_mock/clock/advance", data=b'{"seconds": 5}', headers=headers)
+    assert status == 200 and data["advanced"] == 5
+    # The API families stay strict, like upstream.
+    status, _, _ = await mock.call("POST", TASKS, data=b'{"model": "x"}', headers=headers)
+    assert status == 415
