@@ -374,20 +374,70 @@ def _data_uri_bytes(url: str) -> bytes | None:
 def image_size(url: str) -> tuple[int, int] | None:
     """``(width, height)`` of a ``data:image/...`` URI's image, else None; never raises.
 
-    http(s) URLs cannot be fetched offline, so they give None too (the caller falls back to 16:9). Any
-    format FFmpeg reads works (PNG, JPEG, WebP, GIF, BMP, …); the first frame of an animation counts.
-    EXIF orientation is not applied: the stored size is measured.
+    http(s) URLs cannot be fetched offline, so they give None too (the caller falls back to 16:9). PNG,
+    JPEG, GIF and WebP are measured from their headers (microseconds, so it may run on the event loop);
+    anything else FFmpeg reads (BMP, TIFF, AVIF, …) is decoded with PyAV. The stored size is measured:
+    JPEG EXIF orientation is not applied.
     """
     try:
         if not isinstance(url, str) or len(url) > _MAX_DATA_URI:
             return None
         data = _data_uri_bytes(url)
-        return _measure(data) if data else None
+        if not data:
+            return None
+        size = _header_size(data) if data[:4] in _HEADER_MAGIC else _decoded_size(data)
+        return size if size is not None and size[0] > 0 and size[1] > 0 else None
     except Exception:
         return None
 
 
-def _measure(data: bytes) -> tuple[int, int] | None:
+_HEADER_MAGIC = {b"\x89PNG", b"GIF8", b"RIFF"} | {b"\xff\xd8\xff" + bytes([m]) for m in range(0xC0, 0x100)}
+# JPEG start-of-frame markers that carry the size (not DHT C4, JPG C8, DAC CC).
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    """The size written in a PNG, GIF, JPEG or WebP header (IndexError / struct.error when truncated)."""
+    import struct
+
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return struct.unpack("<HH", data[6:10])
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        chunk = data[12:16]
+        if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # lossy: key frame start code
+            w, h = struct.unpack("<HH", data[26:30])
+            return w & 0x3FFF, h & 0x3FFF
+        if chunk == b"VP8L" and data[20] == 0x2F:  # lossless: 14-bit sizes minus one
+            bits = int.from_bytes(data[21:25], "little")
+            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        if chunk == b"VP8X":  # extended (alpha, animation): 24-bit canvas sizes minus one
+            return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+        return None
+    if data[:2] == b"\xff\xd8":
+        i = 2
+        while True:
+            while data[i] != 0xFF:  # tolerate junk between segments, as decoders do
+                i += 1
+            while data[i] == 0xFF:  # fill bytes
+                i += 1
+            marker = data[i]
+            i += 1
+            if marker in (0x01, *range(0xD0, 0xD8)):  # standalone markers have no length
+                continue
+            if marker in (0xD9, 0xDA):  # end of image / start of scan before any frame header
+                return None
+            (length,) = struct.unpack(">H", data[i : i + 2])
+            if marker in _JPEG_SOF:
+                h, w = struct.unpack(">HH", data[i + 3 : i + 7])
+                return w, h
+            i += length
+    return None
+
+
+def _decoded_size(data: bytes) -> tuple[int, int] | None:
+    """Decode the first picture with PyAV (formats without a header parser here)."""
     import io
 
     import av
@@ -398,8 +448,7 @@ def _measure(data: bytes) -> tuple[int, int] | None:
         stream = container.streams.video[0]
         try:
             frame = next(container.decode(stream))
-            size = (frame.width, frame.height)
+            return frame.width, frame.height
         except (StopIteration, av.FFmpegError):
-            # The header parsed but the picture did not decode (e.g. animated WebP): trust the header.
-            size = (stream.codec_context.width, stream.codec_context.height)
-    return size if size[0] > 0 and size[1] > 0 else None
+            # The header parsed but the picture did not decode: trust the header.
+            return stream.codec_context.width, stream.codec_context.height

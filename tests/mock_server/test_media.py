@@ -284,7 +284,7 @@ async def test_a_failed_render_reaches_every_waiter_and_can_be_retried(
 
 
 # -- measuring images ------------------------------------------------------------------------------------
-def encode_image(width: int, height: int, codec: str, pix_fmt: str) -> bytes:
+def encode_image(width: int, height: int, codec: str, pix_fmt: str, **options: str) -> bytes:
     """An image file made with PyAV (no imaging library needed)."""
     rgb = np.zeros((height, width, 3), np.uint8)
     rgb[..., 0] = np.linspace(0, 255, width, dtype=np.uint8)
@@ -292,6 +292,7 @@ def encode_image(width: int, height: int, codec: str, pix_fmt: str) -> bytes:
     ctx = av.CodecContext.create(codec, "w")
     ctx.width, ctx.height, ctx.pix_fmt = width, height, pix_fmt
     ctx.time_base = Fraction(1, 25)
+    ctx.options = options
     frame.pts = 0
     return b"".join(bytes(p) for p in [*ctx.encode(frame), *ctx.encode(None)])
 
@@ -301,12 +302,35 @@ def data_uri(data: bytes, subtype: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("codec", "pix_fmt", "subtype"),
-    [("png", "rgb24", "png"), ("mjpeg", "yuvj420p", "jpeg"), ("gif", "rgb8", "gif")],
+    ("codec", "pix_fmt", "subtype", "options"),
+    [
+        ("png", "rgb24", "png", {}),
+        ("mjpeg", "yuvj420p", "jpeg", {}),
+        ("gif", "rgb8", "gif", {}),
+        ("libwebp", "yuv420p", "webp", {}),  # lossy: VP8
+        ("libwebp", "bgra", "webp", {"lossless": "1"}),  # lossless: VP8L
+        ("bmp", "bgr24", "bmp", {}),  # no header parser: decoded by PyAV
+        ("tiff", "rgb24", "tiff", {}),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
 )
-def test_image_size_of_data_uris(codec: str, pix_fmt: str, subtype: str) -> None:
-    data = encode_image(300, 170, codec, pix_fmt)
-    assert image_size(data_uri(data, subtype)) == (300, 170)
+def test_image_size_of_data_uris(codec: str, pix_fmt: str, subtype: str, options: dict[str, str]) -> None:
+    data = encode_image(301, 171, codec, pix_fmt, **options)  # odd sides catch off-by-one header maths
+    assert image_size(data_uri(data, subtype)) == (301, 171)
+
+
+def test_image_size_of_an_extended_webp_header() -> None:
+    """VP8X (alpha or animation) stores the canvas size minus one in 24 bits."""
+    vp8x = b"VP8X" + (10).to_bytes(4, "little") + b"\x10\0\0\0" + (4999).to_bytes(3, "little")
+    vp8x += (299).to_bytes(3, "little")
+    webp = b"RIFF" + (4 + len(vp8x)).to_bytes(4, "little") + b"WEBP" + vp8x
+    assert image_size(data_uri(webp, "webp")) == (5000, 300)
+
+
+def test_jpeg_size_is_found_after_other_segments() -> None:
+    jpeg = encode_image(120, 64, "mjpeg", "yuvj420p")
+    exif = b"\xff\xe1" + (18).to_bytes(2, "big") + b"Exif\0\0" + b"\xff" * 10  # an APP1 full of 0xFF
+    assert image_size(data_uri(jpeg[:2] + exif + jpeg[2:], "jpeg")) == (120, 64)
 
 
 def test_image_size_is_lenient_with_the_data_uri() -> None:
@@ -331,6 +355,10 @@ def test_image_size_is_lenient_with_the_data_uri() -> None:
         "data:image/png;base64,!!!!",
         "data:image/png;base64," + base64.b64encode(b"not an image at all" * 10).decode(),
         "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 40).decode(),
+        "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0").decode(),
+        "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff\xe0\0\x10JFIF").decode(),
+        "data:image/webp;base64," + base64.b64encode(b"RIFF\0\0\0\0WEBPVP8 ").decode(),
+        "data:image/gif;base64,R0lGODlh",
         "data:text/plain;base64,aGVsbG8=",
         "data:image/png,",
         "not a url",
@@ -352,9 +380,12 @@ def test_image_size_of_a_truncated_jpeg() -> None:
     assert image_size(data_uri(data[: len(data) // 3], "jpeg")) in {(200, 100), None}
 
 
-def test_importing_media_does_not_load_the_encoder() -> None:
+def test_importing_and_measuring_do_not_load_the_encoder() -> None:
+    """The server starts without PyAV, and measuring a PNG/JPEG/GIF/WebP needs only its header."""
+    png = data_uri(encode_image(40, 30, "png", "rgb24"), "png")
     code = (
         "import sys, mock_server.media as m; m.MediaSpec.from_key('2x2-1f-m-1');"
+        f"assert m.image_size({png!r}) == (40, 30);"
         "print(sorted(x for x in ('av', 'numpy') if x in sys.modules))"
     )
     root = Path(__file__).resolve().parents[2]
