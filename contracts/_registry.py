@@ -88,10 +88,30 @@ def _leaf(error: ValidationError) -> ValidationError:
     return best_match([error]) or error
 
 
+def _hints(*errors: ValidationError) -> dict[str, Any]:
+    # A schema may say how upstream would name, classify and word its refusal: "x-param", "x-kind"
+    # (missing | unsupported | invalid) and "x-message", next to the keyword that fails. The leaf's hints
+    # win over those of the anyOf / oneOf around it.
+    found: dict[str, Any] = {}
+    for error in errors:
+        if isinstance(error.schema, dict):
+            found.update({k: v for k, v in error.schema.items() if k.startswith("x-")})
+    return found
+
+
 def _to_violation(error: ValidationError) -> Violation:
-    error = _leaf(error)
+    leaf = _leaf(error)
+    hints = _hints(error, leaf)
+    violation = _named(leaf, hints.get("x-param"))
+    return Violation(
+        violation.param,
+        str(hints.get("x-kind", violation.kind)),
+        str(hints.get("x-message", violation.message)),
+    )
+
+
+def _named(error: ValidationError, param_hint: Any) -> Violation:
     where = list(error.absolute_path)
-    param_hint = error.schema.get("x-param") if isinstance(error.schema, dict) else None
     if error.validator == "required" and isinstance(error.instance, dict):
         missing = [p for p in error.validator_value if p not in error.instance]
         name = missing[0] if missing else ""
