@@ -1,0 +1,304 @@
+"""Generate ``schemas/model-rules.json`` from ``data/models.json``: the per-model half of the contracts.
+
+``python -m contracts.build`` rewrites the file; ``python -m contracts.build --check`` exits 1 when the
+committed file differs from what the capability data says (tests/contracts keeps them equal). Every rule is
+an ``if model ∈ names then …`` clause, so one edit of ``models.json`` changes the contracts, the mock server
+and the client's validation together.
+
+The generated document has one ``$defs`` entry per request contract that includes it:
+``ark`` (the Ark create body) and ``predictions.text_to_video`` / ``.image_to_video`` /
+``.reference_to_video`` (a predictions body plus its path's ``model``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = ["OUTPUT", "build", "main", "render"]
+
+OUTPUT = Path(__file__).resolve().parent / "schemas" / "model-rules.json"
+_COMMON = "common.json#/$defs/"
+
+Rule = dict[str, Any]
+
+
+def _refuse(message: str, param: str, kind: str = "invalid") -> Rule:
+    """A schema no instance satisfies, named for the registry's ``_to_violation``."""
+    return {"not": {}, "x-param": param, "x-kind": kind, "x-message": message}
+
+
+def _when(condition: Rule, then: Rule) -> Rule:
+    return {"if": condition, "then": then}
+
+
+def _ref(name: str) -> Rule:
+    return {"$ref": _COMMON + name}
+
+
+def _field(name: str, schema: Rule) -> Rule:
+    return {"properties": {name: schema}}
+
+
+def _content(schema: Rule, message: str) -> Rule:
+    return {"properties": {"content": {**schema, "x-param": "content", "x-message": message}}}
+
+
+def _count(item: str, low: int, high: int, what: str) -> Rule:
+    """``content`` holds between ``low`` and ``high`` items matching ``common.json#/$defs/<item>``."""
+    return _content(
+        {"contains": _ref(item), "minContains": low, "maxContains": high},
+        f"{what}: between {low} and {high} allowed",
+    )
+
+
+def _camera_fixed(
+    model: dict[str, Any], in_reference: Rule | None, field_names: tuple[str, ...]
+) -> list[Rule]:
+    """The ``camera_fixed`` column of UPSTREAM §5, for both spellings of the field."""
+    mode = model["camera_fixed"]
+    rules: list[Rule] = []
+    for name in field_names:
+        if mode == "no":  # as Model.camera_fixed_allowed: false is a no-op, so only true is refused
+            rules.append(
+                _field(
+                    name,
+                    {
+                        "enum": [False, None],
+                        "x-kind": "unsupported",
+                        "x-message": f"{model['id']} does not accept {name}",
+                    },
+                )
+            )
+        elif mode == "false_only":
+            rules.append(
+                _field(
+                    name, {"enum": [False, None], "x-message": f"{model['id']} does not accept {name}=true"}
+                )
+            )
+        elif mode == "not_with_reference" and in_reference is not None:
+            rules.append(
+                _when(
+                    in_reference,
+                    _field(
+                        name,
+                        {
+                            "enum": [False, None],
+                            "x-message": f"{model['id']} does not accept {name}=true with reference inputs",
+                        },
+                    ),
+                )
+            )
+    return rules
+
+
+def _ark_rules(model: dict[str, Any]) -> list[Rule]:
+    """The Ark create body's rules for one model (family-wide limits live in common.json)."""
+    mid = model["id"]
+    scenarios = set(model["scenarios"])
+    low, high = model["duration"]
+    rules: list[Rule] = [
+        _field(
+            "duration",
+            {"minimum": low, "maximum": high, "x-message": f"duration must be in [{low}, {high}] for {mid}"},
+        ),
+        _field(
+            "resolution",
+            {
+                "enum": [*model["resolutions"], None],
+                "x-message": f"{mid} accepts resolution {', '.join(model['resolutions'])}",
+            },
+        ),
+    ]
+    if not model["frames"]:
+        rules.append(
+            _field(
+                "frames",
+                {"type": "null", "x-kind": "unsupported", "x-message": f"{mid} does not accept frames"},
+            )
+        )
+    # Scenarios [UPSTREAM §5 table]: refuse the content shapes the model cannot take.
+    if "text" not in scenarios:
+        rules.append(
+            _content({"contains": _ref("is_visual_item")}, f"{mid} needs an image: it has no text-to-video")
+        )
+    if "first_frame" not in scenarios and "first_last_frame" not in scenarios:
+        rules.append(
+            _content(
+                {"not": {"contains": _ref("is_frame_item")}},
+                f"{mid} does not accept first or last frame images",
+            )
+        )
+    elif "first_frame" not in scenarios:
+        rules.append(
+            _when(
+                _ref("ark_frame_scenario"),
+                _content(
+                    {"contains": _ref("is_last_frame_item")}, f"{mid} needs a last frame with its first frame"
+                ),
+            )
+        )
+    elif "first_last_frame" not in scenarios:
+        rules.append(
+            _content(
+                {"not": {"contains": _ref("is_last_frame_item")}}, f"{mid} does not accept a last_frame image"
+            )
+        )
+    reference = _ref("ark_reference_scenario")
+    if "reference" not in scenarios:
+        rules.append(
+            _content(
+                {"not": {"contains": _ref("is_reference_item")}},
+                f"{mid} does not accept reference images, videos or audios",
+            )
+        )
+    else:
+        limits = model["reference"]
+        in_ref: list[Rule] = [
+            _count(
+                "is_reference_image_item",
+                limits["images"][0],
+                limits["images"][1],
+                f"reference images for {mid}",
+            ),
+            _count("is_video_item", 0, limits["videos"], f"reference videos for {mid}"),
+            _count("is_audio_item", 0, limits["audios"], f"reference audios for {mid}"),
+        ]
+        if model["reference_resolutions"]:
+            allowed = model["reference_resolutions"]
+            in_ref.append(
+                _field(
+                    "resolution",
+                    {
+                        "enum": [*allowed, None],
+                        "x-message": f"{mid} accepts resolution {', '.join(allowed)} with reference inputs",
+                    },
+                )
+            )
+        rules.append(_when(reference, {"allOf": in_ref}))
+    rules += _camera_fixed(model, reference, ("camera_fixed", "camerafixed"))
+    return rules
+
+
+_OPS = {
+    "text_to_video": "text-to-video",
+    "image_to_video": "image-to-video",
+    "reference_to_video": "reference-to-video",
+}
+
+
+def _predictions_rules(model: dict[str, Any], op: str) -> list[Rule]:
+    """One predictions op's rules for one model; a model without the op's scenario refuses it."""
+    mid = model["id"]
+    scenarios = set(model["scenarios"])
+    needs = {"text_to_video": "text", "image_to_video": "first_frame", "reference_to_video": "reference"}[op]
+    if needs not in scenarios:
+        return [_field("model", _refuse(f"{mid} does not support {_OPS[op]}", "model"))]
+    low, high = model["predictions_duration"]
+    resolutions = model["resolutions"]
+    if op == "reference_to_video" and model["reference_resolutions"]:
+        resolutions = model["reference_resolutions"]
+    rules: list[Rule] = [
+        _field(
+            "duration",
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": low, "maximum": high},
+                    {"enum": [str(n) for n in range(low, high + 1)]},
+                    {"type": "null"},
+                ],
+                "x-param": "duration",
+            },
+        ),
+        _field(
+            "resolution",
+            {
+                "enum": [*resolutions, None],
+                "x-message": f"{mid} accepts resolution {', '.join(resolutions)} here",
+            },
+        ),
+    ]
+    if op == "image_to_video" and "first_last_frame" not in scenarios:
+        rules.append(
+            _field(
+                "last_image",
+                {"type": "null", "x-kind": "unsupported", "x-message": f"{mid} does not accept a last frame"},
+            )
+        )
+    if op == "reference_to_video":
+        limits = model["predictions_reference"]
+        for name in ("images", "videos", "audios"):
+            rules.append(
+                _field(
+                    name,
+                    {"maxItems": limits[name], "x-message": f"{mid} accepts at most {limits[name]} {name}"},
+                )
+            )
+    in_reference = {} if op == "reference_to_video" else None
+    rules += _camera_fixed(model, in_reference, ("camera_fixed",))
+    return rules
+
+
+def _model_clause(model: dict[str, Any], rules: list[Rule]) -> Rule:
+    names = [model["id"], *model["aliases"]]
+    return {
+        "$comment": f"{model['id']} [sources: models.json]",
+        "if": {"type": "object", "required": ["model"], "properties": {"model": {"enum": names}}},
+        "then": {"allOf": rules},
+    }
+
+
+def build(data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The model-rules document for the capability data ``data`` (default: ``data/models.json``)."""
+    if data is None:
+        text = resources.files("contracts").joinpath("data", "models.json").read_text("utf-8")
+        data = json.loads(text)
+    models = data["models"]
+    names = [name for m in models for name in (m["id"], *m["aliases"])]
+    known = _field(
+        "model", {"enum": names, "x-message": "unknown model: not a Seedance model id or alias (UPSTREAM §5)"}
+    )
+    defs: dict[str, Any] = {
+        "model_names": {"enum": names},
+        "ark": {
+            "description": "Per-model rules of the Ark create body.",
+            "allOf": [known, *(_model_clause(m, _ark_rules(m)) for m in models)],
+        },
+    }
+    for op in _OPS:
+        defs[f"predictions.{op}"] = {
+            "description": f"Per-model rules of the predictions {_OPS[op]} body (plus the path's model).",
+            "allOf": [known, *(_model_clause(m, _predictions_rules(m, op)) for m in models)],
+        }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://seedance-mock.dev/contracts/model-rules.json",
+        "title": "Per-model rules",
+        "$comment": "GENERATED by `python -m contracts.build` from contracts/data/models.json. Do not edit.",
+        "$defs": defs,
+    }
+
+
+def render(data: dict[str, Any] | None = None) -> str:
+    """``build(data)`` as the exact text committed in ``schemas/model-rules.json``."""
+    return json.dumps(build(data), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite ``schemas/model-rules.json`` (or, with ``--check``, report whether it is stale)."""
+    args = sys.argv[1:] if argv is None else argv
+    text = render()
+    if "--check" in args:
+        stale = not OUTPUT.exists() or OUTPUT.read_text("utf-8") != text
+        print(f"{OUTPUT.name} is {'stale: run python -m contracts.build' if stale else 'up to date'}")
+        return 1 if stale else 0
+    OUTPUT.write_text(text, "utf-8")
+    print(f"wrote {OUTPUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
