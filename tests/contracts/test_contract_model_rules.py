@@ -1,0 +1,190 @@
+"""Per-model rules (UPSTREAM §5, generated into model-rules.json) refuse what each model does not take.
+
+The cases are derived from the capability data, so every model is checked against its own row; a few
+literal cases pin the facts the seeds state outright.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import contracts
+from contracts import Model
+from tests.contracts.contract_helpers import (
+    FIRST,
+    REF_AUDIO,
+    REF_IMAGE,
+    REF_VIDEO,
+    SCENARIO_CONTENT,
+    TEXT,
+    ark_body,
+)
+
+ARK = "ark.create_task.request"
+MODELS = contracts.all_models()
+ALL_SCENARIOS = ("text", "first_frame", "first_last_frame", "reference")
+RESOLUTIONS = ("480p", "720p", "1080p")
+
+
+def _ids(model: Model) -> str:
+    return model.id
+
+
+def _first(body: Any) -> contracts.Violation | None:
+    found = contracts.violations(ARK, body)
+    return found[0] if found else None
+
+
+def _base(model: Model, **changes: Any) -> dict[str, Any]:
+    return ark_body(model.id, model.scenarios[0], **changes)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_every_name_of_the_model_is_accepted(model: Model) -> None:
+    for name in model.names:
+        assert contracts.violations(ARK, {**_base(model), "model": name}) == []
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_duration_range(model: Model) -> None:
+    low, high = model.duration
+    assert contracts.is_valid(ARK, _base(model, duration=low))
+    assert contracts.is_valid(ARK, _base(model, duration=high))
+    for bad in (low - 1, high + 1):
+        found = _first(_base(model, duration=bad))
+        assert found is not None and found.param == "duration", (bad, found)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_resolutions(model: Model) -> None:
+    for scenario in model.scenarios:
+        allowed = model.resolutions_for(scenario)
+        for res in RESOLUTIONS:
+            found = _first(ark_body(model.id, scenario, resolution=res))
+            if res in allowed:
+                assert found is None, (scenario, res, found)
+            else:
+                assert found is not None and found.param == "resolution", (scenario, res, found)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_frames(model: Model) -> None:
+    found = _first(_base(model, frames=121))
+    if model.frames:
+        assert found is None
+    else:
+        assert found is not None and (found.param, found.kind) == ("frames", "unsupported"), found
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_scenarios(model: Model) -> None:
+    for scenario in ALL_SCENARIOS:
+        found = _first(ark_body(model.id, scenario))
+        if scenario in model.scenarios:
+            assert found is None, (scenario, found)
+        else:
+            assert found is not None and found.param == "content", (scenario, found)
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m.reference], ids=_ids)
+def test_reference_limits(model: Model) -> None:
+    limits = model.reference
+    assert limits is not None
+    low, high = limits["images"]
+
+    def body(images: int, videos: int = 0, audios: int = 0) -> dict[str, Any]:
+        content = [TEXT] + [REF_IMAGE] * images + [REF_VIDEO] * videos + [REF_AUDIO] * audios
+        return {"model": model.id, "content": content}
+
+    assert contracts.is_valid(ARK, body(max(low, 1)))
+    assert contracts.is_valid(ARK, body(high))
+    checks = [body(high + 1)]
+    if low > 1:
+        checks.append(body(low - 1))
+    checks.append(body(1, videos=limits["videos"] + 1))
+    checks.append(body(1, audios=limits["audios"] + 1))
+    for refused in checks:
+        found = _first(refused)
+        assert found is not None and found.param == "content", (refused, found)
+    if limits["videos"]:
+        assert contracts.is_valid(ARK, body(1, videos=limits["videos"], audios=limits["audios"]))
+
+
+@pytest.mark.parametrize("spelling", ["camera_fixed", "camerafixed"])
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_camera_fixed(model: Model, spelling: str) -> None:
+    for scenario in model.scenarios:
+        assert contracts.is_valid(ARK, ark_body(model.id, scenario, **{spelling: False}))
+        found = _first(ark_body(model.id, scenario, **{spelling: True}))
+        if model.camera_fixed_allowed(True, scenario):
+            assert found is None, (scenario, found)
+        else:
+            assert found is not None and found.param == spelling, (scenario, found)
+
+
+# The facts the seeds and UPSTREAM §5 state outright, as literal cases.
+LITERAL: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "2.0 fast refuses 1080p [seed]",
+        ark_body("dreamina-seedance-2-0-fast-260128", "text", resolution="1080p"),
+        "resolution",
+    ),
+    (
+        "1.0 lite refuses 1080p with reference images [seed]",
+        ark_body("seedance-1-0-lite-i2v-250428", "reference", resolution="1080p"),
+        "resolution",
+    ),
+    (
+        "1.0 lite t2v refuses any image",
+        ark_body("seedance-1-0-lite-t2v-250428", "text", content=[TEXT, FIRST]),
+        "content",
+    ),
+    (
+        "1.0 lite i2v needs an image",
+        ark_body("seedance-1-0-lite-i2v-250428", "first_frame", content=[TEXT]),
+        "content",
+    ),
+    (
+        "1.0 pro fast refuses a last frame",
+        ark_body("seedance-1-0-pro-fast-251015", "first_last_frame"),
+        "content",
+    ),
+    ("1.5 pro refuses reference images", ark_body("seedance-1-5-pro-251215", "reference"), "content"),
+    (
+        "1.0 pro refuses reference video",
+        ark_body("seedance-1-0-pro-250528", "text", content=[TEXT, REF_VIDEO]),
+        "content",
+    ),
+    ("1.5 pro refuses frames", ark_body("seedance-1-5-pro-251215", "text", frames=121), "frames"),
+    ("1.5 pro duration is 4-12", ark_body("seedance-1-5-pro-251215", "text", duration=3), "duration"),
+    ("1.0 pro duration is 2-12 [seed]", ark_body("seedance-1-0-pro-250528", "text", duration=13), "duration"),
+    ("2.0 duration is 4-15", ark_body("dreamina-seedance-2-0-260128", "text", duration=16), "duration"),
+    (
+        "1.0 lite i2v: no camera_fixed with reference",
+        ark_body("seedance-1-0-lite-i2v-250428", "reference", camera_fixed=True),
+        "camera_fixed",
+    ),
+    (
+        "1.0 lite i2v takes no reference video",
+        ark_body("seedance-1-0-lite-i2v-250428", "reference", content=[TEXT, REF_IMAGE, REF_VIDEO]),
+        "content",
+    ),
+    (
+        "2.0 takes at most 9 reference images",
+        ark_body("dreamina-seedance-2-0-260128", "reference", content=[TEXT, *[REF_IMAGE] * 10]),
+        "content",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "param"), [c[1:] for c in LITERAL], ids=[c[0] for c in LITERAL])
+def test_literal_model_facts(body: dict[str, Any], param: str) -> None:
+    found = _first(body)
+    assert found is not None and found.param == param, found
+
+
+def test_scenario_content_covers_every_scenario() -> None:
+    used = {s for m in MODELS for s in m.scenarios}
+    assert used <= set(SCENARIO_CONTENT) == set(ALL_SCENARIOS)
