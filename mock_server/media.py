@@ -130,11 +130,10 @@ class _Painter:
         luma = lo + (hi - lo) * (0.6 * rows + 0.4 * cols)
         u0, v0 = rng.randint(64, 192), rng.randint(64, 192)
         crow = np.linspace(-24.0, 24.0, ch, dtype=np.float32)[:, None]
-        ccol = np.zeros((1, cw), dtype=np.float32)
         self.background = [
             luma.astype(np.uint8),
-            np.clip(u0 + crow + ccol, 16, 240).astype(np.uint8),
-            np.clip(v0 - crow + ccol, 16, 240).astype(np.uint8),
+            np.broadcast_to(np.clip(u0 + crow, 16, 240), (ch, cw)).astype(np.uint8),
+            np.broadcast_to(np.clip(v0 - crow, 16, 240), (ch, cw)).astype(np.uint8),
         ]
         self.bar_colour = (235, 128, 128)  # white in limited-range YCbCr
         # Bar width: a 24th of the picture, in whole chroma samples so 4:2:0 stays clean.
@@ -178,7 +177,8 @@ def _tone(spec: MediaSpec) -> np.ndarray:
     """A quiet sine (about -26 dBFS) at a seed-chosen pitch, exactly ``frames / 24`` seconds long."""
     import numpy as np
 
-    pitch = 220.0 * 2 ** (random.Random(~spec.seed).randrange(24) / 12)  # two octaves above A3
+    # A seed-chosen semitone in the two octaves up from A3 (220 Hz).
+    pitch = 220.0 * 2 ** (random.Random(~spec.seed).randrange(24) / 12)
     n = spec.frames * SAMPLE_RATE // FPS  # 2000 samples per frame: exact
     t = np.arange(n, dtype=np.float64) / SAMPLE_RATE
     return (0.05 * np.sin(2 * np.pi * pitch * t)).astype(np.float32)
