@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import string
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -73,12 +74,21 @@ def _record(request: web.Request, state: MockState, status: int | None, started:
         log.info("%s %s %s %.1fms", request.method, request.path_qs, shown, ms)
 
 
+_RID_CHARS = string.ascii_letters + string.digits
+
+
+def new_request_id(state: MockState) -> str:
+    """An id shaped like Ark's (``20251225195352`` + 20 letters and digits) [UPSTREAM §1]."""
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(state.now()))
+    return stamp + "".join(random.choices(_RID_CHARS, k=20))
+
+
 @web.middleware
 async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id, upstream-shaped errors (never a traceback), the journal and the log line."""
     state = request.app[STATE]
     started = time.perf_counter()
-    rid = request.headers.get("x-client-request-id") or uuid.uuid4().hex
+    rid = new_request_id(state)
     request[REQUEST_ID] = rid
     family = family_of(request.path)
     try:
@@ -109,6 +119,9 @@ async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
         err = ApiError(500, "InternalServiceError", "The mock server hit an unexpected error (see its log).")
         response = reply(render(err, family, rid), 500)
     response.headers["x-request-id"] = rid
+    client_rid = request.headers.get("x-client-request-id")
+    if client_rid:
+        response.headers["x-client-request-id"] = client_rid  # the SDKs send one and read it back [§1]
     _record(request, state, response.status, started)
     return response
 

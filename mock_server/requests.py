@@ -77,12 +77,14 @@ def check_contract(name: str, body: Any) -> None:
         raise violation_error(found[0])
 
 
-def known_model(name: Any, family: str) -> Model:
+def known_model(name: Any) -> Model:
     """The model called exactly ``name`` (id or alias), or a 404 [UPSTREAM §5: unknown model → 404]."""
-    model = contracts.lookup_model(name) if isinstance(name, str) else None
+    if name is None:
+        raise ApiError(400, "MissingParameter", "The request is missing the parameter `model`.", "model")
+    if not isinstance(name, str) or not name:
+        raise ApiError(400, "InvalidParameter", "The parameter `model` must be a model name.", "model")
+    model = contracts.lookup_model(name)
     if model is None or name not in model.names:
-        if not isinstance(name, str) or not name:
-            raise ApiError(400, "MissingParameter", "The request is missing the parameter `model`.", "model")
         raise ApiError(
             404,
             "InvalidEndpointOrModel.NotFound",
@@ -252,7 +254,7 @@ def parse_ark(
     if not isinstance(body, dict):
         raise ApiError(400, "InvalidParameter", "The request body must be a JSON object.")
     model_name = body.get("model")
-    model = known_model(model_name, "ark")
+    model = known_model(model_name)
     check_contract("ark.create_task.request", body)
     fields = strip_nulls(body)
     content = fields["content"]
@@ -284,7 +286,7 @@ def parse_prediction(
     op: str, model_name: str, body: Any, *, rng: random.Random, sizer: ImageSizer
 ) -> tuple[TaskSpec, set[str], bool]:
     """Judge a predictions submit body; returns the spec, the markers and whether sync mode was asked."""
-    model = known_model(model_name, "predictions")
+    model = known_model(model_name)
     if not isinstance(body, dict):
         raise ApiError(400, "InvalidParameter", "The request body must be a JSON object.")
     # The contract judges the body with the path's model as if it were a body field (ARCHITECTURE.md).

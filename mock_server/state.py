@@ -162,7 +162,7 @@ class MockState:
                 "AccessDenied",
                 "Request has expired: media URLs are valid for 24 hours after the task finished.",
             )
-        stem, _, ext = name.rpartition(".")
+        stem = name.rpartition(".")[0]
         try:
             return MediaSpec.from_key(stem)
         except ValueError:

@@ -6,9 +6,9 @@ import json
 import re
 from pathlib import Path
 
-import contracts
 import pytest
 
+import contracts
 from tests.mock_server.conftest import KEY, Mock
 from tests.support import assert_contract, text_body
 
@@ -132,6 +132,7 @@ async def test_frames_override_duration(mock: Mock) -> None:
         (text_body("no-such-model-251215"), 404, "InvalidEndpointOrModel.NotFound", "model"),
         ({"model": "seedance-1-0-pro-250528"}, 400, "MissingParameter", "content"),
         ({"content": [{"type": "text", "text": "x"}]}, 400, "MissingParameter", "model"),
+        ({"model": 7, "content": [{"type": "text", "text": "x"}]}, 400, "InvalidParameter", "model"),
         (text_body(duration="5"), 400, "InvalidParameter", "duration"),
         (text_body(colour="blue"), 400, None, "colour"),
     ],
@@ -143,6 +144,12 @@ async def test_refusals_name_the_field(mock: Mock, body, status, code, param) ->
         assert error["code"] == code
     assert error["type"] == {400: "BadRequest", 404: "NotFound"}[status]
     assert "Request ID: " in error["message"]
+
+
+async def test_request_ids_look_like_arks_and_echo_the_clients(mock: Mock) -> None:
+    _, _, headers = await mock.call("GET", TASKS, headers={"X-Client-Request-Id": "my-id-1"})
+    assert re.fullmatch(r"\d{14}[A-Za-z0-9]{20}", headers["x-request-id"])
+    assert headers["x-client-request-id"] == "my-id-1"
 
 
 async def test_scenarios_cannot_be_mixed(mock: Mock) -> None:

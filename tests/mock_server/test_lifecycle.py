@@ -42,7 +42,7 @@ async def test_statuses_never_go_backwards_and_updated_at_moves(mock: Mock) -> N
     task_id = await create(mock)
     seen = []
     for _ in range(10):
-        status, data, _ = await mock.call("GET", f"{TASKS}/{task_id}")
+        _, data, _ = await mock.call("GET", f"{TASKS}/{task_id}")
         seen.append((ORDER[data["status"]], data["updated_at"]))
         await mock.advance(0.5)
     assert seen == sorted(seen)
@@ -78,7 +78,7 @@ async def test_expiry_of_a_running_task_frees_its_slot(make_mock) -> None:
 async def test_fail_marker_ends_failed_with_the_output_moderation_code(mock: Mock) -> None:
     task_id = await create(mock, text_body(prompt="a beach [mock:fail]"))
     await mock.advance(10)
-    status, data, _ = await mock.call("GET", f"{TASKS}/{task_id}")
+    _, data, _ = await mock.call("GET", f"{TASKS}/{task_id}")
     assert data["status"] == "failed"
     assert data["error"]["code"] == "OutputVideoSensitiveContentDetected"
     assert "content" not in data and "usage" not in data
