@@ -59,9 +59,7 @@ class AsyncSeedanceClient(BaseClient):
         attempt = 0
         while True:
             try:
-                response = await self._http.send(
-                    request, stream=call.stream, follow_redirects=call.follow_redirects
-                )
+                response = await self._http.send(request, stream=call.stream, follow_redirects=call.follow_redirects)
             except httpx.TransportError as exc:
                 delay = self._retry_delay(call, attempt, None)
                 if delay is None:

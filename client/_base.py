@@ -150,9 +150,7 @@ def _task_id(task_id: Any) -> str:
     if isinstance(task_id, Task | Prediction):
         return task_id.id
     if not isinstance(task_id, str) or not task_id.strip() or "/" in task_id:
-        raise ValidationError(
-            f"task id must be a non-empty id string, not {task_id!r}", param="id", value=task_id
-        )
+        raise ValidationError(f"task id must be a non-empty id string, not {task_id!r}", param="id", value=task_id)
     return task_id.strip()
 
 
@@ -228,9 +226,7 @@ class BaseClient:
             content.append({"type": "audio_url", "audio_url": {"url": url}, "role": "reference_audio"})
         for reserved in ("model", "content"):
             if reserved in options:
-                raise ValidationError(
-                    f"{reserved} is set by create_task's arguments, not as an option", param=reserved
-                )
+                raise ValidationError(f"{reserved} is set by create_task's arguments, not as an option", param=reserved)
         body = {"model": model, "content": content, **_clean(options)}
         validate_ark_request(body)
         return self._call("POST", _ARK_TASKS, json=body)
@@ -251,13 +247,9 @@ class BaseClient:
     ) -> _Call:
         for name, value in (("page_num", page_num), ("page_size", page_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValidationError(
-                    f"{name} must be a positive integer, not {value!r}", param=name, value=value
-                )
+                raise ValidationError(f"{name} must be a positive integer, not {value!r}", param=name, value=value)
         if page_size > 500:
-            raise ValidationError(
-                f"page_size {page_size} is outside 1–500", param="page_size", value=page_size
-            )
+            raise ValidationError(f"page_size {page_size} is outside 1–500", param="page_size", value=page_size)
         params: list[tuple[str, str | int]] = [("page_num", page_num), ("page_size", page_size)]
         if status is not None:
             params.append(("filter.status", status))
@@ -408,9 +400,7 @@ class BaseClient:
     def _connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"{request.method} {request.url} timed out", request=request)
-        return APIConnectionError(
-            f"cannot reach {request.url.host}: {exc or type(exc).__name__}", request=request
-        )
+        return APIConnectionError(f"cannot reach {request.url.host}: {exc or type(exc).__name__}", request=request)
 
     @staticmethod
     def _error(response: httpx.Response) -> APIError:

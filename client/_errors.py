@@ -253,9 +253,7 @@ def _parse_retry_after(headers: dict[str, str]) -> float | None:
     return parse_retry_after(headers.get("retry-after"))
 
 
-def error_from_body(
-    status: int, body: Any, *, text: str = "", headers: dict[str, str] | None = None
-) -> APIError:
+def error_from_body(status: int, body: Any, *, text: str = "", headers: dict[str, str] | None = None) -> APIError:
     """The typed error for an error answer with ``status`` and a decoded JSON ``body`` (or None)."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     message, code, param, type_, _ = _error_fields(body, text)

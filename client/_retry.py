@@ -65,9 +65,7 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
     return max(0.0, seconds)
 
 
-def retry_delay(
-    attempt: int, retry_after: float | None = None, *, rand: Callable[[], float] = random.random
-) -> float:
+def retry_delay(attempt: int, retry_after: float | None = None, *, rand: Callable[[], float] = random.random) -> float:
     """Seconds to wait before retry number ``attempt + 1`` (``attempt`` counts from 0).
 
     A server hint (``Retry-After``) up to ``MAX_RETRY_AFTER`` wins; otherwise capped exponential backoff,
@@ -100,15 +98,11 @@ def should_retry(
         if hint is not None and hint.strip().lower() == "false":
             return False
     if method.upper() in _SAFE_METHODS:
-        return connection_error or (
-            status is not None and (status in RETRYABLE_READ_STATUSES or status >= 500)
-        )
+        return connection_error or (status is not None and (status in RETRYABLE_READ_STATUSES or status >= 500))
     # A write: only a 429 proves nothing was accepted.
     return status == 429
 
 
-def next_poll_interval(
-    current: float, *, factor: float = POLL_BACKOFF, ceiling: float = POLL_MAX_INTERVAL
-) -> float:
+def next_poll_interval(current: float, *, factor: float = POLL_BACKOFF, ceiling: float = POLL_MAX_INTERVAL) -> float:
     """The poll interval after ``current``: times ``factor``, at most ``ceiling``, never below ``current``."""
     return max(current, min(current * factor, ceiling))

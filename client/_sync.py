@@ -58,9 +58,7 @@ class SeedanceClient(BaseClient):
         attempt = 0
         while True:
             try:
-                response = self._http.send(
-                    request, stream=call.stream, follow_redirects=call.follow_redirects
-                )
+                response = self._http.send(request, stream=call.stream, follow_redirects=call.follow_redirects)
             except httpx.TransportError as exc:
                 delay = self._retry_delay(call, attempt, None)
                 if delay is None:

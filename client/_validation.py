@@ -117,9 +117,7 @@ def _require_str(param: str, value: Any) -> str:
     return value
 
 
-def _in_range(
-    param: str, value: int, low: int, high: int, model: Model | None = None, unit: str = ""
-) -> None:
+def _in_range(param: str, value: int, low: int, high: int, model: Model | None = None, unit: str = "") -> None:
     if not low <= value <= high:
         who = f" for {model.id}" if model is not None else ""
         raise _fail(param, value, f"{param} {value} is outside {low}–{high}{unit}{who}")
@@ -183,9 +181,7 @@ def _check_camera_fixed(param: str, value: Any, model: Model, scenario: str) -> 
     raise _fail(param, value, f"{param} true is not supported by {model.id} {why}")
 
 
-def _check_counts(
-    model: Model, counts: dict[str, int], limits: Mapping[str, Any], params: Mapping[str, str]
-) -> None:
+def _check_counts(model: Model, counts: dict[str, int], limits: Mapping[str, Any], params: Mapping[str, str]) -> None:
     """Reference media counts against ``limits`` (``{"images": max or [min, max], "videos": max, …}``)."""
     for kind in ("images", "videos", "audios"):
         n = counts.get(kind, 0)
@@ -238,9 +234,7 @@ def _content_items(content: Any) -> list[dict[str, Any]]:
                 raise _fail(f"{where}.draft_task", draft, f'{where}.draft_task must be {{"id": "cgt-…"}}')
         else:
             allowed = ("text", *_ROLES, "draft_task")
-            raise _fail(
-                f"{where}.type", kind, f"{where}.type {_show(kind)} is not one of {_choices(allowed)}"
-            )
+            raise _fail(f"{where}.type", kind, f"{where}.type {_show(kind)} is not one of {_choices(allowed)}")
         items.append(item)
     return items
 
@@ -302,9 +296,7 @@ def validate_ark_request(body: Mapping[str, Any]) -> None:
     fields = {k: v for k, v in body.items() if v is not None}
     unknown = sorted(set(fields) - ARK_FIELDS)
     if unknown:
-        raise _fail(
-            unknown[0], fields[unknown[0]], f"unknown parameter {unknown[0]!r} for the Ark create API"
-        )
+        raise _fail(unknown[0], fields[unknown[0]], f"unknown parameter {unknown[0]!r} for the Ark create API")
     model = _known_model(fields.get("model"))
     items = _content_items(fields.get("content"))
     scenario = ark_scenario(items)
@@ -421,14 +413,10 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
         if scenario == "first_last_frame" and "first_frame" in m.scenarios:
             param = "last_image"
         else:
-            param = {"text": "prompt", "first_frame": "image", "first_last_frame": "image"}.get(
-                scenario, "images"
-            )
+            param = {"text": "prompt", "first_frame": "image", "first_last_frame": "image"}.get(scenario, "images")
         _check_scenario(m, scenario, param, fields.get(param, op))
     if op == "reference-to-video":
-        counts = {
-            kind: _url_list(kind, fields[kind]) for kind in ("images", "videos", "audios") if kind in fields
-        }
+        counts = {kind: _url_list(kind, fields[kind]) for kind in ("images", "videos", "audios") if kind in fields}
         limits = m.predictions_reference or {}
         _check_counts(m, counts, limits, {"images": "images", "videos": "videos", "audios": "audios"})
     for param in ("generate_audio", "enable_sync_mode", "is_upload_media"):

@@ -43,9 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="seedance", description="Generate videos with GPTProto's Seedance API.", epilog=_EPILOG
     )
     parser.add_argument("--api-key", help=f"API key (default: ${ENV_API_KEY})")
-    parser.add_argument(
-        "--base-url", help=f"server origin (default: ${ENV_BASE_URL} or https://gptproto.com)"
-    )
+    parser.add_argument("--base-url", help=f"server origin (default: ${ENV_BASE_URL} or https://gptproto.com)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -91,9 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read it from the Ark task endpoint (default) or the predictions result endpoint",
     )  # fmt: skip
 
-    lst = sub.add_parser(
-        "list", parents=[json_flag], help="list tasks", description="List tasks, newest first."
-    )
+    lst = sub.add_parser("list", parents=[json_flag], help="list tasks", description="List tasks, newest first.")
     lst.add_argument("--status", help="only tasks with this status (queued, running, succeeded…)")
     lst.add_argument("--model", help="only tasks of this model")
     lst.add_argument("--page", type=int, default=1, help="page number (default 1)")
@@ -198,9 +194,7 @@ def _generate(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
     return 0
 
 
-def _wait(
-    client: SeedanceClient, created: str | Prediction, args: argparse.Namespace, ui: _Ui
-) -> Task | Prediction:
+def _wait(client: SeedanceClient, created: str | Prediction, args: argparse.Namespace, ui: _Ui) -> Task | Prediction:
     started = time.monotonic()
     last_status: list[str] = []
 
@@ -210,9 +204,7 @@ def _wait(
             def show(task: Task | Prediction) -> None:
                 spinner.update(f"{task.id}: {task.normalized_status} ({time.monotonic() - started:.0f} s)")
 
-            return client.wait(
-                created, timeout=args.timeout, poll_interval=args.poll_interval, on_update=show
-            )
+            return client.wait(created, timeout=args.timeout, poll_interval=args.poll_interval, on_update=show)
 
     def log(task: Task | Prediction) -> None:
         if not last_status or last_status[-1] != task.normalized_status:
@@ -272,9 +264,7 @@ def _list(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
         ui.json({"total": page.total, "items": [t.raw for t in page.items]})
         return 0
     for task in page.items:
-        ui.out(
-            f"{task.id}  {task.normalized_status:9}  {task.model or '-'}  {task.created_at or ''}".rstrip()
-        )
+        ui.out(f"{task.id}  {task.normalized_status:9}  {task.model or '-'}  {task.created_at or ''}".rstrip())
     ui.note(f"{len(page.items)} of {page.total} tasks (page {args.page})")
     return 0
 

@@ -176,12 +176,8 @@ def test_scenario_refusals(model: str, content: list[dict[str, Any]], fragment: 
 def test_reference_counts() -> None:
     def refs(images: int, videos: int = 0, audios: int = 0) -> list[dict[str, Any]]:
         items = [text()] + [image("reference_image")] * images
-        items += [
-            {"type": "video_url", "video_url": {"url": "https://x/v.mp4"}, "role": "reference_video"}
-        ] * videos
-        items += [
-            {"type": "audio_url", "audio_url": {"url": "https://x/a.mp3"}, "role": "reference_audio"}
-        ] * audios
+        items += [{"type": "video_url", "video_url": {"url": "https://x/v.mp4"}, "role": "reference_video"}] * videos
+        items += [{"type": "audio_url", "audio_url": {"url": "https://x/a.mp3"}, "role": "reference_audio"}] * audios
         return items
 
     validate_ark_request(ark(PRO2, refs(9, 3, 3)))
