@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 
 # The shared spec folder sits beside the checkout (../shared/spec/seeds); SEEDANCE_SEEDS overrides.
-SEEDS = Path(
-    os.environ.get("SEEDANCE_SEEDS", Path(__file__).resolve().parents[3] / "shared" / "spec" / "seeds")
-)
+SEEDS = Path(os.environ.get("SEEDANCE_SEEDS", Path(__file__).resolve().parents[3] / "shared" / "spec" / "seeds"))
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 
 DELETE = object()  # a change that removes the field

@@ -181,6 +181,13 @@ CASES: list[tuple[str, dict[str, Any], str, str | None]] = [
     ("tools not an array", changed(BASE, tools={"type": "web_search"}), "tools", None),
     ("tools item not an object", changed(BASE, tools=["web_search"]), "tools[0]", None),
     ("safety_identifier not a string", changed(BASE, safety_identifier=5), "safety_identifier", None),
+    ("output_format not a string", changed(BASE, output_format=1), "output_format", None),
+    (
+        "omni_reference_task_type not a string",
+        changed(BASE, omni_reference_task_type=[]),
+        "omni_reference_task_type",
+        None,
+    ),
     ("unknown field", changed(BASE, fps=24), "fps", "unsupported"),
     ("predictions field on ark", changed(BASE, aspect_ratio="16:9"), "aspect_ratio", "unsupported"),
 ]
@@ -204,6 +211,8 @@ OPTIONAL = [
     "generate_audio", "resolution", "ratio", "duration", "frames", "framespersecond", "seed", "camerafixed",
     "camera_fixed", "watermark", "callback_url", "return_last_frame", "service_tier",
     "execution_expires_after", "priority", "draft", "tools", "safety_identifier",
+    # sent as null by every call of the official SDKs' create() [sdk]
+    "output_format", "omni_reference_task_type",
 ]  # fmt: skip
 
 
@@ -279,3 +288,10 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
 @pytest.mark.parametrize("body", [c[1] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
 def test_accepted(body: dict[str, Any]) -> None:
     assert contracts.violations(NAME, body) == []
+
+
+def test_the_official_sdk_body_conforms() -> None:
+    """Exactly what volcengine-python-sdk's tasks.create(model=…, content=…) puts on the wire [sdk]."""
+    sdk_body = {"model": PRO, "content": [TEXT], **dict.fromkeys(OPTIONAL)}
+    del sdk_body["framespersecond"], sdk_body["camerafixed"]  # not SDK arguments: seed-only spellings
+    assert contracts.violations(NAME, sdk_body) == []

@@ -239,9 +239,7 @@ def test_per_model_rules(model: Model, name: str) -> None:
         ok = res in model.resolutions_for(scenario)
         assert contracts.is_valid(name, changed(base, resolution=res)) == ok, res
     scenario = OPS[name]
-    assert contracts.is_valid(name, changed(base, camera_fixed=True)) == model.camera_fixed_allowed(
-        True, scenario
-    )
+    assert contracts.is_valid(name, changed(base, camera_fixed=True)) == model.camera_fixed_allowed(True, scenario)
     if name == I2V:
         with_last = changed(base, last_image=URL)
         assert contracts.is_valid(name, with_last) == ("first_last_frame" in model.scenarios)

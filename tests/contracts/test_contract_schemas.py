@@ -82,9 +82,7 @@ def test_model_rules_are_marked_generated() -> None:
 def _registry_with(rules: dict[str, Any]) -> Registry:
     docs = {name: contracts.schema(name) for name in contracts.names()}
     docs["model-rules"] = rules
-    return Registry().with_resources(
-        (doc["$id"], Resource.from_contents(doc, DRAFT202012)) for doc in docs.values()
-    )
+    return Registry().with_resources((doc["$id"], Resource.from_contents(doc, DRAFT202012)) for doc in docs.values())
 
 
 def test_one_edit_of_models_json_changes_the_contract() -> None:
