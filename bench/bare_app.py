@@ -1,0 +1,70 @@
+"""The ceiling for this stack: a bare aiohttp app answering the mock's benchmarked paths with fixed JSON.
+
+    python bench/bare_app.py --port 0
+
+Same interpreter, same aiohttp, same runner settings as ``seedance-mock`` (``AppRunner``, no access log),
+but no middleware, no validation, no state: whatever the mock does beyond this is what the ratio measures.
+POST handlers read the body, as any JSON API must.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from aiohttp import web
+
+TASK = b'{"id":"cgt-20250101000000-bench","model":"dreamina-seedance-2-0-260128","status":"queued"}'
+CREATED = b'{"id":"cgt-20250101000000-bench"}'
+PREDICTION = b'{"code":200,"message":"success","data":{"id":"cgt-20250101000000-bench","status":"created"}}'
+
+
+def fixed(body: bytes, *, read: bool = False):  # type: ignore[no-untyped-def]
+    async def handler(request: web.Request) -> web.Response:
+        if read:
+            await request.read()
+        return web.Response(body=body, content_type="application/json")
+
+    return handler
+
+
+def create_app() -> web.Application:
+    """The bare app: the benchmarked paths plus /_mock/health."""
+    app = web.Application()
+    app.add_routes(
+        [
+            web.get("/api/v3/contents/generations/tasks/{task_id}", fixed(TASK)),
+            web.post("/api/v3/contents/generations/tasks", fixed(CREATED, read=True)),
+            web.get("/api/v3/predictions/{task_id}/result", fixed(PREDICTION)),
+            web.post("/api/v3/bytedance/{model}/text-to-video", fixed(PREDICTION, read=True)),
+            web.get("/_mock/health", fixed(b'{"status":"ok"}')),
+        ]
+    )
+    return app
+
+
+async def serve(host: str, port: int) -> None:
+    runner = web.AppRunner(create_app(), access_log=None, handle_signals=True)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    print(f"bare aiohttp listening on http://{host}:{runner.addresses[0][1]}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    try:
+        asyncio.run(serve(args.host, args.port))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
