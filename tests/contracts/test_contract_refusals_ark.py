@@ -295,3 +295,13 @@ def test_the_official_sdk_body_conforms() -> None:
     sdk_body = {"model": PRO, "content": [TEXT], **dict.fromkeys(OPTIONAL)}
     del sdk_body["framespersecond"], sdk_body["camerafixed"]  # not SDK arguments: seed-only spellings
     assert contracts.violations(NAME, sdk_body) == []
+
+
+def test_an_unknown_field_sent_as_null_means_absent() -> None:
+    # A newer SDK sends options this contract does not know, as null when unset [UPSTREAM §2].
+    import contracts
+
+    body = {"model": "dreamina-seedance-2-0-260128", "content": [{"type": "text", "text": "x"}]}
+    assert contracts.is_valid("ark.create_task.request", {**body, "some_future_option": None})
+    (violation, *_) = contracts.violations("ark.create_task.request", {**body, "some_future_option": 1})
+    assert (violation.param, violation.kind) == ("some_future_option", "unsupported")
