@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import aiohttp
-import contracts
 import pytest
 from jsonschema import Draft202012Validator
 
+import contracts
 from tests.mock_server.conftest import KEY, Mock
 from tests.support import assert_contract, text_body
 

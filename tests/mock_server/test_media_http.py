@@ -7,10 +7,10 @@ import io
 from urllib.parse import urlsplit
 
 import av
-import contracts
 import numpy as np
 import pytest
 
+import contracts
 from tests.mock_server.conftest import Mock
 from tests.support import text_body
 
