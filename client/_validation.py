@@ -68,6 +68,8 @@ _COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
 _INT_COMMANDS = {"duration", "framespersecond", "seed", "frames"}
 _BOOL_COMMANDS = {"watermark", "camerafixed"}
 _INT_STRING = re.compile(r"^[+-]?\d+$")
+# A predictions duration string: plain digits, no sign, spaces or leading zero ("5", not " 5" or "05").
+_DURATION_STRING = re.compile(r"^(0|[1-9][0-9]*)$")
 
 _SCENARIO_WORDS = {
     "text": "text only",
@@ -96,6 +98,9 @@ def _choices(values: tuple[str, ...] | list[str]) -> str:
 
 
 def _is_int(value: Any) -> bool:
+    # JSON has one number type: 5.0 is the integer 5, as the JSON Schema contracts also judge it.
+    if isinstance(value, float):
+        return value.is_integer()
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -429,10 +434,8 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
     if "duration" in fields:
         value = fields["duration"]
         # The seed's table says string, its examples send an int: both are accepted [UPSTREAM §3].
-        if isinstance(value, str) and _INT_STRING.match(value.strip()):
+        if (isinstance(value, str) and _DURATION_STRING.match(value)) or _is_int(value):
             seconds = int(value)
-        elif _is_int(value):
-            seconds = value
         else:
             raise _fail("duration", value, f"duration must be a whole number of seconds, not {_show(value)}")
         low, high = m.predictions_duration
