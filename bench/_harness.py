@@ -26,9 +26,10 @@ KEY = "sk-bench-0001"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 MODEL = "dreamina-seedance-2-0-260128"
 ARK_TASKS = "/api/v3/contents/generations/tasks"
-ARK_BODY = {"model": MODEL, "content": [{"type": "text", "text": "a red fox running through snow, bench"}]}
+#: ``__N__`` becomes each request's sequence number under load (bench/loadgen.py), a literal elsewhere.
+ARK_BODY = {"model": MODEL, "content": [{"type": "text", "text": "a red fox running through snow, take __N__"}]}
 PRED_SUBMIT = f"/api/v3/bytedance/{MODEL}/text-to-video"
-PRED_BODY = {"prompt": "a red fox running through snow, bench"}
+PRED_BODY = {"prompt": "a red fox running through snow, take __N__"}
 #: Queued tasks per key before the mock answers 429 QuotaExceeded: high, so creates are measured, not 429s.
 NO_QUOTA = 100_000_000
 
