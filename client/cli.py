@@ -6,8 +6,10 @@ Point it at the local mock with one variable: ``GPTPROTO_BASE_URL=http://127.0.0
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import mimetypes
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -307,6 +309,11 @@ def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | 
         message = " ".join(str(exc).split())
         print(f"seedance: error: {message}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`seedance --json list | head`): stop quietly, as shell tools do.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return 141
     except OSError as exc:
         print(f"seedance: error: {exc}", file=sys.stderr)
         return 1

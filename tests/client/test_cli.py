@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import httpx
@@ -231,3 +232,24 @@ def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["generate", "x"])  # no --model
     assert info.value.code == 2
+
+
+def test_a_closed_pipe_ends_quietly(
+    api: FakeAPI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `seedance --json list | head -c 50`: the reader leaves early; no "error: Broken pipe".
+    import builtins
+
+    real_print = builtins.print
+
+    def closed_stdout(*args, **kwargs):
+        if kwargs.get("file", sys.stdout) is sys.stdout:
+            raise BrokenPipeError(32, "Broken pipe")
+        return real_print(*args, **kwargs)
+
+    api.add("GET", TASKS, ok({"total": 1, "items": [task_json("cgt-1")]}))
+    monkeypatch.setattr(builtins, "print", closed_stdout)
+    code = run(api, "--json", "list")
+    monkeypatch.undo()
+    assert code == 141
+    assert "error" not in capsys.readouterr().err
