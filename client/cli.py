@@ -310,9 +310,13 @@ def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | 
         print(f"seedance: error: {message}", file=sys.stderr)
         return 1
     except BrokenPipeError:
-        # The reader went away (`seedance --json list | head`): stop quietly, as shell tools do.
-        with contextlib.suppress(OSError):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        # The reader went away (`seedance --json list | head`): stop quietly, as shell tools do. Point
+        # stdout at /dev/null so the interpreter's last flush does not complain (Python docs' recipe).
+        with contextlib.suppress(OSError, ValueError):
+            fd = sys.stdout.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
         return 141
     except OSError as exc:
         print(f"seedance: error: {exc}", file=sys.stderr)
