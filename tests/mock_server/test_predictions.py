@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mock_server.conftest import Mock
+from tests.mock_server.conftest import KEY, Mock
 from tests.support import assert_contract
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
@@ -18,8 +18,8 @@ def seed_body(name: str) -> dict:
     return json.loads((SEEDS / name).read_text())["instance"]
 
 
-async def submit(mock: Mock, model: str, op: str, body: dict) -> dict:
-    status, data, _ = await mock.call("POST", f"/api/v3/bytedance/{model}/{op}", json=body)
+async def submit(mock: Mock, model: str, op: str, body: dict, **kw) -> dict:
+    status, data, _ = await mock.call("POST", f"/api/v3/bytedance/{model}/{op}", json=body, **kw)
     assert status == 200, data
     return assert_contract("predictions.envelope", data)["data"]
 
@@ -32,7 +32,8 @@ async def result(mock: Mock, task_id: str, path: str = "/result") -> dict:
 
 async def test_seed_004_text_to_video_example_runs_to_completed(mock: Mock) -> None:
     body = {k: v for k, v in seed_body("seed004_text_to_video_body.json").items() if k != "model"}
-    data = await submit(mock, FAST, "text-to-video", body)
+    # Sent as printed: `--header 'Authorization: GPTPROTO_API_KEY'` (a raw key, no Bearer).
+    data = await submit(mock, FAST, "text-to-video", body, key=None, headers={"Authorization": KEY})
     assert data["status"] == "created" and data["outputs"] == [] and data["error"] is None
     assert data["model"] == FAST
     assert data["urls"]["get"] == f"{mock.origin}/api/v3/predictions/{data['id']}/result"
