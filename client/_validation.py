@@ -32,6 +32,8 @@ ARK_FIELDS = frozenset(
         "framespersecond", "seed", "camerafixed", "camera_fixed", "watermark", "callback_url",
         "return_last_frame", "service_tier", "execution_expires_after", "priority", "draft", "tools",
         "safety_identifier",
+        # Sent (as null when unset) by the official Ark SDKs' create() [sdk; ark.create_task.request].
+        "output_format", "omni_reference_task_type",
     }
 )  # fmt: skip
 
@@ -53,17 +55,8 @@ _ROLES = {
     "audio_url": ("reference_audio",),
 }
 
-# Legacy text commands in an Ark prompt [UPSTREAM §2]; a body field wins over a command [decision].
-_TEXT_COMMANDS = {
-    "rs": "resolution", "resolution": "resolution",
-    "rt": "ratio", "ratio": "ratio",
-    "dur": "duration", "duration": "duration",
-    "fps": "framespersecond", "framepersecond": "framespersecond", "framespersecond": "framespersecond",
-    "wm": "watermark", "watermark": "watermark",
-    "seed": "seed",
-    "cf": "camerafixed", "camerafixed": "camerafixed",
-    "frames": "frames",
-}  # fmt: skip
+# Legacy text commands in an Ark prompt [UPSTREAM §2]; a body field wins over a command [decision]. The flag
+# spellings are capability data (contracts.text_commands()); how to read them is this module's own judgement.
 _COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
 _INT_COMMANDS = {"duration", "framespersecond", "seed", "frames"}
 _BOOL_COMMANDS = {"watermark", "camerafixed"}
@@ -278,7 +271,7 @@ def ark_scenario(content: list[dict[str, Any]]) -> str:
 def _text_commands(prompt: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for flag, raw in _COMMAND.findall(prompt):
-        name = _TEXT_COMMANDS.get(flag.lower())
+        name = contracts.text_commands().get(flag.lower())
         if name is None:
             continue
         value: Any = raw
@@ -359,7 +352,7 @@ def _check_ark_options(model: Model, scenario: str, fields: dict[str, Any]) -> N
         low, high = rules["execution_expires_after_range"]
         value = _require_int("execution_expires_after", fields["execution_expires_after"])
         _in_range("execution_expires_after", value, low, high, unit=" s")
-    for param in ("callback_url", "safety_identifier"):
+    for param in ("callback_url", "safety_identifier", "output_format", "omni_reference_task_type"):
         if param in fields:
             _require_str(param, fields[param])
     if "priority" in fields:
@@ -394,11 +387,13 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
     m = _known_model(model)
     if not isinstance(body, Mapping):
         raise _fail("body", body, f"the request body must be an object, not {type(body).__name__}")
-    fields = {k: v for k, v in body.items() if v is not None and k != "model"}
     allowed = PREDICTION_FIELDS[op]
-    unknown = sorted(set(fields) - allowed)
+    # Null means absent for the operation's own fields only: an unknown field is refused even as null,
+    # as the predictions contracts do (the Ark family, whose SDK sends nulls, differs [UPSTREAM §2]).
+    unknown = sorted(k for k in body if k != "model" and k not in allowed)
     if unknown:
-        raise _fail(unknown[0], fields[unknown[0]], f"unknown parameter {unknown[0]!r} for {op}")
+        raise _fail(unknown[0], body[unknown[0]], f"unknown parameter {unknown[0]!r} for {op}")
+    fields = {k: v for k, v in body.items() if v is not None and k != "model"}
     if "prompt" not in fields:
         raise _fail("prompt", None, "prompt is required")
     _require_str("prompt", fields["prompt"])
@@ -414,12 +409,11 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
     else:
         scenario = "reference"
     if scenario not in m.scenarios:
-        # Name the field that asked for the scenario the model lacks.
+        # A last frame the model cannot take is the body's fault; an operation it lacks altogether is the
+        # path model's, as the contracts say (naming ``image`` would send the caller to "image is required").
         if scenario == "first_last_frame" and "first_frame" in m.scenarios:
-            param = "last_image"
-        else:
-            param = {"text": "prompt", "first_frame": "image", "first_last_frame": "image"}.get(scenario, "images")
-        _check_scenario(m, scenario, param, fields.get(param, op))
+            _check_scenario(m, scenario, "last_image", fields["last_image"])
+        _check_scenario(m, scenario, "model", model)
     if op == "reference-to-video":
         counts = {kind: _url_list(kind, fields[kind]) for kind in ("images", "videos", "audios") if kind in fields}
         limits = m.predictions_reference or {}

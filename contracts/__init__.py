@@ -15,6 +15,7 @@ from contracts._capabilities import (
     nearest_ratio,
     ratios,
     resolution_table,
+    text_commands,
     token_usage,
 )
 from contracts._registry import (
@@ -45,6 +46,7 @@ __all__ = [
     "registry",
     "resolution_table",
     "schema",
+    "text_commands",
     "token_usage",
     "validator",
     "violations",

@@ -21,17 +21,8 @@ log = logging.getLogger("seedance_mock")
 
 ImageSizer = Callable[[str], "tuple[int, int] | None"]
 
-# Legacy text commands inside the prompt [UPSTREAM §2; seed 002 ends its prompt with "--ratio 16:9"].
-TEXT_COMMANDS = {
-    "rs": "resolution", "resolution": "resolution",
-    "rt": "ratio", "ratio": "ratio",
-    "dur": "duration", "duration": "duration",
-    "fps": "framespersecond", "framepersecond": "framespersecond", "framespersecond": "framespersecond",
-    "wm": "watermark", "watermark": "watermark",
-    "seed": "seed",
-    "cf": "camerafixed", "camerafixed": "camerafixed",
-    "frames": "frames",
-}  # fmt: skip
+# Legacy text commands inside the prompt [UPSTREAM §2; seed 002 ends its prompt with "--ratio 16:9"]; the flag
+# spellings are capability data (contracts.text_commands()).
 _COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
 _INT_FIELDS = {"duration", "framespersecond", "seed", "frames"}
 _BOOL_FIELDS = {"watermark", "camerafixed"}
@@ -131,7 +122,7 @@ def text_commands(prompt: str) -> dict[str, Any]:
     """Parameters given as ``--flag value`` in the prompt, typed; a bad value is a 400 naming the field."""
     found: dict[str, Any] = {}
     for flag, raw in _COMMAND.findall(prompt):
-        name = TEXT_COMMANDS.get(flag.lower())
+        name = contracts.text_commands().get(flag.lower())
         if name is None:
             continue
         value: Any = raw

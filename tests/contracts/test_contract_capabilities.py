@@ -149,3 +149,16 @@ def test_lookup_by_id_and_alias() -> None:
     model = contracts.lookup_model("doubao-seedance-1-5-pro-251215")
     assert model is not None and model.id == "seedance-1-5-pro-251215"
     assert contracts.lookup_model("seedance-9") is None
+
+
+def test_text_command_flags_map_to_the_body_fields_they_set() -> None:
+    # UPSTREAM §2: --rs/--resolution, --rt/--ratio, --dur/--duration, --fps/--framepersecond, --wm/--watermark,
+    # --seed, --cf/--camerafixed, --frames.
+    import contracts
+
+    table = contracts.text_commands()
+    assert {table[f] for f in ("rs", "rt", "dur", "fps", "wm", "seed", "cf", "frames")} == {
+        "resolution", "ratio", "duration", "framespersecond", "watermark", "seed", "camerafixed", "frames",
+    }  # fmt: skip
+    assert all(table[field] == field for field in set(table.values()) - {"framespersecond"})
+    assert table["framepersecond"] == table["framespersecond"] == "framespersecond"
