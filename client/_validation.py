@@ -115,6 +115,12 @@ def _require_str(param: str, value: Any) -> str:
     return value
 
 
+def _require_url(param: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise _fail(param, value, f"{param} must be an image URL or data URI, not {_show(value)}")
+    return value
+
+
 def _in_range(param: str, value: int, low: int, high: int, model: Model | None = None, unit: str = "") -> None:
     if not low <= value <= high:
         who = f" for {model.id}" if model is not None else ""
@@ -258,12 +264,12 @@ def ark_scenario(content: list[dict[str, Any]]) -> str:
             raise _fail("content", None, "content needs a text prompt or an image")
         return "text"
     if None in roles and len(images) > 1:
-        raise _fail("content.role", None, "every image needs a role when there is more than one")
+        raise _fail("content", None, "every image needs a role when there is more than one")
     if roles.count("first_frame") + roles.count(None) > 1 or roles.count("last_frame") > 1:
-        raise _fail("content.role", roles, "at most one first_frame and one last_frame image")
+        raise _fail("content", roles, "at most one first_frame and one last_frame image")
     if "last_frame" in roles:
         if "first_frame" not in roles:
-            raise _fail("content.role", "last_frame", "a last_frame image needs a first_frame image")
+            raise _fail("content", "last_frame", "a last_frame image needs a first_frame image")
         return "first_last_frame"
     return "first_frame"
 
@@ -402,9 +408,9 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
     elif op == "image-to-video":
         if "image" not in fields:
             raise _fail("image", None, "image is required for image-to-video")
-        _require_str("image", fields["image"])
+        _require_url("image", fields["image"])
         if "last_image" in fields:
-            _require_str("last_image", fields["last_image"])
+            _require_url("last_image", fields["last_image"])
         scenario = "first_last_frame" if "last_image" in fields else "first_frame"
     else:
         scenario = "reference"
