@@ -221,7 +221,9 @@ def _content_items(content: Any) -> list[dict[str, Any]]:
             _require_str(f"{where}.text", item.get("text"))
         elif kind in _ROLES:
             media = item.get(kind)
-            if not isinstance(media, dict) or not isinstance(media.get("url"), str) or not media["url"]:
+            if not isinstance(media, dict):
+                raise _fail(f"{where}.{kind}", media, f'{where}.{kind} must be {{"url": "…"}}')
+            if not isinstance(media.get("url"), str) or not media["url"]:
                 raise _fail(f"{where}.{kind}.url", media, f'{where}.{kind} must be {{"url": "…"}}')
             role = item.get("role")
             if role is not None and role not in _ROLES[kind]:
@@ -234,8 +236,10 @@ def _content_items(content: Any) -> list[dict[str, Any]]:
                 raise _fail(f"{where}.role", role, f"{where}.role is required for {kind} ({_ROLES[kind][0]})")
         elif kind == "draft_task":
             draft = item.get("draft_task")
-            if not isinstance(draft, dict) or not isinstance(draft.get("id"), str):
+            if not isinstance(draft, dict):
                 raise _fail(f"{where}.draft_task", draft, f'{where}.draft_task must be {{"id": "cgt-…"}}')
+            if not isinstance(draft.get("id"), str) or not draft["id"]:
+                raise _fail(f"{where}.draft_task.id", draft, f'{where}.draft_task must be {{"id": "cgt-…"}}')
         else:
             allowed = ("text", *_ROLES, "draft_task")
             raise _fail(f"{where}.type", kind, f"{where}.type {_show(kind)} is not one of {_choices(allowed)}")
@@ -363,8 +367,13 @@ def _check_ark_options(model: Model, scenario: str, fields: dict[str, Any]) -> N
             _require_str(param, fields[param])
     if "priority" in fields:
         _require_int("priority", fields["priority"])
-    if "tools" in fields and not isinstance(fields["tools"], list):
-        raise _fail("tools", fields["tools"], f"tools must be a list, not {_show(fields['tools'])}")
+    if "tools" in fields:
+        tools = fields["tools"]
+        if not isinstance(tools, list):
+            raise _fail("tools", tools, f"tools must be a list, not {_show(tools)}")
+        for index, tool in enumerate(tools):
+            if not isinstance(tool, dict):
+                raise _fail(f"tools[{index}]", tool, f"tools[{index}] must be an object, not {_show(tool)}")
 
 
 # ---------------------------------------------------------------------------------------------- predictions
@@ -378,8 +387,11 @@ def _normalize_op(op: str) -> str:
 
 
 def _url_list(param: str, value: Any) -> int:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+    if not isinstance(value, list):
         raise _fail(param, value, f"{param} must be a list of URLs")
+    for index, url in enumerate(value):
+        if not isinstance(url, str) or not url:
+            raise _fail(f"{param}[{index}]", url, f"{param} must be a list of URLs, not {_show(url)} at {index}")
     return len(value)
 
 
