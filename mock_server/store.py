@@ -146,14 +146,11 @@ class TaskStore:
         wanted_status = frozenset(statuses)
         wanted_models = frozenset(m.lower() for m in models)
         wanted_ids = frozenset(task_ids)
+        candidates: Iterable[Task] = reversed(state.tasks.values())
         if wanted_ids:
-            candidates: Iterable[Task] = sorted(
-                (state.tasks[i] for i in wanted_ids if i in state.tasks),
-                key=lambda t: t.created_at,
-                reverse=True,
-            )
-        else:
-            candidates = reversed(state.tasks.values())
+            # Newest first as without the filter: tasks created at the same (frozen) instant keep their
+            # creation order, which sorting a set of ids by created_at did not.
+            candidates = (t for t in candidates if t.id in wanted_ids)
         out = []
         for task in candidates:
             if wanted_status and task.status not in wanted_status:
