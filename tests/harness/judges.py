@@ -1,0 +1,107 @@
+"""The three judges of a create request, and the rule that they must agree.
+
+* the JSON contract: ``contracts.violations(name, body)`` — refused when non-empty, naming every field;
+* the client's own validation: ``validate_ark_request`` / ``validate_prediction_request`` — refused when it
+  raises ``client.ValidationError``, naming one field (``.param``);
+* the mock server: 2xx accepted, 4xx refused naming one field (``error.param`` in either family's shape).
+
+They agree when all three accept, or all three refuse and each field the client and the server name is one
+the contract names. Field names are compared exactly but for :data:`PARAM_ALIASES`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import contracts
+from client import ValidationError, validate_ark_request, validate_prediction_request
+
+#: Spellings that name the same field. ``camerafixed`` (seed 000) and ``camera_fixed`` (the SDKs) are one
+#: parameter sent under two names [UPSTREAM §2]; nothing else is normalised.
+PARAM_ALIASES = {"camerafixed": "camera_fixed"}
+
+#: Which request contract judges each predictions operation.
+PREDICTION_CONTRACTS = {
+    "text-to-video": "predictions.text_to_video.request",
+    "image-to-video": "predictions.image_to_video.request",
+    "reference-to-video": "predictions.reference_to_video.request",
+}
+
+
+def canonical(param: str | None) -> str | None:
+    """``param`` with the aliases of :data:`PARAM_ALIASES` folded."""
+    return None if param is None else PARAM_ALIASES.get(param, param)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One judge's answer: accepted, or refused naming ``params`` (the contract may name several)."""
+
+    judge: str
+    accepted: bool
+    params: tuple[str, ...] = ()
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __str__(self) -> str:
+        if self.accepted:
+            return f"{self.judge}: accepted"
+        return f"{self.judge}: refused {list(self.params)} — {self.detail}"
+
+
+def contract_verdict(name: str, body: Any) -> Verdict:
+    """What contract ``name`` says of ``body``."""
+    found = contracts.violations(name, body)
+    if not found:
+        return Verdict("contract", True)
+    detail = "; ".join(f"{v.param} ({v.kind}): {v.message}" for v in found[:4])
+    return Verdict("contract", False, tuple(dict.fromkeys(v.param for v in found)), detail)
+
+
+def _client(check: Any, *args: Any) -> Verdict:
+    try:
+        check(*args)
+    except ValidationError as err:
+        return Verdict("client", False, (str(err.param),), err.message)
+    return Verdict("client", True)
+
+
+def ark_client_verdict(body: Any) -> Verdict:
+    """What the client's own validation says of an Ark create body."""
+    return _client(validate_ark_request, body)
+
+
+def prediction_client_verdict(op: str, model: str, body: Any) -> Verdict:
+    """What the client's own validation says of a predictions submit."""
+    return _client(validate_prediction_request, op, model, body)
+
+
+def server_verdict(status: int, body: Any) -> Verdict:
+    """What the mock server's answer says (2xx accepted; 4xx refused with ``error.param``)."""
+    if 200 <= status < 300:
+        return Verdict("server", True, extra={"status": status, "body": body})
+    error = body.get("error") if isinstance(body, Mapping) else None
+    param = error.get("param") if isinstance(error, Mapping) else None
+    code = error.get("code") if isinstance(error, Mapping) else None
+    return Verdict(
+        "server", False, (str(param),), f"HTTP {status} {code}", extra={"status": status, "body": body, "code": code}
+    )
+
+
+def show(request: Any) -> str:
+    """A request as the failure message prints it."""
+    return json.dumps(request, ensure_ascii=False, default=repr)
+
+
+def assert_agree(request: Any, contract: Verdict, client: Verdict, server: Verdict) -> None:
+    """Fail, saying who said what, unless the three judges agree on ``request``."""
+    verdicts = f"\n  request: {show(request)}\n  {contract}\n  {client}\n  {server}"
+    assert contract.accepted == client.accepted == server.accepted, "the judges disagree on accept/refuse" + verdicts
+    if contract.accepted:
+        return
+    named = {canonical(p) for p in contract.params}
+    assert canonical(server.params[0]) in named, "the server refused a field the contract does not name" + verdicts
+    assert canonical(client.params[0]) in named, "the client refused a field the contract does not name" + verdicts

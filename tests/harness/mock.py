@@ -1,0 +1,125 @@
+"""The mock server as the property tests drive it: one server per module on its own thread, a frozen clock,
+an ``httpx`` client, and every answer checked against its response contract on the way in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mock_server.testing import MockServer
+from tests.support import assert_contract
+
+KEY = "sk-harness-0123456789"
+OTHER_KEY = "sk-harness-other-9876"
+ARK_TASKS = "/api/v3/contents/generations/tasks"
+
+#: The gateway's error types [UPSTREAM §1].
+GATEWAY_TYPES = frozenset({"invalid_request_error", "permission_error", "rate_limit_error"})
+
+#: Ark status → the predictions family's word for it [UPSTREAM §3 decision; mock_server/predictions.py].
+PREDICTION_STATUS = {
+    "queued": "created",
+    "running": "processing",
+    "succeeded": "completed",
+    "failed": "failed",
+    "expired": "failed",
+    "cancelled": "failed",
+}
+
+
+def error_contract(path: str, body: Any) -> str:
+    """The contract an error answer of ``path`` must meet: the gateway's shape when its ``type`` is one of
+    the gateway's (auth, balance, request rate [UPSTREAM §1]), else the family's."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("type") in GATEWAY_TYPES:
+        return "gateway.error"
+    if path.startswith(("/api/v3/bytedance/", "/api/v3/predictions")):
+        return "predictions.error"
+    return "ark.error"
+
+
+class Harness:
+    """HTTP to one :class:`MockServer`, with every response body validated against its contract."""
+
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
+        self.http = httpx.Client(base_url=server.base_url, timeout=30)
+        self.config = server.config
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(self, method: str, path: str, *, contract: str | None, key: str = KEY, **kw: Any) -> tuple[int, Any]:
+        """(status, JSON body); a 2xx body must meet ``contract``, an error body its error contract."""
+        response = self.http.request(method, path, headers={"Authorization": f"Bearer {key}"}, **kw)
+        body = response.json()
+        assert response.headers.get("x-request-id"), f"{method} {path}: no x-request-id"
+        if response.is_success:
+            if contract is not None:
+                assert_contract(contract, body)
+        else:
+            assert response.status_code < 500, f"{method} {path} → {response.status_code}: {body}"
+            assert_contract(error_contract(path, body), body)
+        return response.status_code, body
+
+    # -- the calls -------------------------------------------------------------------------------------
+    def create_ark(self, body: Any, key: str = KEY) -> tuple[int, Any]:
+        return self.request("POST", ARK_TASKS, contract="ark.create_task.response", json=body, key=key)
+
+    def submit(self, op: str, model: str, body: Any, key: str = KEY) -> tuple[int, Any]:
+        return self.request(
+            "POST", f"/api/v3/bytedance/{model}/{op}", contract="predictions.envelope", json=body, key=key
+        )
+
+    def get_task(self, task_id: str, key: str = KEY) -> tuple[int, Any]:
+        return self.request("GET", f"{ARK_TASKS}/{task_id}", contract="ark.task", key=key)
+
+    def get_prediction(self, task_id: str, key: str = KEY) -> tuple[int, Any]:
+        return self.request("GET", f"/api/v3/predictions/{task_id}/result", contract="predictions.envelope", key=key)
+
+    def list_tasks(self, params: list[tuple[str, Any]], key: str = KEY) -> tuple[int, Any]:
+        return self.request("GET", ARK_TASKS, contract="ark.task_list", params=params, key=key)
+
+    def delete(self, task_id: str, key: str = KEY) -> tuple[int, Any]:
+        return self.request("DELETE", f"{ARK_TASKS}/{task_id}", contract="ark.delete_task.response", key=key)
+
+    def read_both(self, task_id: str, key: str = KEY) -> dict[str, Any]:
+        """The task through both families; they must tell the same story."""
+        status, task = self.get_task(task_id, key)
+        assert status == 200, task
+        status, envelope = self.get_prediction(task_id, key)
+        assert status == 200, envelope
+        data = envelope["data"]
+        assert data["id"] == task["id"] == task_id
+        assert data["model"] == task["model"]
+        assert data["status"] == PREDICTION_STATUS[task["status"]], (task["status"], data["status"])
+        assert (data["error"] is not None) == (task["status"] in ("failed", "expired", "cancelled")), data
+        if task["status"] == "succeeded":
+            assert data["outputs"] == [task["content"]["video_url"]]
+        return task
+
+    def advance(self, seconds: float) -> float:
+        return self.server.advance(seconds)
+
+
+def harness_server(cache_dir: Path, **overrides: Any) -> Iterator[Harness]:
+    """A frozen-clock server (queued 1 s, running 3 s) with a quota no property test reaches."""
+    settings: dict[str, Any] = {
+        "time_scale": 0,
+        "queue_seconds": 1,
+        "run_seconds": 3,
+        "max_queued_per_key": 10**6,
+        "log_requests": False,
+        "random_seed": 11,
+        "cache_dir": cache_dir,
+        **overrides,
+    }
+    with MockServer(**settings) as server:
+        harness = Harness(server)
+        try:
+            yield harness
+        finally:
+            harness.close()

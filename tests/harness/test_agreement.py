@@ -1,0 +1,281 @@
+"""Three judges, one verdict: for every generated create request of either family, the JSON contract, the
+client's own validation and the mock server accept it together or refuse it together, naming a field the
+contract names. Every accepted request is then followed to the end through both families, and every answer
+on the way meets its response contract (``Harness.request`` checks each one)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import contracts
+from tests.harness import strategies as gen
+from tests.harness.judges import (
+    PREDICTION_CONTRACTS,
+    Verdict,
+    ark_client_verdict,
+    assert_agree,
+    contract_verdict,
+    prediction_client_verdict,
+    server_verdict,
+)
+from tests.harness.mock import Harness
+
+#: These properties explore the widest space of the suite: several times the profile's examples.
+WIDE = settings(max_examples=settings.default.max_examples * 4)
+NARROW = settings(max_examples=settings.default.max_examples)
+
+KNOWN_NAMES = frozenset(n for m in contracts.all_models() for n in m.names)
+
+
+def _is_unknown_model(name: Any) -> bool:
+    return isinstance(name, str) and name != "" and name not in KNOWN_NAMES
+
+
+def _check_unknown_model(name: Any, contract: Verdict, server: Verdict) -> None:
+    # UPSTREAM §5: an unknown model is a 404 InvalidEndpointOrModel.NotFound, whatever else is wrong.
+    if _is_unknown_model(name):
+        assert server.extra["status"] == 404, server
+        assert server.extra["code"] == "InvalidEndpointOrModel.NotFound", server
+        assert server.params == ("model",), server
+        assert "model" in contract.params, contract
+    elif not server.accepted:
+        assert server.extra["status"] == 400, server
+
+
+def _follow(mock: Harness, task_id: str, *, finished_at_once: bool = False) -> dict[str, Any]:
+    """Queued → running → succeeded on the frozen clock, read through both families at each step."""
+    task = mock.read_both(task_id)
+    if not finished_at_once:
+        assert task["status"] == "queued", task
+        mock.advance(mock.config.queue_seconds)
+        assert mock.read_both(task_id)["status"] == "running"
+        mock.advance(mock.config.run_seconds)
+        task = mock.read_both(task_id)
+    assert task["status"] == "succeeded", task
+    model = contracts.lookup_model(task["model"])
+    assert model is not None
+    width, height = contracts.frame_size(model, task["resolution"], task["ratio"])
+    frames = task.get("frames") or contracts.frame_count(task["duration"])
+    tokens = contracts.token_usage(width, height, frames=frames)
+    assert task["usage"] == {"completion_tokens": tokens, "total_tokens": tokens}, task
+    status, listed = mock.list_tasks([("filter.task_ids", task_id)])
+    assert status == 200 and listed == {"total": 1, "items": [task]}, listed
+    return task
+
+
+def _settled_as_asked(task: dict[str, Any], asked: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """What the task reports is what was asked, or the default when nothing was."""
+    for field, default in defaults.items():
+        value = asked.get(field)
+        expected = default if value is None else value
+        if field == "duration":
+            expected = int(expected)
+            if asked.get("frames") is not None:
+                continue  # frames overrides duration [UPSTREAM §2]
+        if field == "ratio" and expected == "adaptive":
+            assert task["ratio"] in contracts.ratios(), task
+            continue
+        assert task[field] == expected, (field, task[field], expected)
+    if asked.get("seed") not in (None, -1):
+        assert task["seed"] == asked["seed"]
+    if asked.get("frames") is not None:
+        assert task["frames"] == asked["frames"]
+
+
+# ---------------------------------------------------------------------------------------------- Ark
+
+
+def _ark_scenario(content: list[dict[str, Any]]) -> str:
+    roles = {i.get("role") for i in content if i.get("type") in ("image_url", "video_url", "audio_url")}
+    if roles & {"reference_image", "reference_video", "reference_audio"}:
+        return "reference"
+    if "last_frame" in roles:
+        return "first_last_frame"
+    return "first_frame" if roles else "text"
+
+
+@WIDE
+@given(body=gen.ark_bodies())
+def test_ark_create_judges_agree(mock: Harness, body: dict[str, Any]) -> None:
+    """Ark create bodies: contract, client and server agree, and an accepted task runs to the end."""
+    mock.server.reset()
+    contract = contract_verdict("ark.create_task.request", body)
+    client = ark_client_verdict(body)
+    status, answer = mock.create_ark(body)
+    server = server_verdict(status, answer)
+    assert_agree(body, contract, client, server)
+    _check_unknown_model(body.get("model"), contract, server)
+    if server.accepted:
+        task = _follow(mock, answer["id"])
+        model = contracts.lookup_model(body["model"])
+        assert model is not None and task["model"] == body["model"]
+        _settled_as_asked(
+            task,
+            body,
+            {
+                "resolution": model.default_resolution,
+                "duration": 5,
+                "generate_audio": True,
+                "ratio": model.default_ratio[_ark_scenario(body["content"])],
+            },
+        )
+
+
+@NARROW
+@given(body=gen.valid_ark_bodies())
+def test_valid_ark_bodies_are_accepted_by_all(mock: Harness, body: dict[str, Any]) -> None:
+    """Bodies built only from what the capability data allows are accepted by every judge."""
+    mock.server.reset()
+    assert contract_verdict("ark.create_task.request", body).accepted, body
+    assert ark_client_verdict(body).accepted, body
+    status, answer = mock.create_ark(body)
+    assert status == 200, answer
+    _follow(mock, answer["id"])
+
+
+@NARROW
+@given(body=gen.valid_ark_bodies(), unknown=st.sampled_from(gen.UNKNOWN_MODELS))
+def test_unknown_model_is_refused_on_model_by_all(mock: Harness, body: dict[str, Any], unknown: str) -> None:
+    """An unknown model: 404 InvalidEndpointOrModel.NotFound; the contract and the client name ``model``."""
+    body = {**body, "model": unknown}
+    contract = contract_verdict("ark.create_task.request", body)
+    client = ark_client_verdict(body)
+    status, answer = mock.create_ark(body)
+    assert (status, answer["error"]["code"], answer["error"]["param"]) == (
+        404,
+        "InvalidEndpointOrModel.NotFound",
+        "model",
+    )
+    assert contract.params == ("model",), contract
+    assert client.params == ("model",), client
+
+
+@NARROW
+@given(data=st.data())
+def test_nulls_mean_absent(mock: Harness, data: st.DataObject) -> None:
+    """Any optional field sent as null (as the Ark SDK does) changes no judge's verdict [UPSTREAM §2]."""
+    body = data.draw(gen.ark_bodies())
+    if not isinstance(body.get("model"), str) or "content" not in body:
+        return
+    nulls = data.draw(st.lists(st.sampled_from([*sorted(gen.ark_options(gen.MODELS[0])), "unknown_field"]), max_size=5))
+    padded = {**body, **{name: None for name in nulls if name not in body}}
+    for judge in (
+        lambda b: contract_verdict("ark.create_task.request", b).accepted,
+        lambda b: ark_client_verdict(b).accepted,
+    ):
+        assert judge(body) == judge(padded), (body, padded)
+    mock.server.reset()
+    assert mock.create_ark(body)[0] == mock.create_ark(padded)[0]
+
+
+# The legacy prompt commands [UPSTREAM §2], read here a third time, flags from the capability data. A body
+# field wins over a command [decision]; a command whose value is not even of the field's type is refused
+# all the same (the client and the mock both read every command before merging), so the body it stands for
+# carries the raw text there and the contract refuses that field.
+_COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
+
+
+def _typed(field: str, raw: str) -> tuple[Any, bool]:
+    """(value, well-typed)."""
+    if field in ("duration", "framespersecond", "seed", "frames"):
+        return (int(raw), True) if re.fullmatch(r"[+-]?\d+", raw) else (raw, False)
+    if field in ("watermark", "camerafixed"):
+        value = {"true": True, "false": False}.get(raw.lower())
+        return (raw, False) if value is None else (value, True)
+    return raw, True
+
+
+def _with_commands(body: dict[str, Any]) -> dict[str, Any]:
+    """The body the text commands of its prompt stand for."""
+    flags = contracts.text_commands()
+    prompt = next((i["text"] for i in body["content"] if i.get("type") == "text"), "")
+    commands: dict[str, tuple[Any, bool]] = {}
+    for flag, raw in _COMMAND.findall(prompt):
+        if flag.lower() in flags:
+            field = flags[flag.lower()]
+            commands[field] = _typed(field, raw)
+    merged = {**{f: v for f, (v, _) in commands.items()}, **body}
+    merged.update({f: v for f, (v, ok) in commands.items() if not ok})
+    return merged
+
+
+@NARROW
+@given(data=st.data())
+def test_text_commands_judges_agree(mock: Harness, data: st.DataObject) -> None:
+    """Prompts ending in ``--flag value`` commands: the client and the server parse them on their own; the
+    contract judges the body the commands stand for. All three agree."""
+    model = data.draw(st.sampled_from(gen.MODELS))
+    body = data.draw(gen.valid_ark_bodies(model))
+    body["content"][0] = {"type": "text", "text": data.draw(gen.text_command_prompts(model))}
+    mock.server.reset()
+    contract = contract_verdict("ark.create_task.request", _with_commands(body))
+    client = ark_client_verdict(body)
+    status, answer = mock.create_ark(body)
+    assert_agree(body, contract, client, server_verdict(status, answer))
+    if status == 200:
+        task = _follow(mock, answer["id"])
+        merged = _with_commands(body)
+        for field in ("resolution", "seed", "frames", "duration"):
+            if field == "duration" and "frames" in merged:
+                continue  # frames overrides duration [UPSTREAM §2]
+            if field in merged and merged[field] != -1:
+                assert task[field] == merged[field], (field, task, merged)
+
+
+# ---------------------------------------------------------------------------------------------- predictions
+
+
+@WIDE
+@given(request=gen.prediction_requests())
+def test_prediction_submit_judges_agree(mock: Harness, request: tuple[str, str, dict[str, Any]]) -> None:
+    """Predictions submits: the contract judges the body plus the path's model; all three agree, and an
+    accepted prediction runs to the end, read through both families."""
+    op, model_name, body = request
+    mock.server.reset()
+    contract = contract_verdict(PREDICTION_CONTRACTS[op], {**body, "model": model_name})
+    client = prediction_client_verdict(op, model_name, body)
+    status, answer = mock.submit(op, model_name, body)
+    server = server_verdict(status, answer)
+    assert_agree({"op": op, "model": model_name, "body": body}, contract, client, server)
+    _check_unknown_model(model_name, contract, server)
+    if server.accepted:
+        data = answer["data"]
+        sync = body.get("enable_sync_mode") is True
+        assert data["status"] == ("completed" if sync else "created"), data
+        task = _follow(mock, data["id"], finished_at_once=sync)
+        asked = {**body, "ratio": body.get("aspect_ratio")}
+        _settled_as_asked(task, asked, {"resolution": "720p", "duration": 5, "ratio": "16:9", "generate_audio": True})
+
+
+@NARROW
+@given(request=gen.valid_prediction_requests())
+def test_valid_prediction_requests_are_accepted_by_all(mock: Harness, request: tuple[str, str, dict[str, Any]]) -> None:
+    """Submits built only from what the capability data allows are accepted by every judge."""
+    op, model_name, body = request
+    mock.server.reset()
+    assert contract_verdict(PREDICTION_CONTRACTS[op], {**body, "model": model_name}).accepted, request
+    assert prediction_client_verdict(op, model_name, body).accepted, request
+    status, answer = mock.submit(op, model_name, body)
+    assert status == 200, answer
+    _follow(mock, answer["data"]["id"])
+
+
+@NARROW
+@given(request=gen.valid_prediction_requests(), unknown=st.sampled_from(gen.UNKNOWN_MODELS))
+def test_unknown_path_model_is_refused_on_model_by_all(
+    mock: Harness, request: tuple[str, str, dict[str, Any]], unknown: str
+) -> None:
+    """An unknown model in the path: 404 naming ``model``, as the contract and the client do."""
+    op, _, body = request
+    status, answer = mock.submit(op, unknown, body)
+    assert (status, answer["error"]["code"], answer["error"]["param"]) == (
+        404,
+        "InvalidEndpointOrModel.NotFound",
+        "model",
+    )
+    assert contract_verdict(PREDICTION_CONTRACTS[op], {**body, "model": unknown}).params == ("model",)
+    assert prediction_client_verdict(op, unknown, body).params == ("model",)
