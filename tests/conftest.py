@@ -1,20 +1,74 @@
-"""Suite-wide settings: hypothesis profiles (``dev`` by default, ``ci`` when CI=true)."""
+"""Suite-wide settings: hypothesis profiles (``dev`` by default, ``ci`` when CI=true), the ``--live``
+switch for the contract tests against the real API, and the drift summary at the end of a live run."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import warnings
 
+import pytest
 from hypothesis import HealthCheck, settings
 
+from client import ENV_API_KEY
+from tests.harness.drift import DriftLog
+from tests.harness.live import NO_KEY_REASON
+from tests.harness.live_options import BUDGET, DRIFT, Budget
+
+pytest_plugins = ["pytester"]  # tests/plugin runs the installed plugin in a separate pytest
+
+# dev: quick local runs. ci: more exploration; the harness's wide properties take 4x these examples, and
+# the whole suite stays well under 5 minutes on 2 cores. Anything touching a server has no deadline.
 settings.register_profile("dev", max_examples=40, deadline=None)
-settings.register_profile("ci", max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
-# When a property fails, hypothesis's pytest plugin imports its patch writer (libcst, black), whose import
-# raises a DeprecationWarning from mypy_extensions; under `filterwarnings = error` that becomes an
-# INTERNALERROR that hides the minimal example. Import it once here, the warning silenced.
-with warnings.catch_warnings(), contextlib.suppress(ImportError):
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import hypothesis.extra._patching  # noqa: F401
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("live", "contract tests against the real API (GPTPROTO_API_KEY, GPTPROTO_BASE_URL)")
+    group.addoption("--live", action="store_true", help="run the tests marked live against the API")
+    group.addoption(
+        "--live-budget",
+        type=int,
+        default=0,
+        metavar="N",
+        help="paid generations the live run may start (default 0: only checks that cost nothing)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # When a property fails, hypothesis's pytest plugin imports its patch writer (libcst), whose import
+    # warns from mypy_extensions; under `filterwarnings = error` that is an INTERNALERROR hiding the
+    # minimal example.
+    config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
+    config.stash[DRIFT] = DriftLog()
+    budget = max(0, config.getoption("--live-budget"))
+    config.stash[BUDGET] = Budget(budget, budget)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without --live the live tests are deselected: an ordinary run never leaves the machine. With --live
+    but no key, one of them stays, skipped with the reason, so the run says why in one line."""
+    live = [item for item in items if item.get_closest_marker("live")]
+    if not live or (config.getoption("--live") and os.environ.get(ENV_API_KEY)):
+        return
+    kept = []
+    if config.getoption("--live"):
+        live[0].add_marker(pytest.mark.skip(reason=NO_KEY_REASON))
+        kept = live[:1]
+    dropped = live[len(kept) :]
+    config.hook.pytest_deselected(items=dropped)
+    gone = {id(item) for item in dropped}
+    items[:] = [item for item in items if id(item) not in gone]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Every drift of a live run, after all the tests (a drifting test also fails)."""
+    if not config.getoption("--live"):
+        return
+    log = config.stash[DRIFT]
+    if not log.checks and not log.items:
+        return  # nothing ran (no key: the skip reason says why)
+    terminalreporter.section("live contract drift", red=bool(log.items), green=not log.items)
+    for line in log.summary():
+        terminalreporter.write_line(line)

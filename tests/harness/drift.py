@@ -1,0 +1,91 @@
+"""Drift: where a live answer and the contracts disagree, recorded for the end-of-run summary.
+
+Each entry says which endpoint, which contract and field, what the contract expected and what came back.
+``tests/conftest.py`` prints every entry in ``pytest_terminal_summary``; each live test then fails when it
+recorded any, so a CI job against the real API goes red with the whole list in its log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import contracts
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One disagreement between the live API and the contracts."""
+
+    test: str
+    endpoint: str  # "POST /api/v3/contents/generations/tasks"
+    where: str  # "ark.error: error.param" or "HTTP status"
+    expected: str
+    got: str
+
+    def line(self) -> str:
+        return f"{self.endpoint}  [{self.where}]  expected {self.expected}; got {self.got}"
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=repr) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _at(instance: Any, path: str) -> Any:
+    """The value at a violation's path (``error.param``, ``items[0].status``), or ``<absent>``."""
+    current = instance
+    for part in path.replace("[", ".").replace("]", "").split("."):
+        if part == "":
+            continue
+        if isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        elif isinstance(current, dict) and part in current:
+            current = current[part]
+        else:
+            return "<absent>"
+    return current
+
+
+@dataclass
+class DriftLog:
+    """Every drift of the run, and how many live checks were made."""
+
+    base_url: str = ""
+    items: list[Drift] = field(default_factory=list)
+    checks: int = 0
+
+    def record(self, test: str, endpoint: str, where: str, expected: str, got: Any) -> None:
+        """Note one drift."""
+        self.items.append(Drift(test, endpoint, where, expected, got if isinstance(got, str) else _short(got)))
+
+    def check_contract(self, test: str, endpoint: str, name: str, body: Any) -> bool:
+        """Validate ``body`` against contract ``name``; every violation becomes a drift. True when none."""
+        self.checks += 1
+        found = contracts.violations(name, body)
+        for v in found:
+            self.record(test, endpoint, f"{name}: {v.param or '(body)'}", v.message, _short(_at(body, v.param)))
+        return not found
+
+    def expect(self, test: str, endpoint: str, where: str, ok: bool, expected: str, got: Any) -> bool:
+        """A check that is not a schema: record a drift unless ``ok``."""
+        self.checks += 1
+        if not ok:
+            self.record(test, endpoint, where, expected, got)
+        return ok
+
+    def of(self, test: str) -> list[Drift]:
+        """The drift ``test`` recorded."""
+        return [d for d in self.items if d.test == test]
+
+    def summary(self) -> list[str]:
+        """The end-of-run report, one line per drift, grouped by test."""
+        target = f" against {self.base_url}" if self.base_url else ""
+        if not self.items:
+            return [f"no drift: {self.checks} live checks{target} all matched the contracts"]
+        lines = [f"{len(self.items)} drift(s) in {self.checks} live checks{target}:"]
+        for test in dict.fromkeys(d.test for d in self.items):
+            lines.append(f"  {test}")
+            lines += [f"    - {d.line()}" for d in self.of(test)]
+        return lines
