@@ -1,0 +1,129 @@
+"""The installed ``seedance_mock`` plugin, as a user meets it: a test file outside this repository's
+``tests/``, no conftest, the official Ark SDK pointed at the fixture, run by a separate pytest."""
+
+from __future__ import annotations
+
+import pytest
+
+USER_TESTS = """
+import time
+
+import httpx
+import pytest
+from volcenginesdkarkruntime import Ark, AsyncArk
+
+MODEL = "dreamina-seedance-2-0-fast-260128"
+CONTENT = [{"type": "text", "text": "A cat on a beach"}]
+
+
+def wait(tasks, task_id, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = tasks.get(task_id=task_id)
+        if task.status in ("succeeded", "failed", "expired", "cancelled"):
+            return task
+        time.sleep(0.05)
+    raise AssertionError("task did not finish")
+
+
+def test_create_wait_success_and_the_journal(seedance_mock):
+    tasks = Ark(base_url=seedance_mock.ark_base_url, api_key=seedance_mock.api_key).content_generation.tasks
+    created = tasks.create(model=MODEL, content=CONTENT, resolution="480p")
+    task = wait(tasks, created.id)
+    assert task.status == "succeeded"
+    assert task.content.video_url.startswith(seedance_mock.base_url + "/media/")
+    posts = seedance_mock.journal(method="POST")
+    assert [(e["path"], e["status"]) for e in posts] == [("/api/v3/contents/generations/tasks", 200)]
+    assert posts[0]["body"]["model"] == MODEL
+
+
+def test_each_test_gets_a_fresh_server(seedance_mock):
+    assert seedance_mock.journal() == []
+
+
+def test_a_fault_then_normal_service(seedance_mock):
+    tasks = Ark(base_url=seedance_mock.ark_base_url, api_key=seedance_mock.api_key).content_generation.tasks
+    seedance_mock.add_fault(method="POST", path="/api/v3/contents/generations/tasks", status=403, times=1)
+    with pytest.raises(Exception) as info:
+        tasks.create(model=MODEL, content=CONTENT)
+    assert getattr(info.value, "status_code", None) == 403
+    assert tasks.create(model=MODEL, content=CONTENT).id.startswith("cgt-")
+
+
+def test_account_settings(seedance_mock):
+    seedance_mock.set_key(balance=0)
+    tasks = Ark(base_url=seedance_mock.ark_base_url, api_key=seedance_mock.api_key).content_generation.tasks
+    with pytest.raises(Exception) as info:
+        tasks.create(model=MODEL, content=CONTENT)
+    assert getattr(info.value, "status_code", None) == 403
+
+
+@pytest.mark.seedance_mock(time_scale=0)
+def test_the_marker_freezes_time(seedance_mock):
+    tasks = Ark(base_url=seedance_mock.ark_base_url, api_key=seedance_mock.api_key).content_generation.tasks
+    created = tasks.create(model=MODEL, content=CONTENT)
+    time.sleep(0.5)
+    assert tasks.get(task_id=created.id).status == "queued"
+    seedance_mock.advance(0.05)
+    assert tasks.get(task_id=created.id).status == "running"
+    seedance_mock.advance(0.25)
+    assert tasks.get(task_id=created.id).status == "succeeded"
+
+
+def test_freeze_and_finish_all(seedance_mock):
+    seedance_mock.freeze()
+    tasks = Ark(base_url=seedance_mock.ark_base_url, api_key=seedance_mock.api_key).content_generation.tasks
+    created = tasks.create(model=MODEL, content=CONTENT)
+    time.sleep(0.5)
+    assert tasks.get(task_id=created.id).status == "queued"
+    seedance_mock.finish_all()
+    assert tasks.get(task_id=created.id).status == "succeeded"
+
+
+@pytest.mark.seedance_mock(no_such_setting=1)
+def test_a_misspelt_marker_is_a_usage_error(seedance_mock):
+    pass
+
+
+@pytest.mark.asyncio
+@pytest.mark.seedance_mock(time_scale=0)
+async def test_async_fixture_with_the_async_sdk(seedance_mock_async):
+    import asyncio
+
+    client = AsyncArk(base_url=seedance_mock_async.ark_base_url, api_key=seedance_mock_async.api_key)
+    created = await client.content_generation.tasks.create(model=MODEL, content=CONTENT)
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    beat = asyncio.create_task(ticker())
+    await seedance_mock_async.advance(10)  # awaited on this loop: the ticker keeps running meanwhile
+    beat.cancel()
+    assert ticks > 0
+    task = await client.content_generation.tasks.get(task_id=created.id)
+    assert task.status == "succeeded"
+    assert [e["status"] for e in await seedance_mock_async.journal(method="POST")] == [200]
+    await seedance_mock_async.add_fault(path="/api/v3/contents/generations/tasks/*", status=404, times=1)
+    with pytest.raises(Exception):
+        await client.content_generation.tasks.get(task_id=created.id)
+"""
+
+
+def test_the_installed_plugin_serves_a_users_tests(pytester: pytest.Pytester) -> None:
+    """create → wait → success with the official SDK, the journal, a fault, account settings, the marker,
+    the async fixture; a misspelt marker field is an error, not a silent default."""
+    pytester.makepyfile(test_my_app=USER_TESTS)
+    assert not list(pytester.path.glob("conftest.py"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=7, errors=1)
+    result.stdout.fnmatch_lines(["*test_a_misspelt_marker_is_a_usage_error*", "*unknown MockConfig field*"])
+
+
+def test_the_plugin_is_registered_by_entry_point(pytester: pytest.Pytester) -> None:
+    """``--fixtures`` lists both fixtures without any conftest or ``-p`` option."""
+    result = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*seedance_mock -- *", "*seedance_mock_async -- *"])
