@@ -104,7 +104,7 @@ class Server:
     def __init__(self, cmd: list[str], *, name: str, start_timeout: float = 30.0) -> None:
         self.name = name
         self.cmd = cmd
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server; closed in stop)
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL
@@ -124,7 +124,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while b"\n" not in buf:
             left = deadline - time.monotonic()
-            if left <= 0 or self.proc.poll() is not None and not select.select([fd], [], [], 0)[0]:
+            if left <= 0 or (self.proc.poll() is not None and not select.select([fd], [], [], 0)[0]):
                 break
             if select.select([fd], [], [], min(left, 0.05))[0]:
                 chunk = os.read(fd, 4096)
@@ -136,6 +136,10 @@ class Server:
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far."""
+        return cpu_seconds(self.pid)
 
     def rss_mb(self) -> float:
         """Resident set size of the server process (VmRSS), in MB (10^6 bytes)."""
@@ -183,6 +187,12 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time ``pid`` has used so far (/proc/PID/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # -- small HTTP calls (stdlib, keep-alive) -----------------------------------------------------------------
 class Http:
     """One keep-alive connection for sequential calls and sequential latency samples."""
@@ -190,9 +200,7 @@ class Http:
     def __init__(self, host: str, port: int) -> None:
         self.conn = http.client.HTTPConnection(host, port, timeout=60)
 
-    def call(
-        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, Any]:
+    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         """Status and parsed JSON body."""
         data = None if body is None else json.dumps(body).encode()
         hdrs = dict(AUTH)

@@ -5,7 +5,8 @@
 Starts the real mock (``python -m mock_server --port 0 --quiet --time-scale 0 --max-queued 100000000``)
 and bench/bare_app.py, each in its own process, and drives both with the same load generator
 (bench/loadgen.py: wrk if installed) for each case, bare first then mock. Prints requests/s, p50/p99 and
-the ratio mock / bare, the non-2xx answers of each (a run of 429s would measure nothing), and the mock's
+the ratio mock / bare, each server's CPU time per request (steadier than requests/s when neighbours
+share the machine), the non-2xx answers of each (a run of 429s would measure nothing), and the mock's
 RSS before and after the load with its default journal.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (  # noqa: E402
+from _harness import (
     ARK_BODY,
     ARK_TASKS,
     NO_QUOTA,
@@ -31,7 +32,7 @@ from _harness import (  # noqa: E402
     start_bare,
     start_mock,
 )
-from loadgen import LoadResult, generator_name, run_load  # noqa: E402
+from loadgen import LoadResult, generator_name, run_load
 
 SECTION = "throughput"
 P99_TARGET_MS = 10.0
@@ -79,9 +80,14 @@ def _fmt(r: LoadResult) -> str:
 
 
 def run(
-    *, duration: float = 8.0, warmup: float = 2.0, generator: str = "auto", connections: int = 32
+    *,
+    duration: float = 8.0,
+    warmup: float = 2.0,
+    generator: str = "auto",
+    connections: int = 32,
+    only: str | None = None,
 ) -> list[Row]:
-    """Every case against bare then mock; rows for the table."""
+    """Every case (or those whose name contains ``only``) against bare then mock; rows for the table."""
     gen = generator_name(generator)
     rows = [
         Row(
@@ -97,19 +103,19 @@ def run(
         rss_idle = mock.rss_mb()
         rss_after_gets = rss_idle
         for case in CASES:
+            if only and only.lower() not in case.name.lower():
+                continue
             path = case.path.format(**ids)
             body = None if case.body is None else json.dumps(case.body)
             results = {}
+            cpu = {}
             for name, server in (("bare", bare), ("mock", mock)):
-                results[name] = run_load(
-                    server.url + path,
-                    method=case.method,
-                    body=body,
-                    connections=connections,
-                    seconds=duration,
-                    warmup=warmup,
-                    generator=gen,
-                )
+                load = dict(method=case.method, body=body, connections=connections, generator=gen)
+                if warmup > 0:
+                    run_load(server.url + path, seconds=warmup, warmup=0, **load)
+                before = server.cpu_seconds()
+                results[name] = run_load(server.url + path, seconds=duration, warmup=0, **load)
+                cpu[name] = (server.cpu_seconds() - before) / max(1, results[name].requests)
             m, b = results["mock"], results["bare"]
             ratio = m.rps / b.rps if b.rps else 0.0
             rows.append(
@@ -130,12 +136,21 @@ def run(
                     m.p99_ms < P99_TARGET_MS,
                 )
             )
+            rows.append(
+                Row(
+                    SECTION,
+                    f"{case.name}: server CPU per request mock / bare",
+                    f"{cpu['mock'] * 1e6:,.0f} / {cpu['bare'] * 1e6:,.0f} µs"
+                    + (f" (= {cpu['bare'] / cpu['mock']:.2f}× by CPU)" if cpu["mock"] else ""),
+                )
+            )
             bad = m.non_2xx + m.socket_errors + b.non_2xx + b.socket_errors
             rows.append(
                 Row(
                     SECTION,
                     f"{case.name}: non-2xx + socket errors mock / bare",
-                    f"{m.non_2xx}+{m.socket_errors} of {m.requests:,} / {b.non_2xx}+{b.socket_errors} of {b.requests:,}",
+                    f"{m.non_2xx}+{m.socket_errors} of {m.requests:,}"
+                    f" / {b.non_2xx}+{b.socket_errors} of {b.requests:,}",
                     "0 (else the figure is void)",
                     bad == 0,
                 )
@@ -171,9 +186,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="discarded seconds before each measurement")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", default=None, help="run only the cases whose name contains this, e.g. 'GET task'")
     args = parser.parse_args()
     print_rows(
-        run(duration=args.duration, warmup=args.warmup, generator=args.generator, connections=args.connections)
+        run(
+            duration=args.duration,
+            warmup=args.warmup,
+            generator=args.generator,
+            connections=args.connections,
+            only=args.only,
+        )
     )
 
 
