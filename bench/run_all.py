@@ -21,11 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_http  # noqa: E402
-import bench_scale  # noqa: E402
-import bench_startup  # noqa: E402
-import bench_suite  # noqa: E402
-from _harness import BENCH, ROOT, Row, machine, markdown  # noqa: E402
+import bench_handlers
+import bench_http
+import bench_scale
+import bench_startup
+import bench_suite
+from _harness import BENCH, ROOT, Row, machine, markdown
 
 SECTION_MEDIA = "media"
 
@@ -90,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fast smoke run; its figures are rougher")
     parser.add_argument("--skip-http", action="store_true", help="no throughput/latency run")
+    parser.add_argument("--skip-handlers", action="store_true", help="no in-process per-request cost")
     parser.add_argument("--skip-scale", action="store_true", help="no 1k/10k/100k tasks run")
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--skip-media", action="store_true", help="no MP4 renders")
@@ -118,6 +120,9 @@ def main() -> None:
     if not args.skip_http:
         step(f"throughput ({4 * 2 * (duration + warmup):.0f} s of load)")
         rows += bench_http.run(duration=duration, warmup=warmup, generator=args.generator)
+    if not args.skip_handlers:
+        step("in-app cost per request")
+        rows += bench_handlers.run(n=200 if args.quick else 300, repeat=5 if args.quick else 10)
     if not args.skip_scale:
         step(f"scale ({', '.join(f'{s:,}' for s in sizes)} tasks)")
         rows += bench_scale.run(sizes=sizes, gets=500 if args.quick else 2000, lists=20 if args.quick else 50)
@@ -135,7 +140,8 @@ def main() -> None:
     print(f"## seedance-mock benchmarks — {today}, commit {_git_head()}\n")
     print(f"Machine: {header}\n")
     print(markdown(rows))
-    print(f"\n{sum(r.ok is True for r in rows)} targets pass, {len(misses)} miss; whole run {time.perf_counter() - started:.0f} s.")
+    passed = sum(r.ok is True for r in rows)
+    print(f"\n{passed} targets pass, {len(misses)} miss; whole run {time.perf_counter() - started:.0f} s.")
     if extra:
         print("\n```\n" + extra.rstrip() + "\n```")
 
