@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import (  # noqa: E402
+from _harness import (
     ARK_TASKS,
     AUTH,
     NO_QUOTA,
@@ -124,7 +124,9 @@ def run(*, sizes: tuple[int, ...] = (1_000, 10_000, 100_000), gets: int = 2000, 
                     rss[size] < RSS_TARGET_MB if size == max(sizes) and size >= 100_000 else None,
                 )
             )
-            rows.append(Row(SECTION, f"{label}: GET task p50 / p99 ({gets} sequential, random ids)", f"{ms(p50)} / {ms(p99)}"))
+            rows.append(
+                Row(SECTION, f"{label}: GET task p50 / p99 ({gets} sequential, random ids)", f"{ms(p50)} / {ms(p99)}")
+            )
             rows.append(
                 Row(
                     SECTION,

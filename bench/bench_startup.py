@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import ROOT, Row, Server, mock_command, print_rows  # noqa: E402
+from _harness import ROOT, Row, Server, mock_command, print_rows
 
 SECTION = "start-up"
 TARGET_S = 0.8

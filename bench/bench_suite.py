@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import ROOT, Row, print_rows  # noqa: E402
+from _harness import ROOT, Row, print_rows
 
 SECTION = "suite"
 

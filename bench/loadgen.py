@@ -201,7 +201,7 @@ async def _drive(url: str, method: str, body: str | None, connections: int, seco
                 async with session.request(method, url, data=data, headers=headers) as resp:
                     await resp.read()
                     status = resp.status
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 if measuring:
                     socket_errors += 1
                 continue
