@@ -63,7 +63,8 @@ def _ints_around(low: int, high: int) -> st.SearchStrategy[int]:
         st.integers(low, high),
         st.sampled_from([low, high]),
         st.sampled_from([low - 1, high + 1]),
-        st.integers(high + 2, high + 10**6),
+        st.integers(high + 1, high + 5),  # just past the top: where a raised maximum shows
+        st.integers(high + 6, high + 10**6),
         st.integers(-(10**6), low - 2),
     )
 
@@ -90,8 +91,12 @@ def _pick(*weighted: Any) -> st.SearchStrategy[Any]:
 
 
 def durations(low: int, high: int) -> st.SearchStrategy[Any]:
-    """Ark durations around the model's range."""
-    return _weighted(st.integers(low, high), st.one_of(_ints_around(low, high), WRONG_TYPES, st.just(5.0)))
+    """Ark durations around the model's range (the per-model limit most worth probing: often past it)."""
+    just_past = st.one_of(st.just(low - 1), st.integers(high + 1, high + 5))
+    return _pick(
+        4, st.integers(low, high), 1, st.none(), 3, just_past, 1, _ints_around(low, high),
+        1, st.one_of(WRONG_TYPES, st.just(5.0)),
+    )  # fmt: skip
 
 
 def frames_values() -> st.SearchStrategy[Any]:
@@ -113,9 +118,12 @@ def seeds(family: str) -> st.SearchStrategy[Any]:
     return _weighted(st.integers(low, high), st.one_of(_ints_around(low, high), WRONG_TYPES))
 
 
-def resolutions() -> st.SearchStrategy[Any]:
-    """Every resolution (whether the model offers it is the judges' business) and some that none has."""
-    return _weighted(st.sampled_from(RESOLUTIONS), st.sampled_from(["4k", "720P", "360p", 720, ""]))
+def resolutions(model: Model | None = None) -> st.SearchStrategy[Any]:
+    """Every resolution (whether the model offers it is the judges' business), often one the model lacks
+    (1080p on 2.0 fast), and some that no model has."""
+    lacking = [r for r in RESOLUTIONS if model is not None and r not in model.resolutions]
+    junk = st.sampled_from(["4k", "720P", "360p", 720, ""])
+    return _weighted(st.sampled_from(RESOLUTIONS), _pick(1, junk, 1, st.sampled_from(lacking)) if lacking else junk)
 
 
 def ark_ratios() -> st.SearchStrategy[Any]:
@@ -250,7 +258,7 @@ def ark_options(model: Model) -> dict[str, st.SearchStrategy[Any]]:
     expires_low, expires_high = ARK["execution_expires_after_range"]
     strings = st.one_of(st.sampled_from(["https://example.com/hook", "user-42"]), WRONG_TYPES, st.none())
     return {
-        "resolution": resolutions(),
+        "resolution": resolutions(model),
         "ratio": ark_ratios(),
         "duration": durations(low, high),
         "frames": frames_values(),
@@ -289,8 +297,12 @@ def ark_bodies(draw: st.DrawFn) -> dict[str, Any]:
     scenario = draw(_pick(4, st.sampled_from(model.scenarios), 1, st.sampled_from(SCENARIOS)))
     body: dict[str, Any] = {"model": name, "content": draw(ark_content(model, scenario))}
     options = ark_options(model)
-    chosen = draw(st.lists(st.sampled_from(sorted(options)), max_size=5, unique=True))
-    for field in chosen:
+    # The per-model fields half the time each; a few of the others besides.
+    core = [f for f in ("resolution", "duration", "ratio") if draw(st.integers(0, 2)) < 2]
+    others = draw(
+        st.lists(st.sampled_from(sorted(set(options) - {"resolution", "duration", "ratio"})), max_size=4, unique=True)
+    )
+    for field in core + others:
         body[field] = draw(options[field])
     if draw(st.integers(0, 14)) == 14:
         body[draw(UNKNOWN_FIELDS)] = draw(st.one_of(st.none(), WRONG_TYPES, st.just("x")))
@@ -359,7 +371,7 @@ def prediction_requests(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
     options: dict[str, st.SearchStrategy[Any]] = {
         "aspect_ratio": aspect_ratios(),
         "duration": prediction_durations(low, high),
-        "resolution": resolutions(),
+        "resolution": resolutions(model),
         "generate_audio": BOOLS,
         "camera_fixed": BOOLS,
         "seed": seeds("predictions"),
@@ -377,8 +389,9 @@ def prediction_requests(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
         options["audios"] = _url_lists(limits["audios"], AUDIO_URLS)
         options["is_upload_media"] = BOOLS
         body["images"] = [draw(URLS)]
-    chosen = draw(st.lists(st.sampled_from(sorted(options)), max_size=6, unique=True))
-    for field in chosen:
+    core = [f for f in ("resolution", "duration") if draw(st.integers(0, 2)) < 2]
+    others = draw(st.lists(st.sampled_from(sorted(set(options) - {"resolution", "duration"})), max_size=4, unique=True))
+    for field in core + others:
         body[field] = draw(options[field])
     if draw(st.integers(0, 9)) == 9:
         other = ["image", "images", "last_image", "videos", "ratio", "frames", "content", "watermark", "extra"]

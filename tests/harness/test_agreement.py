@@ -279,3 +279,110 @@ def test_unknown_path_model_is_refused_on_model_by_all(
     )
     assert contract_verdict(PREDICTION_CONTRACTS[op], {**body, "model": unknown}).params == ("model",)
     assert prediction_client_verdict(op, unknown, body).params == ("model",)
+
+
+# ---------------------------------------------------------------------------------------------- boundary sweep
+
+
+def _ark_boundaries() -> list[dict[str, Any]]:
+    """For every model and scenario: each resolution, both ends of every range and one past each, both
+    camera_fixed spellings, reference counts at and past their limits."""
+    text = {"type": "text", "text": "a kite"}
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    video = {"type": "video_url", "video_url": {"url": "https://example.com/a.mp4"}, "role": "reference_video"}
+    audio = {"type": "audio_url", "audio_url": {"url": "https://example.com/a.mp3"}, "role": "reference_audio"}
+    contents = {
+        "text": [text],
+        "first_frame": [text, {**image, "role": "first_frame"}],
+        "first_last_frame": [text, {**image, "role": "first_frame"}, {**image, "role": "last_frame"}],
+        "reference": [text, {**image, "role": "reference_image"}],
+    }
+    frames_low, frames_high = gen.ARK["frames_range"]
+    cases: list[dict[str, Any]] = []
+    for model in gen.MODELS:
+        low, high = model.duration
+        for scenario in gen.SCENARIOS:
+            base = {"model": model.id, "content": contents[scenario]}
+            cases.append(base)
+            cases += [{**base, "resolution": r} for r in gen.RESOLUTIONS]
+            cases += [{**base, name: True} for name in ("camera_fixed", "camerafixed")]
+        base = {"model": model.id, "content": contents[model.scenarios[0]]}
+        cases += [{**base, "duration": d} for d in (low - 1, low, high, high + 1)]
+        cases += [{**base, "frames": f} for f in (frames_low - 4, frames_low, frames_high, frames_high + 4)]
+        limits = model.reference or {"images": [0, 1], "videos": 1, "audios": 1}
+        for kind, item in (("images", {**image, "role": "reference_image"}), ("videos", video), ("audios", audio)):
+            top = limits[kind][1] if isinstance(limits[kind], list) else limits[kind]
+            for n in (top, top + 1):
+                extra = [] if kind == "images" else [{**image, "role": "reference_image"}]
+                cases.append({"model": model.id, "content": [text, *extra, *[item] * n]})
+    # Family-wide limits [seed 000; UPSTREAM §2], once, on the first model.
+    base = {"model": gen.MODELS[0].id, "content": [text]}
+    seed_low, seed_high = gen.ARK["seed_range"]
+    expires_low, expires_high = gen.ARK["execution_expires_after_range"]
+    cases += [{**base, "seed": v} for v in (seed_low - 1, seed_low, seed_high, seed_high + 1)]
+    cases += [
+        {**base, "execution_expires_after": v} for v in (expires_low - 1, expires_low, expires_high, expires_high + 1)
+    ]
+    cases += [{**base, "framespersecond": v} for v in (*gen.ARK["fps"], 25)]
+    cases += [{**base, "ratio": v} for v in (*gen.ARK["ratio_values"], "2:1")]
+    cases += [{**base, "service_tier": v} for v in (*gen.ARK["service_tiers"], "fast")]
+    return cases
+
+
+def _prediction_boundaries() -> list[tuple[str, str, dict[str, Any]]]:
+    """The same sweep for every predictions operation (durations as integers and as strings)."""
+    cases: list[tuple[str, str, dict[str, Any]]] = []
+    url = "https://example.com/a.png"
+    bases = {
+        "text-to-video": {"prompt": "a kite"},
+        "image-to-video": {"prompt": "a kite", "image": url},
+        "reference-to-video": {"prompt": "a kite", "images": [url]},
+    }
+    for model in gen.MODELS:
+        low, high = model.predictions_duration
+        for op, base in bases.items():
+            cases.append((op, model.id, base))
+            cases += [(op, model.id, {**base, "resolution": r}) for r in gen.RESOLUTIONS]
+            cases += [(op, model.id, {**base, "duration": d}) for d in (low - 1, low, high, high + 1)]
+            cases += [(op, model.id, {**base, "duration": str(d)}) for d in (low - 1, high, high + 1)]
+            cases += [(op, model.id, {**base, "camera_fixed": v}) for v in (True, False)]
+        cases.append(("image-to-video", model.id, {**bases["image-to-video"], "last_image": url}))
+        limits = model.predictions_reference or {"images": 1, "videos": 1, "audios": 1}
+        for kind in ("images", "videos", "audios"):
+            for n in (limits[kind], limits[kind] + 1):
+                cases.append(("reference-to-video", model.id, {"prompt": "a kite", "images": [url], kind: [url] * n}))
+    seed_low, seed_high = gen.PREDICTIONS["seed_range"]
+    first = gen.MODELS[0].id
+    cases += [
+        ("text-to-video", first, {"prompt": "a kite", "seed": v})
+        for v in (seed_low - 1, seed_low, seed_high, seed_high + 1)
+    ]
+    cases += [
+        ("text-to-video", first, {"prompt": "a kite", "aspect_ratio": v})
+        for v in (*gen.PREDICTIONS["ratio_values"], "adaptive")
+    ]
+    return cases
+
+
+def test_every_model_boundary_judges_agree(mock: Harness) -> None:
+    """Not sampled but swept: every model's limits, at and one past each end, in both families. Reports
+    every disagreement at once."""
+    mock.server.reset()
+    failures = []
+    for body in _ark_boundaries():
+        status, answer = mock.create_ark(body)
+        verdicts = (contract_verdict("ark.create_task.request", body), ark_client_verdict(body))
+        try:
+            assert_agree(body, *verdicts, server_verdict(status, answer))
+        except AssertionError as err:
+            failures.append(str(err))
+    for op, model, body in _prediction_boundaries():
+        status, answer = mock.submit(op, model, body)
+        contract = contract_verdict(PREDICTION_CONTRACTS[op], {**body, "model": model})
+        try:
+            assert_agree(
+                (op, model, body), contract, prediction_client_verdict(op, model, body), server_verdict(status, answer)
+            )
+        except AssertionError as err:
+            failures.append(str(err))
+    assert not failures, f"{len(failures)} disagreement(s):\n" + "\n".join(failures)
