@@ -8,7 +8,7 @@ relative name (``"$ref": "common.json#/$defs/seed"``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -130,12 +130,35 @@ def _named(error: ValidationError, param_hint: Any) -> Violation:
     return Violation(_path(where), "invalid", error.message)
 
 
+@cache
+def _fast_check(name: str) -> Callable[[Any], bool]:
+    """A yes/no check of contract ``name``: jsonschema-rs when installed, else the Python validator.
+
+    Pure-Python validation of a create body costs about 2 ms, most of a create request; jsonschema-rs
+    answers yes/no in microseconds. Only that verdict comes from it: the violations of a refused body
+    (param, kind, wording) always come from the Python validator, and a test keeps the two in agreement.
+    """
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a platform without its wheel
+        return validator(name).is_valid
+    docs = _schemas()
+    fast_registry = jsonschema_rs.Registry(
+        [(doc.get("$id", ID_PREFIX + n + ".json"), doc) for n, doc in docs.items()]
+    )
+    return jsonschema_rs.Draft202012Validator(
+        docs[name], registry=fast_registry, validate_formats=True
+    ).is_valid
+
+
 def violations(name: str, instance: Any) -> list[Violation]:
     """Every way ``instance`` breaks contract ``name``, most relevant first; empty when it conforms."""
+    if _fast_check(name)(instance):
+        return []
     errors = sorted(validator(name).iter_errors(instance), key=relevance, reverse=True)
     return [_to_violation(e) for e in errors]
 
 
 def is_valid(name: str, instance: Any) -> bool:
     """Whether ``instance`` conforms to contract ``name``."""
-    return validator(name).is_valid(instance)
+    return _fast_check(name)(instance)
