@@ -78,14 +78,10 @@ async def journal(request: web.Request) -> web.Response:
         limit = int(request.query.get("limit", "0"))
     except ValueError:
         raise _bad("limit must be an integer.", "limit") from None
-    items = [
-        e
-        for e in state.journal
-        if (not method or e["method"] == method) and (not path or e["path"].startswith(path))
-    ]
+    entries = [e for e in state.journal if (not method or e.method == method) and (not path or e.path.startswith(path))]
     if limit > 0:
-        items = items[-limit:]
-    return reply({"total": len(items), "items": items})
+        entries = entries[-limit:]
+    return reply({"total": len(entries), "items": [e.as_json() for e in entries]})
 
 
 async def clear_journal(request: web.Request) -> web.Response:

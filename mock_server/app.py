@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import string
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
@@ -16,6 +14,7 @@ from mock_server import admin, ark, files, openapi, predictions
 from mock_server.accounts import redact
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError, render
+from mock_server.journal import Entry
 from mock_server.state import STATE, MockState
 from mock_server.wire import API_KEY, BODY, RAW_BODY, REQUEST_ID, read_json, reply
 
@@ -37,17 +36,6 @@ def family_of(path: str) -> str:
     return "mock"
 
 
-def _summary(value: Any, limit: int = 200) -> Any:
-    """A body as the journal keeps it: long strings (data URIs) cut, structure kept."""
-    if isinstance(value, str):
-        return value if len(value) <= limit else f"{value[:limit]}…({len(value)} chars)"
-    if isinstance(value, list):
-        return [_summary(v, limit) for v in value]
-    if isinstance(value, dict):
-        return {k: _summary(v, limit) for k, v in value.items()}
-    return value
-
-
 def _record(request: web.Request, state: MockState, status: int | None, started: float) -> None:
     if request.path.startswith("/_mock"):
         return
@@ -56,17 +44,17 @@ def _record(request: web.Request, state: MockState, status: int | None, started:
         body = request[RAW_BODY].decode("utf-8", "replace")
     state.journal_seq += 1
     state.journal.append(
-        {
-            "seq": state.journal_seq,
-            "time": state.now(),
-            "request_id": request.get(REQUEST_ID),
-            "method": request.method,
-            "path": request.path,
-            "query": {k: request.query.getall(k) for k in request.query},
-            "key": redact(request.get(API_KEY)),
-            "body": _summary(body),
-            "status": status,
-        }
+        Entry(
+            state.journal_seq,
+            state.now(),
+            request.get(REQUEST_ID),
+            request.method,
+            request.path,
+            request.query_string,
+            redact(request.get(API_KEY)),
+            body,
+            status,
+        )
     )
     if state.config.log_requests:
         ms = (time.perf_counter() - started) * 1000
@@ -74,13 +62,16 @@ def _record(request: web.Request, state: MockState, status: int | None, started:
         log.info("%s %s %s %.1fms", request.method, request.path_qs, shown, ms)
 
 
-_RID_CHARS = string.ascii_letters + string.digits
+_stamp_cache: tuple[int, str] = (-1, "")
 
 
 def new_request_id(state: MockState) -> str:
     """An id shaped like Ark's (``20251225195352`` + 20 letters and digits) [UPSTREAM §1]."""
-    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(state.now()))
-    return stamp + "".join(random.choices(_RID_CHARS, k=20))
+    global _stamp_cache
+    second = int(state.now())
+    if _stamp_cache[0] != second:  # strftime once per mock second, not once per request
+        _stamp_cache = (second, time.strftime("%Y%m%d%H%M%S", time.gmtime(second)))
+    return f"{_stamp_cache[1]}{random.getrandbits(80):020x}"
 
 
 @web.middleware

@@ -10,7 +10,6 @@ import string
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
 
@@ -20,6 +19,7 @@ from mock_server.clock import Clock
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError
 from mock_server.faults import Faults
+from mock_server.journal import Entry
 from mock_server.media import MediaCache, MediaSpec, default_cache_dir
 from mock_server.store import Task, TaskSpec, TaskStore
 
@@ -35,7 +35,7 @@ class MockState:
     store: TaskStore
     accounts: Accounts
     faults: Faults
-    journal: deque[dict[str, Any]]
+    journal: deque[Entry]
     rng: random.Random
     media: MediaCache
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
@@ -143,12 +143,18 @@ class MockState:
         """A signed URL on this server for the task's video (``mp4``) or last frame (``png``).
 
         Like upstream's signed URLs it expires ``media_ttl_seconds`` (24 h) after the task finished [issue 4]
-        and outlives a deleted task record.
+        and outlives a deleted task record. Computed once per task, kind and origin.
         """
-        s = task.spec
-        name = f"{MediaSpec(s.width, s.height, s.frame_count, s.audio, s.seed).key}.{kind}"
-        expires = int((task.finished_at or task.updated_at) + self.config.media_ttl_seconds)
-        return f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
+        urls = task.urls if task.urls is not None else {}
+        url = urls.get((kind, origin))
+        if url is None:
+            s = task.spec
+            name = f"{MediaSpec(s.width, s.height, s.frame_count, s.audio, s.seed).key}.{kind}"
+            expires = int((task.finished_at or task.updated_at) + self.config.media_ttl_seconds)
+            url = f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
+            urls[(kind, origin)] = url
+            task.urls = urls
+        return url
 
     def check_media(self, name: str, expires: str | None, signature: str | None) -> MediaSpec:
         """The spec behind a media URL, or 403/404 when the URL is forged, altered or expired."""

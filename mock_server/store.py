@@ -80,6 +80,8 @@ class Task:
     started_at: float | None = None
     finished_at: float | None = None
     error: dict[str, str] | None = None
+    #: Signed media URLs already computed, by (kind, origin): they never change once the task finished.
+    urls: dict[tuple[str, str], str] | None = None
 
     @property
     def terminal(self) -> bool:

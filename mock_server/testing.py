@@ -138,10 +138,9 @@ class MockServer:
         """Recorded API requests, oldest first (``path`` matches as a prefix)."""
         return self.call(
             lambda s: [
-                dict(e)
+                e.as_json()
                 for e in s.journal
-                if (method is None or e["method"] == method.upper())
-                and (path is None or e["path"].startswith(path))
+                if (method is None or e.method == method.upper()) and (path is None or e.path.startswith(path))
             ]
         )
 

@@ -50,8 +50,9 @@ async def read_json(request: web.Request, *, strict: bool = True) -> Any:
 def reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON response (compact, UTF-8)."""
     return web.Response(
-        text=json.dumps(data, separators=(",", ":"), ensure_ascii=False),
+        body=json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(),
         status=status,
         content_type="application/json",
+        charset="utf-8",
         headers=headers,
     )
