@@ -112,6 +112,25 @@ class SeedanceClient(BaseClient):
         )  # fmt: skip
         return self._parse_create_task(self._send(call))
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Sequence[tuple[str, str | int]] | None = None,
+        authenticate: bool = True,
+    ) -> httpx.Response:
+        """Send ``method path`` exactly as given, without the client's own validation; answers the response.
+
+        For endpoints the client does not wrap and for contract tests that must send what the client would
+        refuse. ``path`` is relative to the base URL (``/api/v3/...``); errors are raised typed, like any
+        call; ``authenticate=False`` leaves the Authorization header out.
+        """
+        call = self._call(method.upper(), path, json=json, params=list(params) if params else None)
+        call.authenticate = authenticate
+        return self._send(call)
+
     def get_task(self, task_id: str | Task) -> Task:
         """The task's current state."""
         return self._parse_task(self._send(self._get_task_call(task_id)))

@@ -241,3 +241,23 @@ def test_cli_generate_wait_output(mock: MockServer, tmp_path: Path, capsys: pyte
     assert main([*server, "status", result["id"]]) == 0
     assert main([*server, "status", "cgt-nope"]) == 1
     assert capsys.readouterr().err.startswith("seedance: error: 404")
+
+
+def test_raw_request_sends_what_the_client_would_refuse(client: SeedanceClient, mock: MockServer) -> None:
+    body = {"model": "dreamina-seedance-2-0-fast-260128", "content": [{"type": "text", "text": "x"}], "duration": 20}
+    with pytest.raises(ValidationError):
+        client.create_task("dreamina-seedance-2-0-fast-260128", "x", duration=20)
+    assert mock.journal("POST") == []  # refused locally: nothing sent
+    with pytest.raises(BadRequestError) as refused:
+        client.request("POST", "/api/v3/contents/generations/tasks", json=body)
+    assert (refused.value.code, refused.value.param) == ("InvalidParameter", "duration")
+    ok = client.request("GET", "/api/v3/contents/generations/tasks", params=[("page_size", 5)])
+    assert ok.status_code == 200 and ok.json()["total"] == 0
+    with pytest.raises(AuthenticationError):
+        client.request("GET", "/api/v3/contents/generations/tasks", authenticate=False)
+
+
+async def test_async_raw_request(mock: MockServer) -> None:
+    async with AsyncSeedanceClient(mock.api_key, base_url=mock.base_url) as api:
+        response = await api.request("get", "/_mock/health", authenticate=False)
+    assert response.json()["status"] == "ok"

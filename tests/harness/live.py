@@ -2,7 +2,7 @@
 curated requests the real API must refuse (free: a refused request creates nothing).
 
 All traffic goes through :class:`client.SeedanceClient`. Its public methods validate before sending, so
-the deliberately invalid bodies go through its send loop directly (``_send(_call(...))``): the same
+the deliberately invalid bodies go through its ``request()``, which skips the client's validation: the same
 headers, retries and typed errors, minus the client-side refusal the test wants to get past.
 """
 
@@ -78,10 +78,8 @@ def live_client(
 def send_raw(
     client: SeedanceClient, method: str, path: str, *, json_body: Any = None, authenticate: bool = True
 ) -> None:
-    """Send through the client's own send loop, without its validation; errors are the client's typed ones."""
-    call = client._call(method, path, json=json_body)
-    call.authenticate = authenticate
-    client._send(call)
+    """Send through the client's public raw request, without its validation; errors are its typed ones."""
+    client.request(method, path, json=json_body, authenticate=authenticate)
 
 
 def success_contract(method: str, path: str) -> str | None:
