@@ -57,7 +57,7 @@ class Model:
     duration: tuple[int, int]
     predictions_duration: tuple[int, int]
     frames: bool
-    camera_fixed: str  # "yes" | "no" | "not_with_reference" | "false_only"
+    camera_fixed: str  # "yes" | "not_with_reference" | "false_only" (only false, the no-op, accepted)
     sources: dict[str, str]
 
     @property

@@ -62,18 +62,7 @@ def _camera_fixed(
     mode = model["camera_fixed"]
     rules: list[Rule] = []
     for name in field_names:
-        if mode == "no":  # as Model.camera_fixed_allowed: false is a no-op, so only true is refused
-            rules.append(
-                _field(
-                    name,
-                    {
-                        "enum": [False, None],
-                        "x-kind": "unsupported",
-                        "x-message": f"{model['id']} does not accept {name}",
-                    },
-                )
-            )
-        elif mode == "false_only":
+        if mode == "false_only":
             rules.append(
                 _field(
                     name, {"enum": [False, None], "x-message": f"{model['id']} does not accept {name}=true"}
