@@ -143,6 +143,7 @@ def _resolutions() -> dict[str, Any]:
     return _load("resolutions.json")
 
 
+@cache
 def resolution_table(size_table: str) -> dict[str, dict[str, tuple[int, int]]]:
     """``{resolution: {ratio: (width, height)}}`` for one generation's size table [seed]."""
     table = _resolutions()["tables"][size_table]

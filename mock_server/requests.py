@@ -171,7 +171,6 @@ def _spec(
     fields: dict[str, Any],
     *,
     image_url: str | None,
-    prompt: str | None,
     outcome: str,
     family: str,
     rng: random.Random,
@@ -217,7 +216,6 @@ def _spec(
         draft=bool(fields.get("draft", False)),
         callback_url=fields.get("callback_url"),
         safety_identifier=fields.get("safety_identifier"),
-        prompt=prompt,
         outcome=outcome,
     )
 
@@ -261,7 +259,7 @@ def parse_ark(
     create_time_faults(found, "ark")
     spec = _spec(
         model_name, model, scenario, fields,
-        image_url=image_url, prompt=prompt, outcome=_outcome(found), family="ark", rng=rng, sizer=sizer,
+        image_url=image_url, outcome=_outcome(found), family="ark", rng=rng, sizer=sizer,
     )  # fmt: skip
     return spec, found
 
@@ -300,7 +298,7 @@ def parse_prediction(
     create_time_faults(found, "predictions")
     spec = _spec(
         model_name, model, scenario, fields,
-        image_url=image_url, prompt=prompt, outcome=_outcome(found), family="predictions", rng=rng,
+        image_url=image_url, outcome=_outcome(found), family="predictions", rng=rng,
         sizer=sizer,
     )  # fmt: skip
     return spec, found, bool(fields.get("enable_sync_mode", False))

@@ -23,7 +23,7 @@ from mock_server.journal import Entry
 from mock_server.media import MediaCache, MediaSpec, default_cache_dir
 from mock_server.store import Task, TaskSpec, TaskStore
 
-_ID_CHARS = string.ascii_lowercase + string.digits
+_ID_CHARS = string.digits + string.ascii_lowercase
 
 
 @dataclass
@@ -93,7 +93,12 @@ class MockState:
         """A fresh id shaped like upstream's, ``cgt-YYYYMMDDHHMMSS-xxxxx`` [UPSTREAM §2]."""
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
         while True:
-            task_id = f"cgt-{stamp}-" + "".join(self.rng.choice(_ID_CHARS) for _ in range(5))
+            n = self.rng.getrandbits(26) % 36**5  # five base-36 characters from one draw
+            suffix = ""
+            for _ in range(5):
+                n, digit = divmod(n, 36)
+                suffix += _ID_CHARS[digit]
+            task_id = f"cgt-{stamp}-{suffix}"
             if task_id not in self.store:
                 return task_id
 

@@ -55,7 +55,6 @@ class TaskSpec:
     draft: bool = False
     callback_url: str | None = None
     safety_identifier: str | None = None
-    prompt: str | None = None
     outcome: str = "succeed"  # "succeed" | "fail" | "expire" (from [mock:…] markers)
 
     @property
