@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept only these keys (repeatable); by default any well-formed key is accepted",
     )
     p.add_argument(
+        "--max-tasks",
+        type=int,
+        default=_DEFAULTS.max_tasks,
+        help="stored tasks beyond this make the oldest finished ones forgotten (0 = keep every task)",
+    )
+    p.add_argument(
         "--journal-size", type=int, default=_DEFAULTS.journal_size, help="requests kept by GET /_mock/requests"
     )
     p.add_argument(
@@ -111,6 +117,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         default_balance=args.balance,
         default_rpm=args.rpm,
         api_keys=tuple(args.api_keys) if args.api_keys else None,
+        max_tasks=args.max_tasks or None,
         journal_size=args.journal_size,
         cache_dir=args.cache_dir,
         media_ttl_seconds=args.media_ttl,

@@ -28,6 +28,9 @@ class MockConfig:
     default_rpm: int | None = None
     #: When set, only these keys (plus keys registered with PUT /_mock/keys/{key}) authenticate.
     api_keys: tuple[str, ...] | None = None
+    #: Stored tasks beyond this make the oldest finished ones forgotten (GET → 404); None = keep all.
+    #: At ~1.2 kB a task the default bounds the store near 250 MB.
+    max_tasks: int | None = 200_000
     #: Requests kept in the journal (GET /_mock/requests); older entries are dropped.
     journal_size: int = 1000
     #: Where generated MP4/PNG files are cached; None = the user's cache dir.

@@ -58,6 +58,7 @@ class MockState:
             run_seconds=config.run_seconds,
             max_running_per_key=config.max_running_per_key,
             on_finished=charge,
+            max_tasks=config.max_tasks,
         )
         return cls(
             config=config,

@@ -106,15 +106,19 @@ class TaskStore:
         run_seconds: float,
         max_running_per_key: int,
         on_finished: Callable[[Task], None] | None = None,
+        max_tasks: int | None = None,
     ) -> None:
         self.queue_seconds = queue_seconds
         self.run_seconds = run_seconds
         self.max_running = max_running_per_key
+        self.max_tasks = max_tasks
         self._on_finished = on_finished
         self._tasks: dict[str, Task] = {}
         self._keys: dict[str, _KeyState] = {}
-        self._events: list[tuple[float, int, str, Task]] = []
+        # (due, order, kind, task id, task created_at): ids, not tasks, so a forgotten task is freed at once.
+        self._events: list[tuple[float, int, str, str, float]] = []
         self._seq = itertools.count()
+        self._next_eviction = max_tasks
 
     # -- reading ---------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -168,13 +172,14 @@ class TaskStore:
         """Apply, in time order, every transition due by ``now``."""
         events = self._events
         while events and events[0][0] <= now:
-            when, _, kind, task = heapq.heappop(events)
-            if self._tasks.get(task.id) is not task:
-                continue  # deleted or reset meanwhile
+            when, _, kind, task_id, created_at = heapq.heappop(events)
+            task = self._tasks.get(task_id)
+            if task is None or task.created_at != created_at:
+                continue  # deleted, forgotten or reset meanwhile
             getattr(self, "_on_" + kind)(task, when)
 
     def _push(self, when: float, kind: str, task: Task) -> None:
-        heapq.heappush(self._events, (when, next(self._seq), kind, task))
+        heapq.heappush(self._events, (when, next(self._seq), kind, task.id, task.created_at))
 
     def create(self, task: Task, *, immediate: bool = False) -> Task:
         """Store a new queued ``task`` and schedule its life.
@@ -194,7 +199,26 @@ class TaskStore:
         else:
             state.waiting.append(task)
             self._push(task.ready_at, "ready", task)
+        if self._next_eviction is not None and len(self._tasks) > self._next_eviction:
+            self._evict()
         return task
+
+    def _evict(self) -> None:
+        """Forget the oldest finished tasks once more than ``max_tasks`` are stored.
+
+        A mock left up all day must not grow without bound, and upstream does not keep task records
+        forever either. Only finished tasks are forgotten (their media URLs keep working); a queued or
+        running task is never lost. Works in batches of 1% so a create rarely pays for a scan.
+        """
+        assert self.max_tasks is not None
+        target = self.max_tasks - max(1, self.max_tasks // 100)
+        for task in list(self._tasks.values()):
+            if len(self._tasks) <= target:
+                break
+            if task.terminal:
+                self.delete(task)
+        # Nothing (more) to forget: look again only after another 1% of creates.
+        self._next_eviction = max(self.max_tasks, len(self._tasks) + max(1, self.max_tasks // 100))
 
     def cancel(self, task: Task, now: float) -> None:
         """queued → cancelled [UPSTREAM §2: DELETE of a queued task]."""

@@ -287,4 +287,5 @@ async def test_adaptive_ratio_measures_a_data_uri_image(mock: Mock) -> None:
     }
     task = await get(mock, await create(mock, body))
     assert task["ratio"] == "3:4"
-    assert KEY not in json.dumps(mock.state.journal[-1].as_json()) + repr(mock.state.journal[-1])  # and the journal never holds the key
+    entry = mock.state.journal[-1]
+    assert KEY not in json.dumps(entry.as_json()) + repr(entry)  # and the journal never holds the key

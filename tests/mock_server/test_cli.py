@@ -19,7 +19,8 @@ def test_help_documents_every_option() -> None:
     text = build_parser().format_help()
     for option in ["--host", "--port", "--time-scale", "--queue-seconds", "--run-seconds", "--max-running",
                    "--max-queued", "--balance", "--rpm", "--api-key", "--journal-size", "--cache-dir",
-                   "--media-ttl", "--max-body-mb", "--public-url", "--random-seed", "--quiet"]:  # fmt: skip
+                   "--media-ttl", "--max-body-mb", "--public-url", "--random-seed", "--quiet",
+                   "--max-tasks"]:  # fmt: skip
         assert option in text
 
 

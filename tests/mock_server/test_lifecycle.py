@@ -186,3 +186,22 @@ async def test_ids_are_reproducible_with_a_random_seed_and_fixed_start(make_mock
     second = await make_mock(random_seed=1, start_time=1_766_663_633)
     a, b = await create(first), await create(second)
     assert a == b and a.startswith("cgt-20251225115353-")
+
+
+async def test_oldest_finished_tasks_are_forgotten_beyond_max_tasks(make_mock) -> None:
+    mock = await make_mock(max_tasks=5)
+    finished = [await create(mock) for _ in range(4)]
+    await mock.advance(10)
+    live = [await create(mock) for _ in range(3)]
+    # The 6th task crossed the cap: the oldest finished tasks went, down to 1% (here: 1 task) under it.
+    assert [(await mock.call("GET", f"{TASKS}/{t}"))[0] for t in finished] == [404, 404, 200, 200]
+    assert [await status_of(mock, t) for t in live] == ["queued"] * 3  # live work is never lost
+    assert len(mock.state.store) == 5
+
+
+async def test_a_cap_with_only_live_tasks_keeps_them_all(make_mock) -> None:
+    mock = await make_mock(max_tasks=3)
+    ids = [await create(mock) for _ in range(6)]
+    assert [await status_of(mock, t) for t in ids] == ["queued"] * 6
+    await mock.advance(10)
+    assert {await status_of(mock, t) for t in ids} == {"succeeded"}
