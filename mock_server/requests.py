@@ -25,15 +25,26 @@ ImageSizer = Callable[[str], "tuple[int, int] | None"]
 # spellings are capability data (contracts.text_commands()).
 _COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
 _INT_FIELDS = {"duration", "framespersecond", "seed", "frames"}
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would also take "1_0" and "١٠"
 _BOOL_FIELDS = {"watermark", "camerafixed"}
 
 MARKERS = ("content_policy", "fail", "expire", "500", "429")
 _MARKER = re.compile(r"\[mock:([a-z0-9_]+)\]")
 
 
+# Integer fields. JSON Schema counts 42.0 as an integer, so the contract accepts it; the task must hold 42.
+_INTEGERS = ("duration", "frames", "framespersecond", "seed", "priority", "execution_expires_after")
+
+
 def strip_nulls(body: dict[str, Any]) -> dict[str, Any]:
-    """Drop null fields: the official Ark SDK sends every unset option as null, meaning absent [§2]."""
+    """Drop null fields: the official Ark SDK sends every unset option as null, meaning absent [§2].
+
+    Integral floats (``42.0``), which the contract accepts as integers, become ints.
+    """
     out = {k: v for k, v in body.items() if v is not None}
+    for name in _INTEGERS:
+        if isinstance(out.get(name), float):
+            out[name] = int(out[name])
     if isinstance(out.get("content"), list):
         out["content"] = [
             {k: v for k, v in item.items() if v is not None} if isinstance(item, dict) else item
@@ -127,12 +138,11 @@ def text_commands(prompt: str) -> dict[str, Any]:
             continue
         value: Any = raw
         if name in _INT_FIELDS:
-            try:
-                value = int(raw)
-            except ValueError:
+            if not _INT_TEXT.fullmatch(raw):
                 raise ApiError(
                     400, "InvalidParameter", f"The text command --{flag} {raw} is not an integer.", name
-                ) from None
+                )
+            value = int(raw)
         elif name in _BOOL_FIELDS:
             if raw.lower() not in ("true", "false"):
                 raise ApiError(
@@ -280,7 +290,7 @@ def parse_prediction(
         raise ApiError(400, "InvalidParameter", "The request body must be a JSON object.")
     # The contract judges the body with the path's model as if it were a body field (ARCHITECTURE.md).
     check_contract(PREDICTION_OPS[op], {**body, "model": model_name})
-    fields = {k: v for k, v in body.items() if v is not None and k != "model"}
+    fields = strip_nulls({k: v for k, v in body.items() if k != "model"})
     if "duration" in fields:
         fields["duration"] = int(fields["duration"])  # "5" and 5 both accepted [UPSTREAM §3]
     if "aspect_ratio" in fields:

@@ -289,3 +289,25 @@ async def test_adaptive_ratio_measures_a_data_uri_image(mock: Mock) -> None:
     assert task["ratio"] == "3:4"
     entry = mock.state.journal[-1]
     assert KEY not in json.dumps(entry.as_json()) + repr(entry)  # and the journal never holds the key
+
+
+async def test_integral_floats_are_integers_through_the_whole_lifecycle(mock: Mock) -> None:
+    # JSON Schema (and so the contract) counts 42.0 as an integer; the task must then behave as if 42 was sent:
+    # this once made every read of the task, and every list of its key, answer 500.
+    body = text_body("seedance-1-0-pro-250528", seed=42.0, frames=49.0, execution_expires_after=3600.0)
+    task_id = await create(mock, body)
+    await mock.advance(10)
+    task = await get(mock, task_id)
+    assert (task["seed"], task["frames"], task["execution_expires_after"]) == (42, 49, 3600)
+    assert all(type(task[k]) is int for k in ("seed", "frames", "execution_expires_after", "duration"))
+    assert isinstance(task["usage"]["completion_tokens"], int)
+    status, listing, _ = await mock.call("GET", TASKS)
+    assert status == 200 and listing["items"][0]["seed"] == 42
+    status, _, _ = await mock.call("GET", f"/api/v3/predictions/{task_id}/result")
+    assert status == 200
+
+
+@pytest.mark.parametrize("raw", ["1_0", "١٠", "+", "6.0"])
+async def test_text_command_integers_are_ascii_digits_only(mock: Mock, raw: str) -> None:
+    error = await refused(mock, text_body("seedance-1-5-pro-251215", f"x --dur {raw}"))
+    assert error["param"] == "duration"

@@ -133,3 +133,12 @@ async def test_missing_key_is_401_in_the_gateway_shape_on_this_family_too(mock: 
     got, data, _ = await mock.call("POST", f"/api/v3/bytedance/{FAST}/text-to-video", json={"prompt": "x"},
                                    key=None)  # fmt: skip
     assert got == 401 and assert_contract("gateway.error", data)
+
+
+async def test_integral_float_seed_on_predictions(mock: Mock) -> None:
+    data = await submit(mock, FAST, "text-to-video", {"prompt": "x", "seed": 7.0, "duration": 5.0})
+    await mock.advance(10)
+    done = await result(mock, data["id"])
+    assert done["status"] == "completed"
+    status, task, _ = await mock.call("GET", f"/api/v3/contents/generations/tasks/{data['id']}")
+    assert status == 200 and (task["seed"], task["duration"]) == (7, 5)
