@@ -8,13 +8,14 @@ relative name (``"$ref": "common.json#/$defs/seed"``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import best_match, relevance
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -54,12 +55,21 @@ def registry() -> Registry:
     return Registry().with_resources(resources_).crawl()
 
 
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    # JSON Schema patterns are ECMA-262: "$" is the end of the string. Python's re.search also lets "$" match
+    # before a trailing newline ("1766663633\n" would pass "^[0-9]+$"); \Z is Python's end of string.
+    if isinstance(instance, str) and not re.search(_END.sub(r"\\Z", pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_END = re.compile(r"(?<!\\)\$")  # an unescaped "$"
+_Validator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+
+
 @cache
 def validator(name: str) -> Draft202012Validator:
     """The compiled draft 2020-12 validator (with format checking) for contract ``name``."""
-    return Draft202012Validator(
-        schema(name), registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
+    return _Validator(schema(name), registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 @dataclass(frozen=True)
@@ -156,7 +166,9 @@ def violations(name: str, instance: Any) -> list[Violation]:
     if _fast_check(name)(instance):
         return []
     errors = sorted(validator(name).iter_errors(instance), key=relevance, reverse=True)
-    return [_to_violation(e) for e in errors]
+    found = [_to_violation(e) for e in errors]
+    # The two validators are tested to agree; should they ever not, a refusal must still be a refusal.
+    return found or [Violation("", "invalid", f"the body does not conform to {name}")]
 
 
 def is_valid(name: str, instance: Any) -> bool:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import contracts
 from contracts import names, schema
 from contracts._registry import _fast_check, validator
 from tests.harness.strategies import ark_bodies, prediction_requests
@@ -56,3 +58,20 @@ def test_same_verdict_on_every_example_in_the_contracts() -> None:
     for name in names():
         for example in schema(name).get("examples", []):
             same_verdict(name, example)
+
+
+@pytest.mark.parametrize("text", ["1766663633\n", "5\n", "١٢", "cgt-20251225195352-ab12c\n", " 5", "5 "])
+def test_patterns_match_the_whole_string_as_ecma_262_does(text: str) -> None:
+    # "$" ends the string in JSON Schema's regex dialect; Python's re.search would let it match before "\n".
+    from contracts._registry import _Validator, registry
+
+    for name in ("unix_time", "int_or_numeric_string", "task_id", "predictions_duration"):
+        check = _Validator({"$ref": f"common.json#/$defs/{name}", "$id": "https://seedance-mock.dev/contracts/t.json"},
+                           registry=registry())  # fmt: skip
+        assert not check.is_valid(text), (name, text)
+
+
+def test_a_refusal_is_never_an_empty_list() -> None:
+    body = {"id": "cgt-20251225195352-ab12c\n"}
+    assert not contracts.is_valid("ark.create_task.response", body)
+    assert contracts.violations("ark.create_task.response", body)
