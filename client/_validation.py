@@ -60,9 +60,11 @@ _ROLES = {
 _COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
 _INT_COMMANDS = {"duration", "framespersecond", "seed", "frames"}
 _BOOL_COMMANDS = {"watermark", "camerafixed"}
-_INT_STRING = re.compile(r"^[+-]?\d+$")
+# Matched with fullmatch, never ``match`` with ``$`` (which also passes a trailing newline: "5\n"). ASCII digits
+# with an optional sign, the mock's rule: ``\d`` would take "١٠" and int() alone "1_0".
+_INT_STRING = re.compile(r"[+-]?[0-9]+")
 # A predictions duration string: plain digits, no sign, spaces or leading zero ("5", not " 5" or "05").
-_DURATION_STRING = re.compile(r"^(0|[1-9][0-9]*)$")
+_DURATION_STRING = re.compile(r"0|[1-9][0-9]*")
 
 _SCENARIO_WORDS = {
     "text": "text only",
@@ -286,7 +288,7 @@ def _text_commands(prompt: str) -> dict[str, Any]:
             continue
         value: Any = raw
         if name in _INT_COMMANDS:
-            if not _INT_STRING.match(raw):
+            if not _INT_STRING.fullmatch(raw):
                 raise _fail(name, raw, f"text command --{flag} {raw} is not an integer")
             value = int(raw)
         elif name in _BOOL_COMMANDS:
@@ -446,7 +448,7 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
     if "duration" in fields:
         value = fields["duration"]
         # The seed's table says string, its examples send an int: both are accepted [UPSTREAM §3].
-        if (isinstance(value, str) and _DURATION_STRING.match(value)) or _is_int(value):
+        if (isinstance(value, str) and _DURATION_STRING.fullmatch(value)) or _is_int(value):
             seconds = int(value)
         else:
             raise _fail("duration", value, f"duration must be a whole number of seconds, not {_show(value)}")

@@ -199,6 +199,17 @@ def test_text_commands_in_the_prompt_are_judged_and_body_fields_win() -> None:
     validate_ark_request(ark(FAST, [text("Multiple shots. A detective enters --ratio 16:9")]))
 
 
+@pytest.mark.parametrize("raw", ["\u0661\u0660", "1_0", "+", "5x", "\uff15"])
+def test_text_command_integers_are_ascii_digits_only(raw: str) -> None:
+    # The mock's rule, [+-]?[0-9]+ as a whole: int() alone would take "1_0" and Arabic-Indic "١٠".
+    assert refused(ark(FAST, [text(f"a fox --dur {raw}")])).param == "duration"
+
+
+@pytest.mark.parametrize("raw", ["5", "+5", "05"])
+def test_text_command_integers_may_carry_a_sign(raw: str) -> None:
+    validate_ark_request(ark(FAST, [text(f"a fox --dur {raw}")]))
+
+
 def test_non_object_body() -> None:
     with pytest.raises(ValidationError):
         validate_ark_request(["model"])  # type: ignore[arg-type]
@@ -235,6 +246,8 @@ def test_predictions_accept_the_seed_examples() -> None:
         ("text-to-video", FAST, {"prompt": "x", "duration": 5.5}, "duration", "whole number"),
         ("text-to-video", FAST, {"prompt": "x", "duration": " 5"}, "duration", "whole number"),
         ("text-to-video", FAST, {"prompt": "x", "duration": "05"}, "duration", "whole number"),
+        ("text-to-video", FAST, {"prompt": "x", "duration": "5\n"}, "duration", "whole number"),
+        ("text-to-video", FAST, {"prompt": "x", "duration": "\u0665"}, "duration", "whole number"),
         ("text-to-video", LITE_T2V, {"prompt": "x", "duration": 13}, "duration", "4–12"),
         ("text-to-video", LITE_T2V, {"prompt": "x", "duration": 2}, "duration", "4–12"),
         ("text-to-video", FAST, {"prompt": "x", "seed": 2**31}, "seed", "-1–2147483647"),
