@@ -123,8 +123,9 @@ def _to_violation(error: ValidationError) -> Violation:
 def _named(error: ValidationError, param_hint: Any) -> Violation:
     where = list(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
+        # jsonschema reports one error per missing property, its message led by that property's repr.
         missing = [p for p in error.validator_value if p not in error.instance]
-        name = missing[0] if missing else ""
+        name = next((p for p in missing if error.message.startswith(repr(p))), missing[0] if missing else "")
         return Violation(_path([*where, name]) if name else _path(where), "missing", error.message)
     if error.validator in ("additionalProperties", "unevaluatedProperties", "not") and isinstance(
         error.instance, dict

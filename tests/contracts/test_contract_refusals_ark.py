@@ -305,3 +305,10 @@ def test_an_unknown_field_sent_as_null_means_absent() -> None:
     assert contracts.is_valid("ark.create_task.request", {**body, "some_future_option": None})
     (violation, *_) = contracts.violations("ark.create_task.request", {**body, "some_future_option": 1})
     assert (violation.param, violation.kind) == ("some_future_option", "unsupported")
+
+
+def test_each_missing_field_is_named_once() -> None:
+    import contracts
+
+    found = contracts.violations("ark.create_task.request", {})
+    assert sorted((v.param, v.kind) for v in found) == [("content", "missing"), ("model", "missing")]
