@@ -179,7 +179,22 @@ class TaskStore:
             getattr(self, "_on_" + kind)(task, when)
 
     def _push(self, when: float, kind: str, task: Task) -> None:
-        heapq.heappush(self._events, (when, next(self._seq), kind, task.id, task.created_at))
+        events = self._events
+        if len(events) > 2 * len(self._tasks) + 1024:
+            self._compact()
+        heapq.heappush(events, (when, next(self._seq), kind, task.id, task.created_at))
+
+    def _compact(self) -> None:
+        """Drop the events of deleted, forgotten and finished tasks: a task's 48 h expiry event would
+        otherwise outlive its record, and the heap would grow with every create however --max-tasks is set."""
+        tasks = self._tasks
+        live = []
+        for event in self._events:
+            task = tasks.get(event[3])
+            if task is not None and task.created_at == event[4] and not task.terminal:
+                live.append(event)
+        heapq.heapify(live)
+        self._events = live
 
     def create(self, task: Task, *, immediate: bool = False) -> Task:
         """Store a new queued ``task`` and schedule its life.

@@ -205,3 +205,19 @@ async def test_a_cap_with_only_live_tasks_keeps_them_all(make_mock) -> None:
     assert [await status_of(mock, t) for t in ids] == ["queued"] * 6
     await mock.advance(10)
     assert {await status_of(mock, t) for t in ids} == {"succeeded"}
+
+
+async def test_pending_events_stay_bounded_by_the_stored_tasks(make_mock) -> None:
+    # Every create schedules a 48 h expiry; deleted and finished tasks must not keep theirs in memory.
+    mock = await make_mock(max_tasks=50, max_running_per_key=100)
+    for _ in range(30):
+        for _ in range(50):
+            await create(mock)
+        await mock.advance(10)
+    store = mock.state.store
+    assert len(store) <= 50
+    assert len(store._events) <= 2 * len(store) + 1024 + 1
+    for _ in range(5):
+        await create(mock)
+    await mock.advance(10)
+    assert {t.status for t in store.list(KEY)} == {"succeeded"}
