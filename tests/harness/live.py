@@ -39,6 +39,10 @@ class Exchange:
         return f"{self.method} {self.path}"
 
 
+#: Headers that describe how a body went over the wire, not the body itself.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
 class RecordingTransport(httpx.BaseTransport):
     """Passes every request to a real transport and keeps the raw answer (what the contracts judge)."""
 
@@ -54,9 +58,10 @@ class RecordingTransport(httpx.BaseTransport):
         except ValueError:
             body = content.decode("utf-8", "replace")[:500]
         self.exchanges.append(Exchange(request.method, request.url.path, response.status_code, body))
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=content, extensions=response.extensions
-        )
+        # ``read()`` has already undone any Content-Encoding: the rebuilt answer carries the decoded bytes, so
+        # the headers describing the wire form go (else httpx decodes a gzip answer twice: DecodingError).
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+        return httpx.Response(response.status_code, headers=headers, content=content, extensions=response.extensions)
 
     def close(self) -> None:
         self.inner.close()
