@@ -159,11 +159,16 @@ async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
+async def _close_media(app: web.Application) -> None:
+    app[STATE].media.close()
+
+
 def create_app(config: MockConfig | None = None) -> web.Application:
     """A ready-to-run mock of GPTProto's Seedance API (both families, control plane, media, OpenAPI)."""
     config = config or MockConfig()
     app = web.Application(middlewares=[frame, gate], client_max_size=config.max_body_bytes)
     app[STATE] = MockState.build(config)
+    app.on_cleanup.append(_close_media)
     app.add_routes(ark.routes())
     app.add_routes(predictions.routes())
     app.add_routes(files.routes())

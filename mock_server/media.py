@@ -20,6 +20,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -294,8 +295,9 @@ class MediaCache:
     """Media files on disk, one per (spec, kind), rendered on first request in a worker thread.
 
     Concurrent requests for one file share a single render; renders of different files run side by side,
-    at most ``max_parallel`` at a time (each encoder already uses every core). Files appear by atomic rename,
-    so several servers may share a directory.
+    at most ``max_parallel`` at a time (each encoder already uses every core), on the cache's own threads:
+    never in the loop's default executor, where aiohttp's FileResponse opens and reads the cached files a
+    render must not hold up. Files appear by atomic rename, so several servers may share a directory.
     """
 
     def __init__(self, directory: Path | str | None = None, *, max_parallel: int = 2) -> None:
@@ -303,7 +305,8 @@ class MediaCache:
         #: How many files this cache has rendered (a seam for tests and the control plane).
         self.renders = 0
         self._count_lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(max_parallel)
+        self._max_parallel = max_parallel
+        self._pool: ThreadPoolExecutor | None = None
         self._pending: dict[Path, asyncio.Task[Path]] = {}
 
     def path_for(self, spec: MediaSpec, kind: MediaKind) -> Path:
@@ -329,25 +332,37 @@ class MediaCache:
         loop = asyncio.get_running_loop()
         task = self._pending.get(path)
         if task is None or task.get_loop() is not loop:
-            task = loop.create_task(asyncio.to_thread(self._render, render, spec, path))
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._max_parallel, thread_name_prefix="seedance-media")
+            future = loop.run_in_executor(self._pool, self._render, render, spec, path)
+            task = loop.create_task(_awaited(future))
             self._pending[path] = task
             task.add_done_callback(lambda t: self._finished(path, t))
         # shield: one caller going away (a client hung up) must not cancel the render the others await.
         return await asyncio.shield(task)
 
     def _render(self, render: Callable[[MediaSpec, Path], Path], spec: MediaSpec, path: Path) -> Path:
-        with self._slots:
-            if path.is_file():  # another process or loop finished it while we queued
-                return path
-            with self._count_lock:
-                self.renders += 1
-            return render(spec, path)
+        if path.is_file():  # another process or loop finished it while we queued
+            return path
+        with self._count_lock:
+            self.renders += 1
+        return render(spec, path)
+
+    def close(self) -> None:
+        """Stop the render threads (renders under way finish; the server calls this on shutdown)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def _finished(self, path: Path, task: asyncio.Task[Path]) -> None:
         if self._pending.get(path) is task:
             del self._pending[path]
         if not task.cancelled():
             task.exception()  # retrieved: a failure reaches the waiters, not the "never retrieved" log
+
+
+async def _awaited(future: asyncio.Future[Path]) -> Path:
+    return await future
 
 
 # -- measuring input images ------------------------------------------------------------------------------

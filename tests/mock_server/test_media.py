@@ -391,3 +391,30 @@ def test_importing_and_measuring_do_not_load_the_encoder() -> None:
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.strip() == "[]"
+
+
+async def test_renders_leave_the_default_executor_free(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # aiohttp's FileResponse opens and reads cached files in the loop's default executor: cold renders must
+    # not occupy it, or every download waits behind them.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    gate = threading.Event()
+
+    def slow_render(spec: MediaSpec, path: Path) -> Path:
+        gate.wait(10)
+        Path(path).write_bytes(b"mp4")
+        return Path(path)
+
+    monkeypatch.setattr(media, "render_video", slow_render)
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(2))
+    cache = MediaCache(tmp_path, max_parallel=2)
+    try:
+        renders = [asyncio.create_task(cache.ensure_video(MediaSpec(16, 16, 1 + i, False, i))) for i in range(3)]
+        await asyncio.sleep(0.1)
+        assert await asyncio.wait_for(loop.run_in_executor(None, lambda: "free"), 2) == "free"
+    finally:
+        gate.set()
+    assert len(await asyncio.gather(*renders)) == 3
+    cache.close()
