@@ -64,6 +64,9 @@ class AsyncSeedanceClient(BaseClient):
                 delay = self._retry_delay(call, attempt, None)
                 if delay is None:
                     raise self._connection_error(exc, request) from exc
+            except httpx.HTTPError as exc:
+                # DecodingError, TooManyRedirects…: an answer came but cannot be used; sending again won't help.
+                raise self._connection_error(exc, request) from exc
             else:
                 if not response.is_error:
                     return response
@@ -289,8 +292,9 @@ class AsyncSeedanceClient(BaseClient):
                     if progress is not None:
                         progress(done, total)
             os.replace(partial, target)
-        except httpx.TransportError as exc:
-            raise self._connection_error(exc, response.request) from exc
+        except (httpx.HTTPError, httpx.StreamError) as exc:
+            # Any failure reading the body (reset, undecodable gzip, a closed stream), not only TransportError.
+            raise self._download_error(exc, response.request) from exc
         finally:
             await response.aclose()
             with contextlib.suppress(FileNotFoundError):

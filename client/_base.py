@@ -397,10 +397,22 @@ class BaseClient:
         return retry_delay(attempt, parse_retry_after(response.headers.get("retry-after")))
 
     @staticmethod
-    def _connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+    def _connection_error(exc: httpx.HTTPError, request: httpx.Request) -> APIConnectionError:
+        """A failed send: no answer (TransportError), or one that could not be read (DecodingError…)."""
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"{request.method} {request.url} timed out", request=request)
-        return APIConnectionError(f"cannot reach {request.url.host}: {exc or type(exc).__name__}", request=request)
+        if isinstance(exc, httpx.TransportError):
+            return APIConnectionError(f"cannot reach {request.url.host}: {exc or type(exc).__name__}", request=request)
+        return APIConnectionError(
+            f"{request.method} {request.url}: the answer could not be read ({_describe(exc)})", request=request
+        )
+
+    @staticmethod
+    def _download_error(exc: httpx.HTTPError | httpx.StreamError, request: httpx.Request) -> APIConnectionError:
+        """A video body that broke off or could not be decoded after a successful status."""
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(f"download of {request.url} timed out", request=request)
+        return APIConnectionError(f"download of {request.url} failed ({_describe(exc)})", request=request)
 
     @staticmethod
     def _error(response: httpx.Response) -> APIError:
@@ -420,6 +432,11 @@ class BaseClient:
         if not page.items or seen >= page.total or len(page.items) < page_size:
             return None
         return page_num + 1
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

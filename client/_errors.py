@@ -2,7 +2,7 @@
 
     SeedanceError
     ├── ValidationError              refused by the client's own checks; nothing was sent
-    ├── APIConnectionError           no HTTP answer (DNS, refused, reset)
+    ├── APIConnectionError           no usable HTTP answer (DNS, refused, reset, undecodable body)
     │   └── APITimeoutError          no answer in time
     ├── APIError                     an HTTP error answer: status_code, code, param, type, request_id, body
     │   ├── BadRequestError          400
@@ -73,7 +73,7 @@ class ValidationError(SeedanceError, ValueError):
 
 
 class APIConnectionError(SeedanceError):
-    """The request got no HTTP answer."""
+    """The request got no usable HTTP answer: none at all, or a body that broke off or cannot be decoded."""
 
     def __init__(self, message: str = "Connection error.", *, request: httpx.Request | None = None) -> None:
         super().__init__(message)

@@ -56,6 +56,27 @@ class FakeAPI:
         return sum(1 for r in self.requests if r.method == method and r.url.path == path)
 
 
+class BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that yields ``chunk`` and then raises ``error`` (for either client)."""
+
+    def __init__(self, error: Exception, chunk: bytes = b"\0\0\0\x18ftyp") -> None:
+        self.error = error
+        self.chunk = chunk
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield self.chunk
+        raise self.error
+
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        yield self.chunk
+        raise self.error
+
+
+def undecodable() -> httpx.Response:
+    """A 200 whose body claims gzip but is not: reading it raises httpx.DecodingError."""
+    return httpx.Response(200, stream=httpx.ByteStream(b"not gzip at all"), headers={"content-encoding": "gzip"})
+
+
 def task_json(task_id: str = "cgt-1", status: str = "queued", **extra: Any) -> dict[str, Any]:
     """A task object as the Ark endpoint returns it."""
     body: dict[str, Any] = {

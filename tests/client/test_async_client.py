@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from client import (
+    APIConnectionError,
     APITimeoutError,
     AsyncSeedanceClient,
     BadRequestError,
@@ -21,7 +22,17 @@ from client import (
     WaitTimeout,
 )
 
-from .conftest import BASE, TASKS, FakeAPI, Sleeps, envelope, prediction_json, task_json
+from .conftest import (
+    BASE,
+    TASKS,
+    BrokenStream,
+    FakeAPI,
+    Sleeps,
+    envelope,
+    prediction_json,
+    task_json,
+    undecodable,
+)
 
 FAST = "dreamina-seedance-2-0-fast-260128"
 
@@ -156,6 +167,28 @@ async def test_download(api: FakeAPI, aclient: AsyncSeedanceClient, tmp_path: Pa
     progress: list[int] = []
     path = await aclient.download("cgt-1", tmp_path / "o.mp4", progress=lambda d, t: progress.append(d))
     assert path.read_bytes() == b"v" * 5000 and progress[-1] == 5000
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "answer",
+    [undecodable(), httpx.Response(200, stream=BrokenStream(httpx.StreamClosed()))],
+    ids=["DecodingError", "StreamError"],
+)
+async def test_download_body_failures_are_typed_and_leave_no_file(
+    api: FakeAPI, aclient: AsyncSeedanceClient, tmp_path: Path, answer: httpx.Response
+) -> None:
+    api.add("GET", "/media/cgt-1.mp4", answer)
+    with pytest.raises(APIConnectionError, match=r"download of .*/media/cgt-1\.mp4 failed"):
+        await aclient.download(f"{BASE}/media/cgt-1.mp4", tmp_path / "a.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.asyncio
+async def test_an_undecodable_answer_is_a_typed_error(api: FakeAPI, aclient: AsyncSeedanceClient) -> None:
+    api.add("GET", f"{TASKS}/cgt-1", undecodable())
+    with pytest.raises(APIConnectionError, match="could not be read"):
+        await aclient.get_task("cgt-1")
 
 
 @pytest.mark.asyncio

@@ -11,7 +11,7 @@ import pytest
 
 from client.cli import build_parser, main
 
-from .conftest import TASKS, FakeAPI, envelope, prediction_json, task_json
+from .conftest import TASKS, FakeAPI, envelope, prediction_json, task_json, undecodable
 
 FAST = "dreamina-seedance-2-0-fast-260128"
 BASE_ARGS = ["--api-key", "sk-test", "--base-url", "http://mock.test"]
@@ -213,6 +213,15 @@ def test_download(api: FakeAPI, tmp_path: Path, capsys: pytest.CaptureFixture[st
     api.add("GET", "/media/cgt-1.mp4", httpx.Response(200, content=b"v" * 10))
     assert run(api, "download", "cgt-1", str(tmp_path / "a.mp4"), "--json") == 0
     assert json.loads(capsys.readouterr().out)["bytes"] == 10
+
+
+def test_a_download_that_cannot_be_decoded_is_an_error_not_a_traceback(
+    api: FakeAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.add("GET", "/media/cgt-1.mp4", undecodable())
+    assert run(api, "download", "http://mock.test/media/cgt-1.mp4", str(tmp_path / "a.mp4")) == 1
+    assert capsys.readouterr().err.startswith("seedance: error: ")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_help_texts(capsys: pytest.CaptureFixture[str]) -> None:

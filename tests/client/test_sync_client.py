@@ -32,7 +32,17 @@ from client import (
     WaitTimeout,
 )
 
-from .conftest import BASE, TASKS, FakeAPI, Sleeps, envelope, prediction_json, task_json
+from .conftest import (
+    BASE,
+    TASKS,
+    BrokenStream,
+    FakeAPI,
+    Sleeps,
+    envelope,
+    prediction_json,
+    task_json,
+    undecodable,
+)
 
 FAST = "dreamina-seedance-2-0-fast-260128"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 8
@@ -560,3 +570,29 @@ def test_download_error_leaves_no_file(api: FakeAPI, client: SeedanceClient, tmp
     with pytest.raises(NotFoundError):
         client.download(f"{BASE}/media/gone.mp4", tmp_path / "a.mp4")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        undecodable(),
+        httpx.Response(200, stream=BrokenStream(httpx.StreamClosed())),
+        httpx.Response(200, stream=BrokenStream(httpx.ReadError("reset"))),
+    ],
+    ids=["DecodingError", "StreamError", "ReadError"],
+)
+def test_download_body_failures_are_typed_and_leave_no_file(
+    api: FakeAPI, client: SeedanceClient, tmp_path: Path, answer: httpx.Response
+) -> None:
+    # Not only TransportError: a body that cannot be decoded or read is an APIConnectionError too.
+    api.add("GET", "/media/cgt-1.mp4", answer)
+    with pytest.raises(APIConnectionError, match=r"download of .*/media/cgt-1\.mp4 failed") as info:
+        client.download(f"{BASE}/media/cgt-1.mp4", tmp_path / "a.mp4")
+    assert isinstance(info.value.__cause__, httpx.HTTPError | httpx.StreamError)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_undecodable_answer_is_a_typed_error(api: FakeAPI, client: SeedanceClient) -> None:
+    api.add("GET", f"{TASKS}/cgt-1", undecodable())
+    with pytest.raises(APIConnectionError, match="could not be read"):
+        client.get_task("cgt-1")
