@@ -128,12 +128,11 @@ class AsyncSeedanceClient(BaseClient):
         """Send ``method path`` exactly as given, without the client's own validation; answers the response.
 
         For endpoints the client does not wrap and for contract tests that must send what the client would
-        refuse. ``path`` is relative to the base URL (``/api/v3/...``); errors are raised typed, like any
-        call; ``authenticate=False`` leaves the Authorization header out.
+        refuse. ``path`` is relative to the base URL and starts with ``/`` (``/api/v3/...``; anything else
+        is a ValidationError); errors are raised typed, like any call; ``authenticate=False`` leaves the
+        Authorization header out.
         """
-        call = self._call(method.upper(), path, json=json, params=list(params) if params else None)
-        call.authenticate = authenticate
-        return await self._send(call)
+        return await self._send(self._request_call(method, path, json, params, authenticate))
 
     async def get_task(self, task_id: str | Task) -> Task:
         """The task's current state."""

@@ -197,6 +197,23 @@ class BaseClient:
         headers = {"x-client-request-id": f"req-{uuid.uuid4().hex}"}
         return _Call(method, self.base_url + path, headers=headers, **kw)
 
+    def _request_call(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: Sequence[tuple[str, str | int]] | None,
+        authenticate: bool,
+    ) -> _Call:
+        """The call of the public ``request``: ``path`` must be absolute (``/api/v3/...``)."""
+        # Without the slash, base_url + path would name another host ("https://gptproto.comapi/v3/...").
+        if not isinstance(path, str) or not path.startswith("/"):
+            message = f"path must start with '/' (e.g. /api/v3/...), not {path!r}"
+            raise ValidationError(message, param="path", value=path)
+        call = self._call(method.upper(), path, json=json, params=list(params) if params else None)
+        call.authenticate = authenticate
+        return call
+
     def _create_task_call(
         self,
         model: str,

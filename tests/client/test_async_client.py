@@ -192,6 +192,14 @@ async def test_an_undecodable_answer_is_a_typed_error(api: FakeAPI, aclient: Asy
 
 
 @pytest.mark.asyncio
+async def test_request_refuses_a_path_without_a_leading_slash(api: FakeAPI, aclient: AsyncSeedanceClient) -> None:
+    with pytest.raises(ValidationError, match="must start with '/'") as info:
+        await aclient.request("GET", "api/v3/contents/generations/tasks")
+    assert info.value.param == "path"
+    assert api.requests == []
+
+
+@pytest.mark.asyncio
 async def test_context_manager_closes_its_own_client(api: FakeAPI) -> None:
     async with AsyncSeedanceClient("sk-x", base_url=BASE, transport=api.transport) as c:
         pass

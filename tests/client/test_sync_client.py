@@ -29,6 +29,7 @@ from client import (
     TaskCancelledError,
     TaskExpiredError,
     TaskFailedError,
+    ValidationError,
     WaitTimeout,
 )
 
@@ -596,3 +597,12 @@ def test_an_undecodable_answer_is_a_typed_error(api: FakeAPI, client: SeedanceCl
     api.add("GET", f"{TASKS}/cgt-1", undecodable())
     with pytest.raises(APIConnectionError, match="could not be read"):
         client.get_task("cgt-1")
+
+
+@pytest.mark.parametrize("path", ["api/v3/contents/generations/tasks", "", "http://other.test/x"])
+def test_request_refuses_a_path_without_a_leading_slash(api: FakeAPI, client: SeedanceClient, path: str) -> None:
+    # base_url + "api/v3/..." would be "http://mock.testapi/v3/...": another host altogether.
+    with pytest.raises(ValidationError, match="must start with '/'") as info:
+        client.request("GET", path)
+    assert info.value.param == "path" and info.value.value == path
+    assert api.requests == []
