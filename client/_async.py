@@ -172,12 +172,15 @@ class AsyncSeedanceClient(BaseClient):
             page_num = next_page
 
     async def cancel_task(self, task_id: str | Task) -> None:
-        """Cancel a queued task (``DELETE``; upstream refuses running tasks)."""
+        """Cancel a queued task: ``DELETE`` on the task, the same request as ``delete_task``.
+
+        Upstream refuses a running task; on a finished task the same DELETE deletes its record.
+        """
         self._json(await self._send(self._delete_task_call(task_id)))
 
     async def delete_task(self, task_id: str | Task) -> None:
-        """Delete a finished task's record (``DELETE``, the same call as cancel)."""
-        self._json(await self._send(self._delete_task_call(task_id)))
+        """Delete a finished task's record: the same ``DELETE`` as ``cancel_task`` (it calls it)."""
+        await self.cancel_task(task_id)
 
     # ------------------------------------------------------------------------------- family B: predictions
 

@@ -200,6 +200,18 @@ async def test_request_refuses_a_path_without_a_leading_slash(api: FakeAPI, acli
 
 
 @pytest.mark.asyncio
+async def test_delete_task_is_cancel_task(aclient: AsyncSeedanceClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[object] = []
+
+    async def cancel(task_id: object) -> None:
+        seen.append(task_id)
+
+    monkeypatch.setattr(aclient, "cancel_task", cancel)
+    assert await aclient.delete_task("cgt-1") is None
+    assert seen == ["cgt-1"]
+
+
+@pytest.mark.asyncio
 async def test_context_manager_closes_its_own_client(api: FakeAPI) -> None:
     async with AsyncSeedanceClient("sk-x", base_url=BASE, transport=api.transport) as c:
         pass

@@ -205,6 +205,14 @@ def test_iter_tasks_stops_on_an_empty_page(api: FakeAPI, client: SeedanceClient)
     assert list(client.iter_tasks()) == []
 
 
+def test_delete_task_is_cancel_task(client: SeedanceClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One DELETE, one body: delete_task is cancel_task under the name that fits a finished task.
+    seen: list[object] = []
+    monkeypatch.setattr(client, "cancel_task", seen.append)
+    assert client.delete_task("cgt-1") is None
+    assert seen == ["cgt-1"]
+
+
 @pytest.mark.parametrize("method", ["cancel_task", "delete_task"])
 def test_cancel_and_delete_send_delete(api: FakeAPI, client: SeedanceClient, method: str) -> None:
     api.add("DELETE", f"{TASKS}/cgt-1", ok({}))
