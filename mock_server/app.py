@@ -62,16 +62,12 @@ def _record(request: web.Request, state: MockState, status: int | None, started:
         log.info("%s %s %s %.1fms", request.method, request.path_qs, shown, ms)
 
 
-_stamp_cache: tuple[int, str] = (-1, "")
-
-
 def new_request_id(state: MockState) -> str:
     """An id shaped like Ark's (``20251225195352`` + 20 letters and digits) [UPSTREAM §1]."""
-    global _stamp_cache
     second = int(state.now())
-    if _stamp_cache[0] != second:  # strftime once per mock second, not once per request
-        _stamp_cache = (second, time.strftime("%Y%m%d%H%M%S", time.gmtime(second)))
-    return f"{_stamp_cache[1]}{random.getrandbits(80):020x}"
+    if state.stamp[0] != second:  # strftime once per mock second, not once per request
+        state.stamp = (second, time.strftime("%Y%m%d%H%M%S", time.gmtime(second)))
+    return f"{state.stamp[1]}{random.getrandbits(80):020x}"
 
 
 @web.middleware

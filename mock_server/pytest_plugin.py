@@ -149,6 +149,12 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     unknown = set(settings) - {f.name for f in dataclasses.fields(MockConfig)}
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.seedance_mock: unknown MockConfig field(s) {sorted(unknown)}")
+    fixed = set(settings) & {"host", "port"}
+    if fixed:
+        raise pytest.UsageError(
+            f"@pytest.mark.seedance_mock: {sorted(fixed)} cannot be set: the fixture always serves 127.0.0.1 on a"
+            " free port (read it from seedance_mock.base_url)"
+        )
     return settings
 
 

@@ -40,6 +40,8 @@ class MockState:
     media: MediaCache
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     journal_seq: int = 0
+    #: (mock second, its YYYYMMDDHHMMSS) for request ids, formatted once per second.
+    stamp: tuple[int, str] = (-1, "")
 
     @classmethod
     def build(cls, config: MockConfig) -> MockState:

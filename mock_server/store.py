@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import contracts
+
 TERMINAL = frozenset({"succeeded", "failed", "expired", "cancelled"})
 STATUSES = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
 
@@ -60,7 +62,7 @@ class TaskSpec:
     @property
     def frame_count(self) -> int:
         """Frames in the output: ``frames`` when given, else 24 × duration + 1."""
-        return self.frames if self.frames is not None else 24 * self.duration + 1
+        return contracts.frame_count(self.duration, self.frames)
 
 
 @dataclass(slots=True, eq=False)

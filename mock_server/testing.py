@@ -36,7 +36,8 @@ class MockServer:
     def __init__(self, config: MockConfig | None = None, **overrides: Any) -> None:
         base = config or MockConfig(log_requests=False)
         self.config = dataclasses.replace(base, host="127.0.0.1", port=0, **overrides)
-        self.api_key = DEFAULT_KEY
+        # With a key list (--api-key), hand out a key the server accepts.
+        self.api_key = self.config.api_keys[0] if self.config.api_keys else DEFAULT_KEY
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -48,9 +49,12 @@ class MockServer:
     # -- life ------------------------------------------------------------------------------------------
     def start(self) -> MockServer:
         """Start serving; returns once the port is bound."""
+        self._started.clear()
+        self._error = None
         self._thread = threading.Thread(target=self._run, name="seedance-mock", daemon=True)
         self._thread.start()
-        self._started.wait(30)
+        if not self._started.wait(30):
+            raise RuntimeError("seedance-mock did not bind a port within 30 s")
         if self._error is not None:
             raise RuntimeError(f"seedance-mock failed to start: {self._error}") from self._error
         return self
@@ -62,6 +66,9 @@ class MockServer:
             loop.run_until_complete(self._boot())
         except BaseException as exc:  # surfaced to start()
             self._error = exc
+            if self._runner is not None:
+                loop.run_until_complete(self._runner.cleanup())
+            loop.close()
             self._started.set()
             return
         self._started.set()

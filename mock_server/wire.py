@@ -22,7 +22,7 @@ async def read_json(request: web.Request, *, strict: bool = True) -> Any:
     """The request's JSON body (parsed once, cached on the request), or a clear 4xx.
 
     A missing Content-Type is tolerated; with ``strict`` (the API families) a form or text body is 415;
-    invalid JSON is 400; a body over ``--max-body-bytes`` is 413 (aiohttp raises it while reading, the
+    invalid JSON is 400; a body over ``--max-body-mb`` is 413 (aiohttp raises it while reading, the
     error middleware shapes it). The control plane is not strict, so ``curl -d '{…}'`` works.
     """
     if BODY in request:
