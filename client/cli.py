@@ -98,8 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--page-size", type=int, default=20, help="tasks per page, 1-500 (default 20)")
 
     cancel = sub.add_parser(
-        "cancel", parents=[json_flag], help="cancel a queued task (or delete a finished one)",
-        description="Cancel a queued task; for a finished task this deletes its record.",
+        "cancel", parents=[json_flag], help="cancel a queued task, or delete a finished one",
+        description="Send the task's DELETE: a queued task is cancelled, a finished (succeeded, failed or "
+        "expired) one is deleted; the API refuses a running task. The task is read first, so the output "
+        "says which happened: 'cancelled ID' or 'deleted ID' (--json: cancelled, deleted, previous_status).",
     )  # fmt: skip
     cancel.add_argument("id", help="task id (cgt-…)")
 
@@ -272,11 +274,15 @@ def _list(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
 
 
 def _cancel(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
+    # One DELETE both cancels a queued task and deletes a finished one [UPSTREAM §2]: read the task first so
+    # the output says which it did. A running task is left to the API to refuse.
+    before = client.get_task(args.id)
     client.cancel_task(args.id)
+    deleted = before.is_terminal
     if ui.as_json:
-        ui.json({"id": args.id, "cancelled": True})
+        ui.json({"id": args.id, "cancelled": not deleted, "deleted": deleted, "previous_status": before.status})
     else:
-        ui.out(f"cancelled {args.id}")
+        ui.out(f"{'deleted' if deleted else 'cancelled'} {args.id}")
     return 0
 
 

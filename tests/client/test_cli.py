@@ -201,11 +201,45 @@ def test_list(api: FakeAPI, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cancel(api: FakeAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add("GET", f"{TASKS}/cgt-1", ok(task_json(status="queued")))
     api.add("DELETE", f"{TASKS}/cgt-1", ok({}))
     assert run(api, "cancel", "cgt-1") == 0
     assert capsys.readouterr().out == "cancelled cgt-1\n"
+    assert [r.method for r in api.requests] == ["GET", "DELETE"]
     assert run(api, "cancel", "cgt-1", "--json") == 0
-    assert json.loads(capsys.readouterr().out) == {"cancelled": True, "id": "cgt-1"}
+    assert json.loads(capsys.readouterr().out) == {
+        "cancelled": True, "deleted": False, "id": "cgt-1", "previous_status": "queued",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("status", ["succeeded", "failed", "expired"])
+def test_cancel_of_a_finished_task_says_it_was_deleted(
+    api: FakeAPI, capsys: pytest.CaptureFixture[str], status: str
+) -> None:
+    # The same DELETE removes a finished task's record: "cancelled" would be untrue.
+    api.add("GET", f"{TASKS}/cgt-1", ok(task_json(status=status)))
+    api.add("DELETE", f"{TASKS}/cgt-1", ok({}))
+    assert run(api, "cancel", "cgt-1") == 0
+    assert capsys.readouterr().out == "deleted cgt-1\n"
+    assert run(api, "cancel", "cgt-1", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "cancelled": False, "deleted": True, "id": "cgt-1", "previous_status": status,
+    }  # fmt: skip
+
+
+def test_cancel_of_a_running_task_reports_the_refusal(api: FakeAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add("GET", f"{TASKS}/cgt-1", ok(task_json(status="running")))
+    refusal = {"error": {"code": "InvalidParameter", "message": "The task cgt-1 is running", "param": "id"}}
+    api.add("DELETE", f"{TASKS}/cgt-1", httpx.Response(400, json=refusal))
+    assert run(api, "cancel", "cgt-1") == 1
+    out = capsys.readouterr()
+    assert out.out == "" and "is running" in out.err
+
+
+def test_cancel_help_says_it_may_delete(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["cancel", "--help"])
+    assert "deleted" in capsys.readouterr().out
 
 
 def test_download(api: FakeAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
