@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -9,7 +10,7 @@ from aiohttp import web
 import contracts
 from mock_server.errors import ApiError
 from mock_server.media import image_size
-from mock_server.requests import check_contract, parse_ark
+from mock_server.requests import carries_inline_image, check_contract, parse_ark
 from mock_server.state import STATE, MockState, origin, usage
 from mock_server.store import Task
 from mock_server.wire import API_KEY, read_json, reply
@@ -57,7 +58,10 @@ async def create(request: web.Request) -> web.Response:
     """POST /contents/generations/tasks → ``{"id": "cgt-…"}``."""
     state = request.app[STATE]
     body = await read_json(request)
-    spec, _ = parse_ark(body, rng=state.rng, sizer=image_size)
+    if carries_inline_image(body):  # measuring a data: image may decode it: keep the loop free
+        spec, _ = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size)
+    else:
+        spec, _ = parse_ark(body, rng=state.rng, sizer=image_size)
     task = state.submit(request[API_KEY], "ark", "create", spec)
     return reply({"id": task.id})
 

@@ -36,6 +36,20 @@ _MARKER = re.compile(r"\[mock:([a-z0-9_]+)\]")
 _INTEGERS = ("duration", "frames", "framespersecond", "seed", "priority", "execution_expires_after")
 
 
+def carries_inline_image(body: Any) -> bool:
+    """Whether an Ark create body holds a ``data:`` image: measuring one for ``ratio: adaptive`` may mean
+    decoding it, which the handler then does off the event loop."""
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, list):
+        return False
+    for item in content:
+        image = item.get("image_url") if isinstance(item, dict) else None
+        url = image.get("url") if isinstance(image, dict) else None
+        if isinstance(url, str) and url[:5].lower() == "data:":
+            return True
+    return False
+
+
 def strip_nulls(body: dict[str, Any]) -> dict[str, Any]:
     """Drop null fields: the official Ark SDK sends every unset option as null, meaning absent [§2].
 

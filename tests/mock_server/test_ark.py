@@ -311,3 +311,23 @@ async def test_integral_floats_are_integers_through_the_whole_lifecycle(mock: Mo
 async def test_text_command_integers_are_ascii_digits_only(mock: Mock, raw: str) -> None:
     error = await refused(mock, text_body("seedance-1-5-pro-251215", f"x --dur {raw}"))
     assert error["param"] == "duration"
+
+
+async def test_measuring_an_inline_image_happens_off_the_event_loop(mock: Mock, monkeypatch) -> None:
+    # A BMP or TIFF data URI is decoded with PyAV to measure it for ratio "adaptive": that must not stall
+    # every other request on the server.
+    import threading
+
+    import mock_server.ark as ark
+
+    seen = []
+
+    def sizer(url: str):
+        seen.append(threading.current_thread() is threading.main_thread())
+        return (300, 400)
+
+    monkeypatch.setattr(ark, "image_size", sizer)
+    image = {"type": "image_url", "image_url": {"url": "data:image/bmp;base64,Qk0="}}
+    body = {"model": "seedance-1-5-pro-251215", "content": [{"type": "text", "text": "x"}, image]}
+    task = await get(mock, await create(mock, body))
+    assert seen == [False] and task["ratio"] == "3:4"
