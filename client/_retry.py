@@ -1,6 +1,6 @@
 """Retry and polling policy as pure functions; the send loops only ask and sleep.
 
-Reads (GET) are retried on 408, 429, 5xx and on connection errors. Anything that changes state (the create
+Reads (GET) are retried on 408, 409, 429, 5xx and on connection errors. Anything that changes state (the create
 POSTs, DELETE) is retried only on 429: that answer proves the request was not accepted, while a 5xx or a
 timeout may hide a task that was created (and would be paid for) twice.
 """

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import email.utils
+import re
+from pathlib import Path
 
 import pytest
 
+import client._retry
 from client._retry import (
     INITIAL_RETRY_DELAY,
     MAX_RETRIES,
@@ -13,6 +16,7 @@ from client._retry import (
     MAX_RETRY_DELAY,
     POLL_MAX_INTERVAL,
     RETRY_JITTER,
+    RETRYABLE_READ_STATUSES,
     next_poll_interval,
     parse_retry_after,
     retry_delay,
@@ -99,3 +103,15 @@ def test_poll_interval_backs_off_to_a_ceiling() -> None:
     assert seen[1] > seen[0]
     assert seen[-1] == POLL_MAX_INTERVAL
     assert next_poll_interval(60.0) == 60.0  # a caller's long interval is never shortened
+
+
+def test_the_docs_name_every_retried_read_status() -> None:
+    # The module docstring and README's client bullet must say what RETRYABLE_READ_STATUSES does.
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    bullet = next(line for line in readme.splitlines() if line.startswith("- Reads are retried on"))
+    for status in sorted(s for s in RETRYABLE_READ_STATUSES if s < 500):
+        assert re.search(rf"\b{status}\b", client._retry.__doc__ or ""), status
+        assert re.search(rf"\b{status}\b", bullet), status
+    for status in range(500, 600):
+        assert should_retry("GET", 0, status=status)
+    assert "5xx" in (client._retry.__doc__ or "") and "5xx" in bullet
