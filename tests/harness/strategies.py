@@ -2,8 +2,10 @@
 
 Valid values come from ``contracts.all_models()`` / ``family_rules`` / ``ratios()``; around them sit the
 boundary values (one past each end of every range), out-of-range values, wrong types, ``null``s, unknown
-fields and missing required fields. Nothing here asks a judge whether a body is valid: the strategies only
-*make* requests, the three judges (contract, client, server) then disagree or not.
+fields and missing required fields. Integer fields are sometimes integral floats (``42.0``, ``121.0``, a
+range's ends as floats): JSON Schema counts them as integers, so the task must come back holding ints.
+Nothing here asks a judge whether a body is valid: the strategies only *make* requests, the three judges
+(contract, client, server) then disagree or not.
 
 Prompts never hold ``--flag`` text commands or ``[mock:…]`` markers (``TEXT_COMMAND_PROMPTS`` is the one
 exception, for the dedicated text-command property).
@@ -69,6 +71,17 @@ def _ints_around(low: int, high: int) -> st.SearchStrategy[int]:
     )
 
 
+def integral(ints: st.SearchStrategy[int]) -> st.SearchStrategy[Any]:
+    """``ints``, one time in five as integral floats (``42.0``): JSON has one number type, and JSON Schema,
+    the client and the mock all count ``42.0`` as the integer 42 — the task must then hold the int 42."""
+    return _pick(4, ints, 1, ints.map(float))
+
+
+def _floats_around(low: int, high: int) -> st.SearchStrategy[float]:
+    """:func:`_ints_around` as integral floats: both ends and one past each, e.g. ``4294967295.0``."""
+    return st.one_of(st.sampled_from([low, high, low - 1, high + 1]), _ints_around(low, high)).map(float)
+
+
 def _weighted(valid: st.SearchStrategy[Any], invalid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     """Mostly ``valid`` (7 in 10), sometimes null (1 in 10, meaning absent), else ``invalid``: a body has
     several fields, so each must be spoiled rarely for whole bodies to be accepted often enough."""
@@ -109,13 +122,15 @@ def frames_values() -> st.SearchStrategy[Any]:
         st.integers(low, high).filter(lambda f: (f - base) % step),
         WRONG_TYPES,
     )
-    return _weighted(grid, invalid)
+    return _weighted(integral(grid), st.one_of(invalid, st.sampled_from([low - step, high + step, low + 1]).map(float)))
 
 
 def seeds(family: str) -> st.SearchStrategy[Any]:
     """Seeds around the family's range (Ark [-1, 2^32-1], predictions [-1, 2^31-1])."""
     low, high = contracts.family_rules(family)["seed_range"]
-    return _weighted(st.integers(low, high), st.one_of(_ints_around(low, high), WRONG_TYPES))
+    return _weighted(
+        integral(st.integers(low, high)), st.one_of(_ints_around(low, high), _floats_around(low, high), WRONG_TYPES)
+    )
 
 
 def resolutions(model: Model | None = None) -> st.SearchStrategy[Any]:
@@ -272,11 +287,12 @@ def ark_options(model: Model) -> dict[str, st.SearchStrategy[Any]]:
         "draft": BOOLS,
         "service_tier": _weighted(st.sampled_from(ARK["service_tiers"]), st.sampled_from(["fast", "", 1])),
         "execution_expires_after": _weighted(
-            st.integers(expires_low, expires_high), st.one_of(_ints_around(expires_low, expires_high), WRONG_TYPES)
+            integral(st.integers(expires_low, expires_high)),
+            st.one_of(_ints_around(expires_low, expires_high), _floats_around(expires_low, expires_high), WRONG_TYPES),
         ),
         "callback_url": strings,
         "safety_identifier": strings,
-        "priority": _weighted(st.integers(-5, 10), st.sampled_from(["high", 1.5, True])),
+        "priority": _weighted(integral(st.integers(-5, 10)), st.sampled_from(["high", 1.5, True])),
         "tools": _weighted(
             st.sampled_from([[], [{"type": "web_search"}]]), st.sampled_from(["web_search", [1], [["x"]], {}])
         ),
@@ -338,11 +354,11 @@ def valid_ark_bodies(model: Model | None = None) -> st.SearchStrategy[dict[str, 
         if draw(st.booleans()):
             out["duration"] = draw(st.integers(*m.duration))
         if m.frames and draw(st.integers(0, 3)) == 0:
-            out["frames"] = draw(st.integers(1, 66).map(lambda n: 25 + 4 * n))
+            out["frames"] = draw(integral(st.integers(1, 66).map(lambda n: 25 + 4 * n)))
         if draw(st.booleans()):
             out["ratio"] = draw(st.sampled_from(ARK["ratio_values"]))
         if draw(st.booleans()):
-            out["seed"] = draw(st.integers(*ARK["seed_range"]))
+            out["seed"] = draw(integral(st.integers(*ARK["seed_range"])))
         return out
 
     return body()
@@ -432,6 +448,8 @@ def valid_prediction_requests(model: Model | None = None) -> st.SearchStrategy[t
             body["duration"] = draw(st.integers(*m.predictions_duration))
         if draw(st.booleans()):
             body["aspect_ratio"] = draw(st.sampled_from(PREDICTIONS["ratio_values"]))
+        if draw(st.integers(0, 3)) == 0:
+            body["seed"] = draw(integral(st.integers(*PREDICTIONS["seed_range"])))
         return op, draw(st.sampled_from(m.names)), body
 
     return request()

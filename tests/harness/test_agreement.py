@@ -28,6 +28,9 @@ from tests.harness.mock import Harness
 WIDE = settings(max_examples=settings.default.max_examples * 4)
 NARROW = settings(max_examples=settings.default.max_examples)
 
+#: Task fields that are integers, however they were sent (``42.0`` is the integer 42 in JSON).
+INTEGER_FIELDS = ("duration", "frames", "framespersecond", "seed", "execution_expires_after", "priority")
+
 KNOWN_NAMES = frozenset(n for m in contracts.all_models() for n in m.names)
 
 
@@ -56,6 +59,7 @@ def _follow(mock: Harness, task_id: str, *, finished_at_once: bool = False) -> d
         mock.advance(mock.config.run_seconds)
         task = mock.read_both(task_id)
     assert task["status"] == "succeeded", task
+    _holds_ints(task)  # 42.0 may have been asked for: the task holds 42, not 42.0
     model = contracts.lookup_model(task["model"])
     assert model is not None
     width, height = contracts.frame_size(model, task["resolution"], task["ratio"])
@@ -308,7 +312,8 @@ def _ark_boundaries() -> list[dict[str, Any]]:
             cases += [{**base, name: True} for name in ("camera_fixed", "camerafixed")]
         base = {"model": model.id, "content": contents[model.scenarios[0]]}
         cases += [{**base, "duration": d} for d in (low - 1, low, high, high + 1)]
-        cases += [{**base, "frames": f} for f in (frames_low - 4, frames_low, frames_high, frames_high + 4)]
+        frames = (frames_low - 4, frames_low, frames_high, frames_high + 4)
+        cases += [{**base, "frames": f} for f in (*frames, *map(float, frames))]
         limits = model.reference or {"images": [0, 1], "videos": 1, "audios": 1}
         for kind, item in (("images", {**image, "role": "reference_image"}), ("videos", video), ("audios", audio)):
             top = limits[kind][1] if isinstance(limits[kind], list) else limits[kind]
@@ -319,10 +324,13 @@ def _ark_boundaries() -> list[dict[str, Any]]:
     base = {"model": gen.MODELS[0].id, "content": [text]}
     seed_low, seed_high = gen.ARK["seed_range"]
     expires_low, expires_high = gen.ARK["execution_expires_after_range"]
-    cases += [{**base, "seed": v} for v in (seed_low - 1, seed_low, seed_high, seed_high + 1)]
-    cases += [
-        {**base, "execution_expires_after": v} for v in (expires_low - 1, expires_low, expires_high, expires_high + 1)
-    ]
+    seeds = (seed_low - 1, seed_low, seed_high, seed_high + 1, 42)
+    expires = (expires_low - 1, expires_low, expires_high, expires_high + 1)
+    # Each also as an integral float (42.0): the contract counts it as an integer, the task must hold an int.
+    cases += [{**base, "seed": v} for v in (*seeds, *map(float, seeds))]
+    cases += [{**base, "execution_expires_after": v} for v in (*expires, *map(float, expires))]
+    cases += [{**base, "priority": v} for v in (0, 1.0, 10.0, 1.5)]
+    cases += [{**base, "duration": float(v)} for v in gen.MODELS[0].duration]
     cases += [{**base, "framespersecond": v} for v in (*gen.ARK["fps"], 25)]
     cases += [{**base, "ratio": v} for v in (*gen.ARK["ratio_values"], "2:1")]
     cases += [{**base, "service_tier": v} for v in (*gen.ARK["service_tiers"], "fast")]
@@ -353,10 +361,8 @@ def _prediction_boundaries() -> list[tuple[str, str, dict[str, Any]]]:
                 cases.append(("reference-to-video", model.id, {"prompt": "a kite", "images": [url], kind: [url] * n}))
     seed_low, seed_high = gen.PREDICTIONS["seed_range"]
     first = gen.MODELS[0].id
-    cases += [
-        ("text-to-video", first, {"prompt": "a kite", "seed": v})
-        for v in (seed_low - 1, seed_low, seed_high, seed_high + 1)
-    ]
+    seeds = (seed_low - 1, seed_low, seed_high, seed_high + 1, 42)
+    cases += [("text-to-video", first, {"prompt": "a kite", "seed": v}) for v in (*seeds, *map(float, seeds))]
     cases += [
         ("text-to-video", first, {"prompt": "a kite", "aspect_ratio": v})
         for v in (*gen.PREDICTIONS["ratio_values"], "adaptive")
@@ -364,9 +370,19 @@ def _prediction_boundaries() -> list[tuple[str, str, dict[str, Any]]]:
     return cases
 
 
+def _has_float(body: dict[str, Any]) -> bool:
+    return any(isinstance(v, float) for v in body.values())
+
+
+def _holds_ints(task: dict[str, Any]) -> None:
+    for name in INTEGER_FIELDS:
+        assert task.get(name) is None or type(task[name]) is int, (name, task)
+
+
 def test_every_model_boundary_judges_agree(mock: Harness) -> None:
     """Not sampled but swept: every model's limits, at and one past each end, in both families. Reports
-    every disagreement at once."""
+    every disagreement at once. An accepted body holding an integral float is read back through both
+    families: the task must answer, holding ints."""
     mock.server.reset()
     failures = []
     for body in _ark_boundaries():
@@ -374,6 +390,8 @@ def test_every_model_boundary_judges_agree(mock: Harness) -> None:
         verdicts = (contract_verdict("ark.create_task.request", body), ark_client_verdict(body))
         try:
             assert_agree(body, *verdicts, server_verdict(status, answer))
+            if status == 200 and _has_float(body):
+                _holds_ints(mock.read_both(answer["id"]))
         except AssertionError as err:
             failures.append(str(err))
     for op, model, body in _prediction_boundaries():
@@ -383,6 +401,8 @@ def test_every_model_boundary_judges_agree(mock: Harness) -> None:
             assert_agree(
                 (op, model, body), contract, prediction_client_verdict(op, model, body), server_verdict(status, answer)
             )
+            if status == 200 and _has_float(body):
+                _holds_ints(mock.read_both(answer["data"]["id"]))
         except AssertionError as err:
             failures.append(str(err))
     assert not failures, f"{len(failures)} disagreement(s):\n" + "\n".join(failures)
