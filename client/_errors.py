@@ -54,6 +54,7 @@ __all__ = [
     "TaskFailedError",
     "ValidationError",
     "WaitTimeout",
+    "error_from_body",
     "error_from_response",
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import re
 from pathlib import Path
@@ -76,3 +77,18 @@ def test_client_never_imports_the_mock_server() -> None:
                 continue
             for name in names:
                 assert not name.startswith("mock_server"), f"{path.name} imports {name}"
+
+
+def test_names_imported_across_client_modules_are_in_their_all() -> None:
+    # A public name one module takes from another must be in that module's __all__ (or be _private).
+    for path in CLIENT_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("client.")):
+                continue
+            source = importlib.import_module(node.module or "")
+            exported = set(getattr(source, "__all__", ()))
+            for alias in node.names:
+                if not alias.name.startswith("_"):
+                    assert alias.name in exported, (
+                        f"{path.name} imports {alias.name} missing from {node.module}.__all__"
+                    )
