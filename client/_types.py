@@ -7,6 +7,7 @@ Parsing is tolerant of the documented quirks (seed and timestamps as strings, se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,11 @@ def _int(value: Any) -> int | None:
     return None
 
 
+# A predictions ``data.error`` is one string, "Code: message" when upstream gave a code
+# ("OutputVideoSensitiveContentDetected: The generated video…") and a plain sentence otherwise.
+_CODED_MESSAGE = re.compile(r"([A-Z][A-Za-z0-9.]+): (.+)", re.DOTALL)
+
+
 @dataclass(frozen=True)
 class ErrorInfo:
     """Why a task failed: upstream's ``{code, message}`` (a predictions error may be a bare message)."""
@@ -84,15 +90,23 @@ class ErrorInfo:
     message: str | None
 
     @classmethod
-    def parse(cls, raw: Any) -> ErrorInfo | None:
-        """From ``{code, message}``, a bare string, or None/empty (no error)."""
+    def parse(cls, raw: Any, *, split_code: bool = False) -> ErrorInfo | None:
+        """From ``{code, message}``, a bare string, or None/empty (no error).
+
+        With ``split_code`` (the predictions family), a string that starts with an upstream-looking code,
+        ``"Code: message"``, is split into the two; any other string stays a bare message.
+        """
         if raw is None or raw == "" or raw == {}:
             return None
         if isinstance(raw, dict):
             code = raw.get("code")
             message = raw.get("message")
             return cls(None if code is None else str(code), None if message is None else str(message))
-        return cls(None, str(raw))
+        text = str(raw)
+        found = _CODED_MESSAGE.fullmatch(text) if split_code else None
+        if found is not None:
+            return cls(found.group(1), found.group(2))
+        return cls(None, text)
 
     def __str__(self) -> str:
         if self.code and self.message:
@@ -248,7 +262,7 @@ class Prediction(_StatusMixin):
             status=str(data.get("status") or "unknown"),
             model=data.get("model"),
             outputs=tuple(str(o) for o in outputs if o) if isinstance(outputs, list) else (),
-            error=ErrorInfo.parse(data.get("error")),
+            error=ErrorInfo.parse(data.get("error"), split_code=True),
             result_url=result_url,
             has_nsfw_contents=tuple(bool(x) for x in nsfw) if isinstance(nsfw, list) else (),
             execution_time=float(exec_time) if isinstance(exec_time, int | float) else None,

@@ -148,6 +148,18 @@ def test_failed_task(client: SeedanceClient) -> None:
     assert info.value.task is not None and info.value.task.error is not None
 
 
+def test_a_failed_prediction_has_the_same_code_as_the_ark_task(client: SeedanceClient) -> None:
+    # The predictions family writes "Code: message"; the client splits it back into the Ark code.
+    pred = client.text_to_video(FAST, "[mock:fail] a clip")
+    with pytest.raises(TaskFailedError) as ark:
+        client.wait(pred.id, poll_interval=0.05, timeout=30)
+    with pytest.raises(TaskFailedError) as predictions:
+        client.wait(pred, poll_interval=0.05, timeout=30)
+    assert ark.value.code and predictions.value.code == ark.value.code
+    assert predictions.value.task is not None and ark.value.task is not None
+    assert str(predictions.value.task.error) == str(ark.value.task.error)
+
+
 def test_expired_task(frozen: MockServer) -> None:
     frozen.reset()
     with SeedanceClient(frozen.api_key, base_url=frozen.base_url) as c:

@@ -614,3 +614,12 @@ def test_request_refuses_a_path_without_a_leading_slash(api: FakeAPI, client: Se
         client.request("GET", path)
     assert info.value.param == "path" and info.value.value == path
     assert api.requests == []
+
+
+def test_a_failed_prediction_carries_its_code(api: FakeAPI, client: SeedanceClient) -> None:
+    text = "OutputVideoSensitiveContentDetected: The generated video may contain sensitive content."
+    api.add("GET", "/api/v3/predictions/cgt-1/result", ok(envelope(prediction_json(status="failed", error=text))))
+    with pytest.raises(TaskFailedError) as info:
+        client.wait(Prediction.from_dict(prediction_json()))
+    assert info.value.code == "OutputVideoSensitiveContentDetected"
+    assert str(info.value) == f"task cgt-1 failed: {text}"

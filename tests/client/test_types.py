@@ -112,6 +112,32 @@ def test_prediction_error_may_be_a_bare_message_and_urls_a_list() -> None:
     assert pred.execution_time == 12.0
 
 
+@pytest.mark.parametrize(
+    ("raw", "code", "message"),
+    [
+        (
+            "OutputVideoSensitiveContentDetected: The generated video may contain sensitive content.",
+            "OutputVideoSensitiveContentDetected",
+            "The generated video may contain sensitive content.",
+        ),
+        ("RateLimitExceeded.EndpointRPMExceeded: slow down", "RateLimitExceeded.EndpointRPMExceeded", "slow down"),
+        ("InternalServiceError: line one\nline two", "InternalServiceError", "line one\nline two"),
+        # Not a code: a sentence, a lowercase word, no space after the colon, nothing after it.
+        ("Task expired: not finished within execution_expires_after (60 s).", None, None),
+        ("Task cancelled.", None, None),
+        ("boom: it broke", None, None),
+        ("Code:message", None, None),
+        ("Code: ", None, None),
+    ],
+)
+def test_prediction_error_code_is_split_off_its_message(raw: str, code: str | None, message: str | None) -> None:
+    # The mock and the predictions family write data.error as one "Code: message" string.
+    error = Prediction.from_dict(prediction_json(status="failed", error=raw)).error
+    assert error is not None
+    assert (error.code, error.message) == (code, raw if message is None else message)
+    assert str(error) == raw
+
+
 def test_task_list() -> None:
     page = TaskList.from_dict({"total": "3", "items": [task_json("a"), task_json("b"), "junk"]})
     assert page.total == 3 and len(page) == 2
