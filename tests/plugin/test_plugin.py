@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 from volcenginesdkarkruntime import Ark, AsyncArk
+from volcenginesdkarkruntime._exceptions import ArkNotFoundError  # the SDK exports its errors nowhere else
 
 MODEL = "dreamina-seedance-2-0-fast-260128"
 CONTENT = [{"type": "text", "text": "A cat on a beach"}]
@@ -108,8 +109,9 @@ async def test_async_fixture_with_the_async_sdk(seedance_mock_async):
     assert task.status == "succeeded"
     assert [e["status"] for e in await seedance_mock_async.journal(method="POST")] == [200]
     await seedance_mock_async.add_fault(path="/api/v3/contents/generations/tasks/*", status=404, times=1)
-    with pytest.raises(Exception):
+    with pytest.raises(ArkNotFoundError) as info:  # the fault's 404, not any failure (a refused connection)
         await client.content_generation.tasks.get(task_id=created.id)
+    assert info.value.status_code == 404
 """
 
 
