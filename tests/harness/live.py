@@ -140,26 +140,18 @@ PREDICTION_REFUSALS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-def cheapest_text_model() -> tuple[contracts.Model, str, int]:
-    """(model, resolution, duration) of the cheapest Ark text-to-video: fewest tokens at 480p 16:9, its
-    shortest duration (tokens are what a task is charged by [UPSTREAM §2])."""
+def cheapest_model(family: str) -> tuple[contracts.Model, str, int]:
+    """(model, resolution, duration) of the cheapest text-to-video of ``family`` ("ark" or "predictions"):
+    fewest tokens at 480p 16:9 and the family's shortest duration for it (tokens are what a task is charged
+    by [UPSTREAM §2]; the predictions family has its own duration range)."""
+    durations = {"ark": "duration", "predictions": "predictions_duration"}
+    if family not in durations:
+        raise ValueError(f"family must be one of {sorted(durations)}, not {family!r}")
     candidates = []
     for model in contracts.all_models():
         if "text" in model.scenarios and "480p" in model.resolutions:
             width, height = contracts.frame_size(model, "480p", "16:9")
-            seconds = model.duration[0]
-            candidates.append((contracts.token_usage(width, height, seconds), model.id, model, seconds))
-    _, _, model, seconds = min(candidates)
-    return model, "480p", seconds
-
-
-def cheapest_prediction_model() -> tuple[contracts.Model, str, int]:
-    """The same choice for the predictions family (its own duration range)."""
-    candidates = []
-    for model in contracts.all_models():
-        if "text" in model.scenarios and "480p" in model.resolutions:
-            width, height = contracts.frame_size(model, "480p", "16:9")
-            seconds = model.predictions_duration[0]
+            seconds = getattr(model, durations[family])[0]
             candidates.append((contracts.token_usage(width, height, seconds), model.id, model, seconds))
     _, _, model, seconds = min(candidates)
     return model, "480p", seconds

@@ -30,8 +30,7 @@ from tests.harness.live import (
     UNKNOWN_TASK,
     Exchange,
     RecordingTransport,
-    cheapest_prediction_model,
-    cheapest_text_model,
+    cheapest_model,
     family_error_contract,
     live_client,
     send_raw,
@@ -248,7 +247,7 @@ def _spend(request: pytest.FixtureRequest) -> None:
 def test_paid_ark_generation(live: Live, request: pytest.FixtureRequest) -> None:
     """Cheapest Ark text-to-video, created, polled to the end and read through both families."""
     _spend(request)
-    model, resolution, duration = cheapest_text_model()
+    model, resolution, duration = cheapest_model("ark")
     try:
         task = live.client.create_and_wait(
             model.id,
@@ -274,7 +273,7 @@ def test_paid_ark_generation(live: Live, request: pytest.FixtureRequest) -> None
 def test_paid_prediction(live: Live, request: pytest.FixtureRequest) -> None:
     """Cheapest predictions text-to-video, submitted, polled to the end and read through both families."""
     _spend(request)
-    model, resolution, duration = cheapest_prediction_model()
+    model, resolution, duration = cheapest_model("predictions")
     try:
         prediction = live.client.text_to_video(
             model.id, "A red kite over a quiet beach", resolution=resolution, duration=duration
