@@ -3,7 +3,7 @@
 A fake that answers ``https://example.com/video.mp4`` breaks every pipeline that downloads, probes or plays
 the result, so the mock makes real files with PyAV (FFmpeg ships in its wheels; no ``ffmpeg`` binary needed).
 One file per distinct :class:`MediaSpec` (size, frames, audio, seed), rendered once in a worker thread and
-then served from :class:`MediaCache`'s directory.
+then served from :class:`MediaCache`'s directory. Input images are measured in :mod:`mock_server.images`.
 
 ``av`` and ``numpy`` are imported inside the functions that need them: the server must start fast and most
 runs never render anything.
@@ -12,8 +12,6 @@ runs never render anything.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import os
 import random
 import re
@@ -25,7 +23,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import unquote_to_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,7 +35,6 @@ __all__ = [
     "MediaKind",
     "MediaSpec",
     "default_cache_dir",
-    "image_size",
     "render_last_frame",
     "render_video",
 ]
@@ -363,107 +359,3 @@ class MediaCache:
 
 async def _awaited(future: asyncio.Future[Path]) -> Path:
     return await future
-
-
-# -- measuring input images ------------------------------------------------------------------------------
-#: Data URIs longer than this are not decoded (upstream caps an image at 30 MB; base64 adds a third).
-_MAX_DATA_URI = 48 * 1024 * 1024
-_DATA_URI = re.compile(r"data:(image/[^;,]*)((?:;[^;,]*)*),", re.IGNORECASE)
-
-
-def _data_uri_bytes(url: str) -> bytes | None:
-    match = _DATA_URI.match(url)
-    if match is None:
-        return None
-    payload = url[match.end() :]
-    if ";base64" not in match.group(2).lower():
-        return unquote_to_bytes(payload)
-    payload = "".join(payload.split())
-    payload += "=" * (-len(payload) % 4)
-    try:
-        return base64.b64decode(payload, altchars=b"-_" if "-" in payload or "_" in payload else None)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def image_size(url: str) -> tuple[int, int] | None:
-    """``(width, height)`` of a ``data:image/...`` URI's image, else None; never raises.
-
-    http(s) URLs cannot be fetched offline, so they give None too (the caller falls back to 16:9). PNG,
-    JPEG, GIF and WebP are measured from their headers (microseconds, so it may run on the event loop);
-    anything else FFmpeg reads (BMP, TIFF, AVIF, …) is decoded with PyAV. The stored size is measured:
-    JPEG EXIF orientation is not applied.
-    """
-    try:
-        if not isinstance(url, str) or len(url) > _MAX_DATA_URI:
-            return None
-        data = _data_uri_bytes(url)
-        if not data:
-            return None
-        size = _header_size(data) if data[:4] in _HEADER_MAGIC else _decoded_size(data)
-        return size if size is not None and size[0] > 0 and size[1] > 0 else None
-    except Exception:
-        return None
-
-
-_HEADER_MAGIC = {b"\x89PNG", b"GIF8", b"RIFF"} | {b"\xff\xd8\xff" + bytes([m]) for m in range(0xC0, 0x100)}
-# JPEG start-of-frame markers that carry the size (not DHT C4, JPG C8, DAC CC).
-_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-
-
-def _header_size(data: bytes) -> tuple[int, int] | None:
-    """The size written in a PNG, GIF, JPEG or WebP header (IndexError / struct.error when truncated)."""
-    import struct
-
-    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
-        return struct.unpack(">II", data[16:24])
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return struct.unpack("<HH", data[6:10])
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        chunk = data[12:16]
-        if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # lossy: key frame start code
-            w, h = struct.unpack("<HH", data[26:30])
-            return w & 0x3FFF, h & 0x3FFF
-        if chunk == b"VP8L" and data[20] == 0x2F:  # lossless: 14-bit sizes minus one
-            bits = int.from_bytes(data[21:25], "little")
-            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-        if chunk == b"VP8X":  # extended (alpha, animation): 24-bit canvas sizes minus one
-            return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-        return None
-    if data[:2] == b"\xff\xd8":
-        i = 2
-        while True:
-            while data[i] != 0xFF:  # tolerate junk between segments, as decoders do
-                i += 1
-            while data[i] == 0xFF:  # fill bytes
-                i += 1
-            marker = data[i]
-            i += 1
-            if marker in (0x01, *range(0xD0, 0xD8)):  # standalone markers have no length
-                continue
-            if marker in (0xD9, 0xDA):  # end of image / start of scan before any frame header
-                return None
-            (length,) = struct.unpack(">H", data[i : i + 2])
-            if marker in _JPEG_SOF:
-                h, w = struct.unpack(">HH", data[i + 3 : i + 7])
-                return w, h
-            i += length
-    return None
-
-
-def _decoded_size(data: bytes) -> tuple[int, int] | None:
-    """Decode the first picture with PyAV (formats without a header parser here)."""
-    import io
-
-    import av
-
-    with av.open(io.BytesIO(data), "r") as container:
-        if not container.streams.video:
-            return None
-        stream = container.streams.video[0]
-        try:
-            frame = next(container.decode(stream))
-            return frame.width, frame.height
-        except (StopIteration, av.FFmpegError):
-            # The header parsed but the picture did not decode: trust the header.
-            return stream.codec_context.width, stream.codec_context.height
