@@ -8,7 +8,6 @@ import random
 import secrets
 import string
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -19,7 +18,7 @@ from mock_server.clock import Clock
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError
 from mock_server.faults import Faults
-from mock_server.journal import Entry
+from mock_server.journal import Journal
 from mock_server.media import MediaCache, MediaSpec, default_cache_dir
 from mock_server.store import Task, TaskSpec, TaskStore
 
@@ -35,7 +34,7 @@ class MockState:
     store: TaskStore
     accounts: Accounts
     faults: Faults
-    journal: deque[Entry]
+    journal: Journal
     rng: random.Random
     media: MediaCache
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
@@ -68,7 +67,7 @@ class MockState:
             store=store,
             accounts=accounts,
             faults=Faults(),
-            journal=deque(maxlen=max(1, config.journal_size)),
+            journal=Journal(config.journal_size, int(config.journal_mb * 2**20)),
             rng=random.Random(config.random_seed),
             media=MediaCache(config.cache_dir or default_cache_dir()),
         )

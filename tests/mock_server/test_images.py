@@ -94,6 +94,14 @@ def test_jpeg_size_is_found_after_other_segments() -> None:
     assert image_size(data_uri(jpeg[:2] + app + jpeg[2:], "jpeg")) == (120, 64)
 
 
+def test_a_header_far_into_the_file_is_still_found() -> None:
+    # Measuring decodes the first 48 kB first; a JPEG whose frame header follows 120 kB of APP segments
+    # (big ICC profiles and thumbnails do that) is measured from the whole payload.
+    jpeg = encode(120, 64, "JPEG")
+    app = b"\xff\xe2" + (60_002).to_bytes(2, "big") + bytes(60_000)
+    assert image_size(data_uri(jpeg[:2] + app + app + jpeg[2:], "jpeg")) == (120, 64)
+
+
 def test_only_the_header_is_read() -> None:
     """Image.open is lazy: a 6000 × 4000 PNG whose pixel data is garbage is measured from its IHDR alone,
     without allocating anything near its 72 MB of pixels."""

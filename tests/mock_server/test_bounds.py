@@ -1,0 +1,165 @@
+"""Bounded memory: the journal by bytes, big data: bodies never kept, per-key and per-Host state capped [issue 10]."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+import textwrap
+import zlib
+from pathlib import Path
+
+from mock_server.journal import ENTRY_BODY_BUDGET, Journal, entry, summarize
+from tests.mock_server.conftest import Mock
+
+TASKS = "/api/v3/contents/generations/tasks"
+ROOT = Path(__file__).resolve().parents[2]
+_IHDR = b"IHDR" + struct.pack(">IIBBBBB", 768, 1024, 8, 2, 0, 0, 0)
+#: A PNG signature, header (768 × 1024: 3:4) and the start of its pixel data: what follows here is random
+#: bytes, never decoded (measuring reads the header only).
+PNG_HEAD = (
+    b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + _IHDR + struct.pack(">I", zlib.crc32(_IHDR))
+    + struct.pack(">I", 2**31 - 1) + b"IDAT"
+)  # fmt: skip
+
+
+def image_body(payload: bytes, model: str = "dreamina-seedance-2-0-260128") -> dict:
+    uri = "data:image/png;base64," + base64.b64encode(payload).decode()
+    image = {"type": "image_url", "image_url": {"url": uri}, "role": "first_frame"}
+    return {"model": model, "ratio": "adaptive", "content": [{"type": "text", "text": "a cat"}, image]}
+
+
+# -- the journal -----------------------------------------------------------------------------------------
+async def test_the_journal_keeps_a_data_image_as_type_size_and_digest(mock: Mock) -> None:
+    payload = PNG_HEAD + os.urandom(300_000)
+    status, created, _ = await mock.call("POST", TASKS, json=image_body(payload))
+    assert status == 200
+    status, task, _ = await mock.call("GET", f"{TASKS}/{created['id']}")
+    assert task["ratio"] == "3:4"  # measured before the body was summed up
+    status, journal, _ = await mock.call("GET", "/_mock/requests", params={"method": "POST"})
+    assert status == 200
+    url = journal["items"][-1]["body"]["content"][1]["image_url"]["url"]
+    assert url == {
+        "data_uri": "image/png",
+        "chars": len(image_body(payload)["content"][1]["image_url"]["url"]),
+        "bytes": len(payload),
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    assert len(json.dumps(journal)) < 2000  # no base64 left anywhere
+    assert mock.state.journal.bytes < 5000
+
+
+async def test_the_journal_is_bounded_by_bytes_as_well_as_entries(make_mock) -> None:
+    mock = await make_mock(journal_mb=0.1, journal_size=1000)
+    cap = int(0.1 * 2**20)
+    # Bodies the API refuses are journaled too; each keeps ~16 KB of its structure.
+    bulky = {"model": "x", "content": [{"text": "y" * 150, "n": i} for i in range(400)]}
+    for i in range(40):
+        status, _, _ = await mock.call("POST", TASKS, json={"i": i, **bulky})
+        assert status in (400, 404)
+        assert mock.state.journal.bytes <= cap
+    entries = list(mock.state.journal)
+    assert 3 <= len(entries) < 40
+    assert entries[-1].body["i"] == 39  # the newest is kept, the oldest went first
+    assert [e.seq for e in entries] == sorted(e.seq for e in entries)
+    assert sum(e.size for e in entries) == mock.state.journal.bytes
+    status, journal, _ = await mock.call("GET", "/_mock/requests")
+    assert status == 200 and journal["total"] == len(entries)
+    await mock.call("POST", "/_mock/reset", json={})
+    assert mock.state.journal.bytes == 0 and len(mock.state.journal) == 0
+
+
+def test_a_journal_entry_is_small_whatever_the_body() -> None:
+    cases = {
+        "long string": "x" * 5_000_000,
+        "many keys": {f"k{i}": i for i in range(100_000)},
+        "long list": list(range(100_000)),
+        "deep": json.loads("[" * 500 + "]" * 500),
+        "long key": {"k" * 1_000_000: 1},
+    }
+    for name, body in cases.items():
+        kept, size = summarize(body)
+        text = json.dumps(kept)
+        assert size <= ENTRY_BODY_BUDGET + 2000, name
+        assert len(text) <= ENTRY_BODY_BUDGET, name
+    kept, _ = summarize("x" * 5000)
+    assert kept == "x" * 200 + "…(5000 chars)"
+    kept, _ = summarize({"k": list(range(100_000))})
+    assert kept["k"][-1].startswith("…(") and kept["k"][-1].endswith("more items)")
+
+
+def test_a_journal_entry_can_always_be_listed() -> None:
+    """A lone surrogate or a 5 000-digit integer once made GET /_mock/requests answer 500 until a reset."""
+    body = {"safety_identifier": "\ud800", "\udcff": 1, "seed": 10**5000, "ok": "é"}
+    kept = entry(1, 0.0, "rid", "POST", "/p", "a=\ud800", None, body, 400).as_json()
+    text = json.dumps(kept, ensure_ascii=False).encode("utf-8")  # what the handler does
+    assert kept["body"]["safety_identifier"] == "\ufffd" and kept["query"] == {"a": ["\ufffd"]}
+    assert "\ufffd" in kept["body"] and text.count("\ufffd".encode()) == 3
+    assert kept["body"]["ok"] == "é" and kept["body"]["seed"] == "…(16610-bit integer)"
+
+
+def test_the_journal_keeps_the_newest_entry_even_over_its_cap() -> None:
+    journal = Journal(max_entries=10, max_bytes=100)
+    for seq in range(3):
+        journal.append(entry(seq, 0.0, None, "POST", "/p", "", None, {"x": "y" * 150}, 200))
+        assert len(journal) == 1 and journal[-1].seq == seq
+    assert journal.bytes == journal[-1].size
+
+
+# -- 60 creates of 8 MB images: RSS, the journal and the store ------------------------------------------
+_SIXTY_CREATES = textwrap.dedent(
+    """
+    import base64, gc, json, os, sys, http.client
+    from mock_server.testing import MockServer
+    from mock_server.state import STATE
+
+    def rss_mb():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+
+    png = bytes.fromhex(sys.argv[1]) + os.urandom(8 * 2**20)
+    uri = "data:image/png;base64," + base64.b64encode(png).decode()
+    image = {"type": "image_url", "image_url": {"url": uri}, "role": "first_frame"}
+    body = json.dumps({"model": "dreamina-seedance-2-0-260128", "ratio": "adaptive",
+                       "content": [{"type": "text", "text": "a cat"}, image]}).encode()
+    del png, uri, image
+    with MockServer(time_scale=0, max_queued_per_key=1000) as mock:
+        conn = http.client.HTTPConnection("127.0.0.1", mock.port)
+        headers = {"Authorization": "Bearer sk-rss-test", "Content-Type": "application/json"}
+        conn.request("GET", "/_mock/health"); conn.getresponse().read()
+        gc.collect()
+        before = rss_mb()
+        for _ in range(60):
+            conn.request("POST", "/api/v3/contents/generations/tasks", body, headers)
+            answer = conn.getresponse(); answer.read()
+            assert answer.status == 200, answer.status
+        gc.collect()
+        state = mock.app[STATE]
+        tasks = list(state.store._tasks.values())
+        longest = max(len(v) for t in tasks for v in vars_of(t.spec) if isinstance(v, str)) if tasks else 0
+        print(json.dumps({"growth_mb": rss_mb() - before, "journal_bytes": state.journal.bytes,
+                          "entries": len(state.journal), "tasks": len(tasks), "longest_spec_string": longest,
+                          "ratios": sorted({t.spec.actual_ratio for t in tasks})}))
+    """
+).replace("vars_of(t.spec)", "(getattr(t.spec, f) for f in t.spec.__slots__)")
+
+
+def test_sixty_creates_of_8_mb_images_stay_bounded() -> None:
+    """The issue's case: 60 creates carrying an 8 MB data: image once took the server from 52 to 548 MB."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", _SIXTY_CREATES, PNG_HEAD.hex()],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert facts["tasks"] == 60 and facts["ratios"] == ["3:4"]
+    assert facts["entries"] == 60  # every create is journaled (the control plane is not)
+    assert facts["journal_bytes"] < 200_000  # 60 summaries, not 60 × 11 MB of base64
+    assert facts["longest_spec_string"] < 100  # the store keeps settled parameters, never the image
+    assert facts["growth_mb"] < 150
