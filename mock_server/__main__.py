@@ -78,10 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal-size", type=int, default=_DEFAULTS.journal_size, help="requests kept by GET /_mock/requests"
     )
     p.add_argument(
+        "--journal-mb",
+        type=float,
+        default=_DEFAULTS.journal_mb,
+        help="and about this many MiB at most (0.1-4096): bodies are kept summed up, a data: URI as its "
+        "media type, size and sha256",
+    )
+    p.add_argument(
         "--cache-dir",
         type=Path,
         default=None,
         help="where generated MP4/PNG files are cached (default: the user's cache dir, seedance-mock/media)",
+    )
+    p.add_argument(
+        "--cache-max-mb",
+        type=int,
+        default=_DEFAULTS.cache_max_mb,
+        help="largest total size of the media cache in MiB (1-1048576); least recently used files go first",
     )
     p.add_argument(
         "--media-ttl",
@@ -104,6 +117,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Valid ranges of the options added for issue 10 (inclusive): a value outside is refused at start.
+RANGES = {"journal_mb": (0.1, 4096.0), "cache_max_mb": (1, 2**20)}
+
+
+def check_ranges(args: argparse.Namespace) -> str | None:
+    """A one-line complaint about the first option outside its range, else None."""
+    for name, (low, high) in RANGES.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if not (low <= value <= high):  # NaN fails this too
+            return f"--{name.replace('_', '-')} must be from {low} to {high}, not {value}"
+    return None
+
+
 def config_from_args(args: argparse.Namespace) -> MockConfig:
     """The MockConfig an argument namespace describes."""
     return MockConfig(
@@ -119,7 +147,9 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         api_keys=tuple(args.api_keys) if args.api_keys else None,
         max_tasks=args.max_tasks or None,
         journal_size=args.journal_size,
+        journal_mb=args.journal_mb,
         cache_dir=args.cache_dir,
+        cache_max_mb=args.cache_max_mb,
         media_ttl_seconds=args.media_ttl,
         max_body_bytes=args.max_body_mb * 2**20,
         public_url=args.public_url,
@@ -167,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.time_scale < 0:
         print("seedance-mock: --time-scale must be >= 0", file=sys.stderr)
+        return 2
+    problem = check_ranges(args)
+    if problem:
+        print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:

@@ -69,7 +69,7 @@ class MockState:
             faults=Faults(),
             journal=Journal(config.journal_size, int(config.journal_mb * 2**20)),
             rng=random.Random(config.random_seed),
-            media=MediaCache(config.cache_dir or default_cache_dir()),
+            media=_media_cache(config),
         )
 
     # -- time ------------------------------------------------------------------------------------------
@@ -180,6 +180,13 @@ class MockState:
             return MediaSpec.from_key(stem)
         except ValueError:
             raise ApiError(404, "NotFound", f"No media called {name}.") from None
+
+
+def _media_cache(config: MockConfig) -> MediaCache:
+    """The media cache, bounded by ``--cache-max-mb``, indexed and rid of stale temporaries at start."""
+    cache = MediaCache(config.cache_dir or default_cache_dir(), max_bytes=config.cache_max_mb * 2**20)
+    cache.open()
+    return cache
 
 
 def usage(spec: TaskSpec) -> int:

@@ -13,6 +13,8 @@ import textwrap
 import zlib
 from pathlib import Path
 
+import pytest
+
 from mock_server.journal import ENTRY_BODY_BUDGET, Journal, entry, summarize
 from tests.mock_server.conftest import Mock
 
@@ -163,3 +165,20 @@ def test_sixty_creates_of_8_mb_images_stay_bounded() -> None:
     assert facts["journal_bytes"] < 200_000  # 60 summaries, not 60 × 11 MB of base64
     assert facts["longest_spec_string"] < 100  # the store keeps settled parameters, never the image
     assert facts["growth_mb"] < 150
+
+
+# -- the two options -------------------------------------------------------------------------------------
+def test_the_bounds_options_reach_the_config_and_are_range_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    from mock_server.__main__ import build_parser, config_from_args, main
+
+    help_text = build_parser().format_help()
+    assert "--journal-mb" in help_text and "--cache-max-mb" in help_text
+    config = config_from_args(build_parser().parse_args(["--journal-mb", "0.5", "--cache-max-mb", "64"]))
+    assert (config.journal_mb, config.cache_max_mb) == (0.5, 64)
+    defaults = config_from_args(build_parser().parse_args([]))
+    assert (defaults.journal_mb, defaults.cache_max_mb) == (4.0, 1024)
+    for bad in (["--journal-mb", "0"], ["--journal-mb", "nan"], ["--journal-mb", "5000"],
+                ["--cache-max-mb", "0"], ["--cache-max-mb", "-1"]):  # fmt: skip
+        assert main(["--port", "0", *bad]) == 2, bad
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and bad[0] in err, err
