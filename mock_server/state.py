@@ -23,6 +23,8 @@ from mock_server.media import MediaCache, MediaSpec, default_cache_dir
 from mock_server.store import Task, TaskSpec, TaskStore
 
 _ID_CHARS = string.digits + string.ascii_lowercase
+#: Signed URLs remembered per task (kind × origin); more origins than this (Host headers) start afresh.
+_MAX_URLS_PER_TASK = 8
 
 
 @dataclass
@@ -159,6 +161,8 @@ class MockState:
             name = f"{MediaSpec(s.width, s.height, s.frame_count, s.audio, s.seed).key}.{kind}"
             expires = int((task.finished_at or task.updated_at) + self.config.media_ttl_seconds)
             url = f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
+            if len(urls) >= _MAX_URLS_PER_TASK:
+                urls.clear()  # one entry per Host a client made up: recomputing is cheap, growing is not
             urls[(kind, origin)] = url
             task.urls = urls
         return url

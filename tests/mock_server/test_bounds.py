@@ -182,3 +182,63 @@ def test_the_bounds_options_reach_the_config_and_are_range_checked(capsys: pytes
         assert main(["--port", "0", *bad]) == 2, bad
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and bad[0] in err, err
+
+
+# -- per-key and per-Host state --------------------------------------------------------------------------
+def text_task(model: str = "dreamina-seedance-2-0-260128") -> dict:
+    return {"model": model, "content": [{"type": "text", "text": "a fox"}]}
+
+
+async def test_keys_that_only_authenticate_or_are_read_store_nothing(mock: Mock) -> None:
+    for i in range(300):
+        status, _, _ = await mock.call("GET", TASKS, key=f"sk-random-{i:04d}")
+        assert status == 200
+    status, body, _ = await mock.call("GET", "/_mock/keys/sk-never-used")
+    assert status == 200 and body["balance"] == mock.state.config.default_balance
+    assert len(mock.state.accounts) == 0
+
+
+async def test_reading_a_key_does_not_let_it_in_under_a_key_list(make_mock) -> None:
+    mock = await make_mock(api_keys=("sk-allowed-1",))
+    await mock.call("GET", "/_mock/keys/sk-intruder-1")
+    status, _, _ = await mock.call("GET", TASKS, key="sk-intruder-1")
+    assert status == 401
+
+
+async def test_implicit_accounts_are_capped_least_recently_used_first(make_mock) -> None:
+    mock = await make_mock(default_rpm=1000)  # a rate limit: every key's requests are counted
+    accounts = mock.state.accounts
+    accounts.max_implicit = 50
+    status, _, _ = await mock.call("PUT", "/_mock/keys/sk-configured-1", json={"balance": 7}, key=None)
+    assert status == 200
+    await mock.call("GET", TASKS, key="sk-regular-1")
+    for i in range(200):
+        await mock.call("GET", TASKS, key=f"sk-random-{i:04d}")
+        if i % 10 == 0:
+            await mock.call("GET", TASKS, key="sk-regular-1")  # used all along: never the least recent
+    assert len(accounts) == 51  # 50 implicit + the configured one
+    assert "sk-regular-1" in accounts._accounts and "sk-random-0000" not in accounts._accounts
+    status, body, _ = await mock.call("GET", "/_mock/keys/sk-configured-1")
+    assert body["balance"] == 7  # settings made with PUT are never forgotten
+
+
+async def test_store_keeps_no_state_for_keys_whose_tasks_are_gone(make_mock) -> None:
+    mock = await make_mock(max_tasks=20)
+    for i in range(60):
+        status, _, _ = await mock.call("POST", TASKS, json=text_task(), key=f"sk-one-shot-{i:04d}")
+        assert status == 200
+        await mock.advance(10)  # each finishes before the next: the oldest finished ones are forgotten
+    store = mock.state.store
+    assert len(store) <= 20
+    assert len(store._keys) == len({t.key for t in store._tasks.values()})
+
+
+async def test_signed_urls_remembered_per_task_are_capped_across_hosts(mock: Mock) -> None:
+    status, created, _ = await mock.call("POST", TASKS, json=text_task())
+    await mock.advance(10)
+    for i in range(100):
+        host = f"h{i}.example.test:8000"
+        status, task, _ = await mock.call("GET", f"{TASKS}/{created['id']}", headers={"Host": host})
+        assert status == 200 and task["content"]["video_url"].startswith(f"http://{host}/media/")
+    stored = mock.state.store.get(created["id"])
+    assert stored is not None and stored.urls is not None and len(stored.urls) <= 8
