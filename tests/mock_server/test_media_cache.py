@@ -95,7 +95,10 @@ def test_start_deletes_stale_temporaries_and_indexes_oldest_first(tmp_path: Path
     for p in (stale, fresh):
         p.write_bytes(b"partial")
     _age(stale, STALE_TEMPORARY_SECONDS + 60)
-    old, mid, new = (tmp_path / f"16x16-2f-m-{i}.r1.mp4" for i in range(3))
+    # Any render version, and keys that end in a digest of what the picture shows, are the cache's.
+    old, mid, new = (
+        tmp_path / name for name in ("16x16-2f-m-0.r0.mp4", "16x16-2f-m-1-0a1b2c.r1.png", "16x16-2f-m--2.r1.mp4")
+    )
     for age, p in ((3000, old), (2000, mid), (1000, new)):
         p.write_bytes(b"\0" * 100)
         _age(p, age)
