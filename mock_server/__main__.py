@@ -117,13 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-#: Valid ranges of the options added for issue 10 (inclusive): a value outside is refused at start.
-RANGES = {"journal_mb": (0.1, 4096.0), "cache_max_mb": (1, 2**20)}
+#: Valid ranges (inclusive) of the memory and disk bounds: a value outside is refused at start.
+BOUNDS_RANGES = {"journal_mb": (0.1, 4096.0), "cache_max_mb": (1, 2**20)}
 
 
-def check_ranges(args: argparse.Namespace) -> str | None:
-    """A one-line complaint about the first option outside its range, else None."""
-    for name, (low, high) in RANGES.items():
+def check_bounds(args: argparse.Namespace) -> str | None:
+    """A one-line complaint about the first bound outside its range, else None."""
+    for name, (low, high) in BOUNDS_RANGES.items():
         value = getattr(args, name, None)
         if value is None:
             continue
@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.time_scale < 0:
         print("seedance-mock: --time-scale must be >= 0", file=sys.stderr)
         return 2
-    problem = check_ranges(args)
+    problem = check_bounds(args)
     if problem:
         print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2
