@@ -242,3 +242,12 @@ async def test_signed_urls_remembered_per_task_are_capped_across_hosts(mock: Moc
         assert status == 200 and task["content"]["video_url"].startswith(f"http://{host}/media/")
     stored = mock.state.store.get(created["id"])
     assert stored is not None and stored.urls is not None and len(stored.urls) <= 8
+
+
+async def test_the_journal_lists_after_a_body_with_a_lone_surrogate(mock: Mock) -> None:
+    raw = b'{"model": "no-such-model", "content": [{"type": "text", "text": "\\ud800"}]}'
+    status, _, _ = await mock.call("POST", TASKS, data=raw, headers={"Content-Type": "application/json"})
+    assert 400 <= status < 500
+    status, journal, headers = await mock.call("GET", "/_mock/requests")
+    assert status == 200 and "x-request-id" in headers
+    assert journal["items"][-1]["body"]["content"][0]["text"] == "\ufffd"
