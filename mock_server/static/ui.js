@@ -3,6 +3,7 @@
 // Every value from the server reaches the DOM as text (textContent), never as markup.
 
 const POLL_MS = 1000;
+const PAGE_ROWS = 500; // newest tasks listed; the filters reach the others
 const TOKEN_KEY = "seedance-mock-admin-token";
 const $ = (sel) => document.querySelector(sel);
 
@@ -27,6 +28,10 @@ const ui = {
   selected: null, // task id shown in the detail panel
   selectedSig: "", // its status and status time when the detail was fetched
   journalSelected: null,
+  feed: null, // the last task feed, its URL, ETag and when it arrived
+  feedUrl: "",
+  feedTag: "",
+  feedAt: 0,
   journal: [],
   lastScale: 1, // the scale Resume goes back to
   finishSeconds: 0,
@@ -57,9 +62,9 @@ function askToken() {
   return tokenAsk;
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, extraHeaders) {
   for (let attempt = 0; ; attempt++) {
-    const headers = { Accept: "application/json" };
+    const headers = { Accept: "application/json", ...(extraHeaders || {}) };
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (token) headers["X-Admin-Token"] = token;
     const init = { method, headers, credentials: "same-origin", cache: "no-store" };
@@ -79,7 +84,7 @@ async function api(method, path, body) {
     } catch (_) {
       data = null;
     }
-    return { status: resp.status, ok: resp.ok, data };
+    return { status: resp.status, ok: resp.ok, data, etag: resp.headers.get("ETag") };
   }
 }
 
@@ -219,9 +224,19 @@ async function refreshTasks() {
   for (const [name, id] of [["status", "#filter-status"], ["model", "#filter-model"], ["key", "#filter-key"]]) {
     if ($(id).value) query.set(name, $(id).value);
   }
-  const result = await api("GET", `/_mock/tasks?${query}`);
+  query.set("limit", String(PAGE_ROWS));
+  const url = `/_mock/tasks?${query}`;
+  // Unchanged since the last poll: the server answers 304 and the clock runs on here.
+  const result = await api("GET", url, undefined, ui.feed && ui.feedUrl === url ? { "If-None-Match": ui.feedTag } : {});
+  if (result.status === 304) {
+    const elapsed = (performance.now() - ui.feedAt) / 1000;
+    renderClock(ui.feed.now + elapsed * ui.feed.time_scale, ui.feed.time_scale);
+    if (ui.selected) await refreshCallbacks(ui.selected);
+    return;
+  }
   if (!result.ok) throw new Error(errorText(result));
   const feed = result.data;
+  Object.assign(ui, { feed, feedUrl: url, feedTag: result.etag, feedAt: performance.now() });
   renderClock(feed.now, feed.time_scale);
   ui.finishSeconds = feed.finish_seconds;
   $("#finish").disabled = feed.finish_seconds <= 0;

@@ -197,3 +197,20 @@ async def test_an_unknown_task_is_a_404(mock: Mock) -> None:
     for task_id in ("cgt-nope", "%ED%A0%80", "x" * 5000):
         status, body, headers = await mock.call("GET", f"/_mock/tasks/{task_id}", key=None)
         assert status == 404 and body["error"]["code"] == "NotFound" and headers["x-request-id"]
+
+
+async def test_an_unchanged_feed_is_a_304_and_any_change_makes_a_new_etag(mock: Mock) -> None:
+    await create(mock)
+    first = await mock.client.get("/_mock/tasks")
+    etag = first.headers["ETag"]
+    again = await mock.client.get("/_mock/tasks", headers={"If-None-Match": etag})
+    assert again.status == 304 and again.headers["ETag"] == etag and await again.read() == b""
+    filtered = await mock.client.get("/_mock/tasks?status=running", headers={"If-None-Match": etag})
+    assert filtered.status == 200  # other rows, other tag
+    await mock.advance(1)  # queued -> running
+    moved = await mock.client.get("/_mock/tasks", headers={"If-None-Match": etag})
+    assert moved.status == 200 and moved.headers["ETag"] != etag
+    assert (await moved.json())["items"][0]["status"] == "running"
+    await mock.advance(0.5)  # nothing changes state, but the clock moved: the page must hear of it
+    ticked = await mock.client.get("/_mock/tasks", headers={"If-None-Match": moved.headers["ETag"]})
+    assert ticked.status == 200

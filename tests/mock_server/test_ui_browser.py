@@ -26,6 +26,7 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
+from mock_server.config import MockConfig  # noqa: E402
 from mock_server.testing import MockServer  # noqa: E402
 
 # Flags the machine notes give for Chromium on a closed network: no background calls home, no sandbox as root.
@@ -298,6 +299,23 @@ def test_the_page_asks_once_for_the_admin_token_and_sends_it(mock: MockServer, p
     assert page.is_hidden("#token-form")
     assert page.evaluate("sessionStorage.getItem('seedance-mock-admin-token')") == token
     assert seen.count(None) >= 1 and set(seen) == {None, token}  # asked once, then always sent
+
+
+@pytest.mark.skipif(not hasattr(MockConfig, "admin_token"), reason="--admin-token comes with the hardening branch")
+def test_under_a_real_admin_token_the_page_asks_once_and_its_controls_work(media_dir: Path, page: Page) -> None:
+    token = "s3cret-admin-token"
+    with MockServer(time_scale=0, admin_token=token, cache_dir=media_dir) as mock, api(mock) as client:
+        task_id = create_ark(client)
+        open_ui(page, mock)  # the page itself needs no token
+        page.wait_for_selector("#token-form", state="visible", timeout=WAIT_MS)
+        page.fill("#token-input", token)
+        page.click("#token-form button[type=submit]")
+        page.wait_for_selector(row(page, task_id, "queued"), timeout=WAIT_MS)
+        page.fill("#advance-seconds", "4")
+        page.click("#advance")
+        page.wait_for_selector(row(page, task_id, "succeeded"), timeout=WAIT_MS)
+        assert client.get(f"{ARK_TASKS}/{task_id}").json()["status"] == "succeeded"
+        assert page.is_hidden("#token-form")
 
 
 def test_dump_dom_shows_every_task_id_status_and_a_video(mock: MockServer, tmp_path: Path) -> None:
