@@ -93,10 +93,14 @@ function errorText(result) {
   return `${result.status}: ${(err && err.message) || "request failed"}`;
 }
 
+let flashTimer = null;
 function flash(text, isError) {
+  // A toast that says what the last action did; errors stay until the next message.
   const box = $("#flash");
   box.textContent = text;
   box.classList.toggle("error", Boolean(isError));
+  clearTimeout(flashTimer);
+  if (!isError) flashTimer = setTimeout(() => { box.textContent = ""; }, 6000);
 }
 
 async function act(label, method, path, body) {
@@ -185,7 +189,16 @@ function renderTasks(feed) {
   const tbody = $("#tasks tbody");
   const existing = new Map(Array.from(tbody.children).map((tr) => [tr.dataset.id, tr]));
   const wanted = new Set(feed.items.map((t) => t.id));
-  for (const [id, tr] of existing) if (!wanted.has(id)) tr.remove();
+  const drop = (tr) => {
+    const video = tr.querySelector("video");
+    if (video) posters.unobserve(video);
+  };
+  for (const [id, tr] of existing) {
+    if (!wanted.has(id)) {
+      drop(tr);
+      tr.remove();
+    }
+  }
   // Rows that did not change stay in place, so a video playing in one keeps playing.
   let position = tbody.firstElementChild;
   for (const task of feed.items) {
@@ -193,6 +206,7 @@ function renderTasks(feed) {
     const sig = `${task.status}|${task.status_time}|${task.video_url || ""}`;
     if (tr && tr.dataset.sig !== sig) {
       const fresh = taskRow(task);
+      drop(tr);
       tr.replaceWith(fresh);
       if (position === tr) position = fresh;
       tr = fresh;
@@ -386,11 +400,16 @@ async function refreshJournal() {
     el("td", { text: e.seq }),
     el("td", { text: timeText(e.time) }),
     el("td", { text: e.method }),
-    el("td", { class: "path", text: e.path + (Object.keys(e.query || {}).length ? "?" + new URLSearchParams(Object.entries(e.query).flatMap(([k, vs]) => vs.map((v) => [k, v]))) : "") }),
+    el("td", { class: "path", text: e.path + (Object.keys(e.query || {}).length ? "?…" : "") }),
     el("td", { class: e.status === null ? "http-x" : `http-${String(e.status)[0]}`, text: e.status === null ? "dropped" : e.status }),
     el("td", { class: "mono", text: e.request_id || "" }),
     el("td", { class: "mono", text: e.key || "" }),
   )));
+}
+
+function queryText(query) {
+  const pairs = Object.entries(query || {}).flatMap(([k, values]) => values.map((v) => [k, v]));
+  return pairs.length ? `?${new URLSearchParams(pairs)}` : "";
 }
 
 function showRequest(seq) {
@@ -404,7 +423,8 @@ function showRequest(seq) {
       el("dt", { text: "status" }), el("dd", { text: e.status === null ? "dropped" : e.status }),
       el("dt", { text: "time" }), el("dd", { text: clockText(e.time) }),
       el("dt", { text: "request id" }), el("dd", { text: e.request_id || "" }),
-      el("dt", { text: "key" }), el("dd", { text: e.key || "" })),
+      el("dt", { text: "key" }), el("dd", { text: e.key || "" }),
+      el("dt", { text: "query" }), el("dd", { text: queryText(e.query) })),
     el("pre", { text: e.body === null ? "(no body)" : JSON.stringify(e.body, null, 2) }),
   );
 }
