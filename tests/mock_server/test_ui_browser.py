@@ -332,6 +332,16 @@ def test_dump_dom_shows_every_task_id_status_and_a_video(mock: MockServer, tmp_p
     assert re.search(r'<video class="mini" src="http://127\.0\.0\.1:\d+/media/', dom)
 
 
+def _same_picture(old: bytes, new: bytes) -> bool:
+    """Whether two screenshots show the same page: a few anti-aliased pixels that differ from run to run are
+    rendering noise, not a change worth a new docs/dashboard.png in git."""
+    import numpy as np
+    from PIL import Image
+
+    a, b = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16) for png in (old, new))
+    return a.shape == b.shape and int((np.abs(a - b).sum(axis=2) > 0).sum()) < 200
+
+
 def _png(width: int, height: int) -> str:
     from PIL import Image, ImageDraw
 
@@ -390,6 +400,6 @@ def test_a_task_detail_shows_the_request_with_a_thumbnail_and_writes_the_screens
     page.wait_for_timeout(1000)  # cosmetic only: the player's loading spinner fades out after its data arrived
     SCREENSHOT.parent.mkdir(exist_ok=True)
     shot = page.screenshot()
-    if not SCREENSHOT.exists() or SCREENSHOT.read_bytes() != shot:
+    if not SCREENSHOT.exists() or not _same_picture(SCREENSHOT.read_bytes(), shot):
         SCREENSHOT.write_bytes(shot)
     assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
