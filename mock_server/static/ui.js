@@ -362,10 +362,15 @@ async function showTask(id) {
 async function refreshCallbacks(id) {
   // Deliveries of Ark callbacks and predictions webhooks, where this server makes them.
   const box = document.getElementById("callbacks");
-  if (!box || ui.callbacksMissing) return;
+  if (!box) return;
+  if (ui.callbacksMissing) {
+    box.dataset.state = "unavailable";
+    return;
+  }
   const result = await api("GET", `/_mock/callbacks?task_id=${encodeURIComponent(id)}`);
   if (result.status === 404 && !(result.data && Array.isArray(result.data.items))) {
     ui.callbacksMissing = true;
+    box.dataset.state = "unavailable";
     return;
   }
   if (!result.ok || ui.selected !== id) return;
@@ -377,13 +382,18 @@ async function refreshCallbacks(id) {
     box.replaceChildren(section("Callbacks", false, el("p", { class: "muted", text: "No deliveries for this task." })));
     return;
   }
-  const columns = [];
-  for (const item of items) for (const k of Object.keys(item)) if (k !== "task_id" && !columns.includes(k)) columns.push(k);
+  // The fields of a delivery attempt that say what happened; any other record shape is shown whole.
+  const preferred = ["attempt", "event", "kind", "url", "outcome", "status_code", "error", "mock_time"];
+  let columns = preferred.filter((k) => items.some((item) => k in item));
+  if (!columns.length) {
+    for (const item of items) for (const k of Object.keys(item)) if (k !== "task_id" && !columns.includes(k)) columns.push(k);
+  }
   const cell = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  const shown = (item, k) => (k === "mock_time" && typeof item[k] === "number" ? timeText(item[k]) : cell(item[k]));
   box.replaceChildren(section(`Callbacks (${items.length})`, true,
     el("div", { class: "list" }, el("table", {},
       el("thead", {}, el("tr", {}, ...columns.map((c) => el("th", { text: c })))),
-      el("tbody", {}, ...items.map((item) => el("tr", {}, ...columns.map((c) => el("td", { text: cell(item[c]) })))))))));
+      el("tbody", {}, ...items.map((item) => el("tr", {}, ...columns.map((c) => el("td", { text: shown(item, c) })))))))));
 }
 
 // -- journal ------------------------------------------------------------------------------------------

@@ -257,6 +257,37 @@ def test_key_settings_and_reset_from_the_page(mock: MockServer, page: Page) -> N
         assert client.get(f"/_mock/keys/{KEY}").json()["balance"] > 0
 
 
+def test_a_tasks_callback_deliveries_are_listed_and_nothing_shows_without_the_endpoint(
+    mock: MockServer, page: Page
+) -> None:
+    with api(mock) as client:
+        task_id = create_ark(client, callback_url="http://127.0.0.1:9/hook")
+    mock.advance(4)
+    open_ui(page, mock)
+    page.click(row(page, task_id, "succeeded"))
+    if httpx.get(mock.base_url + "/_mock/callbacks").status_code == 404:
+        # A server without GET /_mock/callbacks: the page shows nothing for it.
+        page.wait_for_selector("#callbacks[data-state=unavailable]", state="attached", timeout=WAIT_MS)
+        assert page.inner_html("#callbacks") == ""
+
+    # The record shape of GET /_mock/callbacks (issue 12): one row per attempt.
+    attempt = {"task_id": task_id, "kind": "callback", "url": "http://127.0.0.1:9/hook", "event": "succeeded"}
+    items = [
+        {**attempt, "seq": 1, "attempt": 1, "outcome": "error", "status_code": 500, "error": None},
+        {**attempt, "seq": 2, "attempt": 2, "outcome": "delivered", "status_code": 200, "error": None},
+    ]
+    page.route(
+        re.compile(r".*/_mock/callbacks\?.*"),
+        lambda route: route.fulfill(status=200, content_type="application/json", json={"total": 2, "items": items}),
+    )
+    page.reload()
+    page.click(row(page, task_id, "succeeded"))
+    page.wait_for_selector("#callbacks table tbody tr:nth-child(2)", timeout=WAIT_MS)
+    cells = page.eval_on_selector_all("#callbacks tbody tr", "rows => rows.map(r => r.innerText)")
+    assert "500" in cells[0] and "error" in cells[0] and "delivered" in cells[1]
+    assert "Callbacks (2)" in page.inner_text("#callbacks summary")
+
+
 def test_the_journal_shows_requests_and_their_bodies(mock: MockServer, page: Page) -> None:
     with api(mock) as client:
         create_ark(client, "a lighthouse at dusk")
