@@ -1,8 +1,9 @@
 """The request journal (``GET /_mock/requests``): what came in and what went out, keys redacted.
 
 Bounded twice [issue 10, FIDELITY §12]: by entries (``--journal-size``) and by bytes (``--journal-mb``). A body
-is summed up when it is recorded, so no large value outlives its request: a ``data:`` URI becomes its media
-type, size and sha256 (:func:`mock_server.images.data_uri_facts`), any other long string its first 200
+is summed up when it is recorded, so no large value outlives its request: a ``data:`` URI over 64 KiB becomes
+its media type, size and sha256 (:func:`mock_server.images.data_uri_facts`; smaller ones are kept for the
+dashboard's thumbnails and shown as those facts too), any other long string its first 200
 characters and its length, and one entry's body keeps at most ~16 KB of structure (deeper or further items
 become ``"…"``). What remains is always JSON that can be listed (lone surrogates replaced, huge integers
 written as text).
@@ -19,6 +20,9 @@ from mock_server.images import data_uri_facts
 
 #: Strings longer than this are cut (data URIs summed up instead).
 STRING_LIMIT = 200
+#: A data: URI up to this long is kept whole (counted in the bytes): the dashboard draws its thumbnail.
+#: ``GET /_mock/requests`` shows every data: URI as its facts, whatever its length.
+KEEP_DATA_URI_CHARS = 64 * 1024
 #: Approximate bytes of body one entry keeps at most; the rest of a bigger body is elided.
 ENTRY_BODY_BUDGET = 16 * 1024
 #: Containers nested deeper than this are elided (a body is refused deeper than that anyway).
@@ -47,10 +51,14 @@ class _Summary:
 
     def __init__(self, budget: int) -> None:
         self.left = budget
+        self.kept_uris = 0  # bytes of small data: URIs kept whole (outside the structure budget)
 
     def string(self, value: str) -> Any:
         if len(value) <= STRING_LIMIT:
             self.left -= 50 + len(value)
+            return _text(value)
+        if value[:5].lower() == "data:" and len(value) <= KEEP_DATA_URI_CHARS:
+            self.kept_uris += 50 + len(value)
             return _text(value)
         if value[:5].lower() == "data:":
             facts = data_uri_facts(value)
@@ -103,7 +111,21 @@ def summarize(body: Any, budget: int = ENTRY_BODY_BUDGET) -> tuple[Any, int]:
     """``(what the journal keeps of body, its approximate size in bytes)``."""
     walk = _Summary(budget)
     kept = walk.walk(body, 0)
-    return kept, budget - walk.left
+    return kept, budget - walk.left + walk.kept_uris
+
+
+def view(kept: Any, depth: int = 0) -> Any:
+    """A kept body as ``GET /_mock/requests`` shows it: every data: URI as its facts (small ones were kept
+    whole for the dashboard's thumbnails)."""
+    if isinstance(kept, str):
+        return data_uri_facts(kept) or kept if kept[:5].lower() == "data:" else kept
+    if depth >= MAX_DEPTH:
+        return kept
+    if isinstance(kept, list):
+        return [view(v, depth + 1) for v in kept]
+    if isinstance(kept, dict):
+        return {k: view(v, depth + 1) for k, v in kept.items()}
+    return kept
 
 
 class Entry(NamedTuple):
@@ -130,7 +152,7 @@ class Entry(NamedTuple):
             "path": _text(self.path),
             "query": parse_qs(self.query_string, keep_blank_values=True),
             "key": self.key,
-            "body": self.body,
+            "body": view(self.body),
             "status": self.status,
         }
 
@@ -177,8 +199,16 @@ class Journal:
         self._entries.clear()
         self.bytes = 0
 
+    @property
+    def maxlen(self) -> int:
+        """The entry bound (as a deque names it)."""
+        return self.max_entries
+
     def __len__(self) -> int:
         return len(self._entries)
+
+    def __reversed__(self) -> Iterator[Entry]:
+        return reversed(self._entries)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries)

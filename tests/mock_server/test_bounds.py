@@ -251,3 +251,25 @@ async def test_the_journal_lists_after_a_body_with_a_lone_surrogate(mock: Mock) 
     status, journal, headers = await mock.call("GET", "/_mock/requests")
     assert status == 200 and "x-request-id" in headers
     assert journal["items"][-1]["body"]["content"][0]["text"] == "\ufffd"
+
+
+async def test_small_images_keep_their_dashboard_thumbnail_big_ones_their_facts(mock: Mock) -> None:
+    small = image_body(PNG_HEAD + b"\0" * 1000)["content"][1]["image_url"]["url"]
+    big_payload = PNG_HEAD + os.urandom(200_000)
+    big = image_body(big_payload)
+    big["content"].insert(1, {"type": "image_url", "image_url": {"url": small}, "role": "reference_image"})
+    big["content"][2]["role"] = "reference_image"
+    status, created, _ = await mock.call("POST", TASKS, json=big)
+    assert status == 200, created
+    kept = mock.state.journal[-1].body["content"]
+    assert kept[1]["image_url"]["url"] == small  # small: kept whole (counted), the dashboard decodes it
+    assert kept[2]["image_url"]["url"]["sha256"] == hashlib.sha256(big_payload).hexdigest()
+    assert len(small) < mock.state.journal.bytes < 20_000
+    status, journal, _ = await mock.call("GET", "/_mock/requests")
+    shown = journal["items"][-1]["body"]["content"]
+    assert shown[1]["image_url"]["url"]["data_uri"] == "image/png"  # every data: URI listed as its facts
+    assert shown[2]["image_url"]["url"]["bytes"] == len(big_payload)
+    status, detail, _ = await mock.call("GET", f"/_mock/tasks/{created['id']}")
+    assert status == 200
+    url = detail["body"]["content"][2]["image_url"]["url"]
+    assert url["data_uri"] is True and url["mime"] == "image/png" and url["bytes"] == len(big_payload)
