@@ -22,6 +22,7 @@ from contracts._capabilities import frame_size, lookup_model, token_usage
 from contracts._registry import violations
 
 __all__ = [
+    "ABSENT",
     "ARK_TASKS",
     "GATEWAY_TYPES",
     "PARAM_ALIASES",
@@ -84,14 +85,25 @@ def canonical(param: str | None) -> str | None:
     return None if param is None else PARAM_ALIASES.get(param, param)
 
 
+class _Absent:
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+#: What :func:`value_at` answers for a path that leads nowhere (:func:`short` shows it as ``<absent>``).
+ABSENT: Any = _Absent()
+
+
 def short(value: Any, limit: int = 160) -> str:
     """A value as a finding quotes it: JSON (strings repr'd), cut to ``limit`` characters."""
+    if value is ABSENT:
+        return "<absent>"
     text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=repr)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def value_at(instance: Any, path: str) -> Any:
-    """The value at a violation's path (``error.param``, ``items[0].status``), or ``"<absent>"``."""
+    """The value at a violation's path (``error.param``, ``items[0].status``), or :data:`ABSENT`."""
     current = instance
     for part in path.replace("[", ".").replace("]", "").split("."):
         if part == "":
@@ -101,7 +113,7 @@ def value_at(instance: Any, path: str) -> Any:
         elif isinstance(current, dict) and part in current:
             current = current[part]
         else:
-            return "<absent>"
+            return ABSENT
     return current
 
 
