@@ -36,7 +36,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+    parser.getgroup("recordings", "recorded traffic as a regression test (issue 14)").addoption(
+        "--recordings",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also check every answer recorded by seedance-mock --record DIR against today's contracts "
+        "(tests/contracts/test_recorded_traffic.py; repeatable)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    for folder in config.getoption("--recordings"):
+        if not os.path.isdir(folder):
+            raise pytest.UsageError(f"--recordings {folder}: no such directory")
     # When a property fails, hypothesis's pytest plugin imports its patch writer (libcst), whose import
     # warns from mypy_extensions; under `filterwarnings = error` that is an INTERNALERROR hiding the
     # minimal example.
