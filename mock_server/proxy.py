@@ -69,7 +69,7 @@ def _request_id() -> str:
 def _parse(raw: bytes) -> Any:
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return raw.decode("utf-8", "replace")
 
 
@@ -159,6 +159,22 @@ class Proxy:
                 kept = {h: answer.headers[h] for h in RETURNED if h in answer.headers}
         except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as exc:
             return self._unreachable(request, family, exc)
+        found = 0
+        try:
+            found = self._observe(request, raw, status, kept, body_raw, started)
+        except Exception:  # a bug of ours must never cost the caller the upstream's answer
+            log.exception("validation proxy: could not check %s %s", request.method, request.path)
+        response = web.Response(body=body_raw, status=status)
+        for name, value in kept.items():
+            response.headers[name] = value
+        if found:
+            response.headers["x-seedance-drift"] = str(found)
+        return response
+
+    def _observe(
+        self, request: web.Request, raw: bytes, status: int, kept: dict[str, str], body_raw: bytes, started: float
+    ) -> int:
+        """Judge and record one exchange; returns the number of findings."""
         upstream_rid = kept.get("x-request-id")
         request_body = _parse(raw) if raw else None
         answer_body = _parse(body_raw) if body_raw else None
@@ -179,12 +195,7 @@ class Proxy:
                 body=answer_body,
                 seen=time.time(),
             )
-        response = web.Response(body=body_raw, status=status)
-        for name, value in kept.items():
-            response.headers[name] = value
-        if found:
-            response.headers["x-seedance-drift"] = str(found)
-        return response
+        return found
 
     def _judge(self, request: web.Request, sent: Any, status: int, body: Any, rid: str | None) -> int:
         """Check the request and the answer; every finding goes to the book. Returns how many."""

@@ -92,6 +92,11 @@ def scrub(value: Any, key: str | None) -> Any:
     return json.loads(text.replace(key, redact(key) or "…"))
 
 
+def _utf8(text: str) -> bytes:
+    # A lone surrogate ("\ud800") cannot be UTF-8; inside a JSON string its escape is what JSON means by it.
+    return text.encode("utf-8", "backslashreplace")
+
+
 def iso(t: float) -> str:
     """``t`` (Unix seconds) as ISO 8601 UTC with milliseconds."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
@@ -150,7 +155,7 @@ class Recorder:
     def _write(self, name: str, text: str) -> None:
         target = self.folder / name
         tmp = target.with_name(f".{name}.tmp")
-        tmp.write_text(text, "utf-8")
+        tmp.write_bytes(_utf8(text))
         os.replace(tmp, target)
 
     def exchange(
@@ -187,8 +192,8 @@ class Recorder:
 
     def _file(self, entry: dict[str, Any], owner: tuple[str, str, bool] | None) -> None:
         if owner is None or not _SAFE_ID.match(owner[0]):
-            with (self.folder / OTHER).open("a", encoding="utf-8") as out:
-                out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            with (self.folder / OTHER).open("ab") as out:
+                out.write(_utf8(json.dumps(entry, ensure_ascii=False) + "\n"))
             return
         task_id, family, is_create = owner
         record = self._load(task_id)
