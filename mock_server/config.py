@@ -50,7 +50,7 @@ class MockConfig:
     #: Validation proxy [issue 14]: forward every /api/ request to this origin and check both sides.
     upstream: str | None = None
     #: Seconds the proxy waits for the upstream's whole answer before it answers 502.
-    upstream_timeout: float = 60.0
+    upstream_timeout: float = 120.0
     #: Write every proxied exchange here, one file per task (needs ``upstream``).
     record_dir: Path | None = None
     #: Answer creates and reads from the recordings in this directory (offline).
