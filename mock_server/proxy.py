@@ -144,8 +144,9 @@ class Proxy:
             return self._error(family, ApiError(413, "RequestEntityTooLarge",
                                                 f"The request body is larger than {self.max_bytes} bytes."))
         headers = {h: request.headers[h] for h in FORWARDED if h in request.headers}
-        # raw_path keeps the query exactly as sent; the host is always the upstream's.
-        url = self.upstream + request.raw_path
+        # The path and query exactly as sent, always relative (an absolute-form request line names no host
+        # of ours to go to): the host is the upstream's, whatever the caller wrote.
+        url = self.upstream + request.rel_url.raw_path_qs
         started = time.perf_counter()
         assert self.session is not None
         try:

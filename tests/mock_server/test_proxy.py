@@ -382,3 +382,33 @@ def test_odd_input_through_the_proxy(tmp_path: Path, media_dir: Path) -> None:
         assert drift_of(px)["checked"] == 2
     recorded = json.loads((rec / f"{lone.json()['id']}.json").read_text("utf-8"))
     assert recorded["create"]["request"]["content"][0]["text"] == "\ud800 kite"
+
+
+def test_forwards_only_to_the_upstream(upstream: MockServer, proxy: MockServer) -> None:
+    """An absolute-form request line naming another host still goes to --upstream, path and query kept."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as conn:
+        conn.sendall(
+            f"GET http://elsewhere.invalid{ARK}/cgt-20200101000000-zz9zz?a=%20b HTTP/1.1\r\n"
+            f"Host: elsewhere.invalid\r\nAuthorization: Bearer {SECRET}\r\nConnection: close\r\n\r\n".encode()
+        )
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 404")
+    (entry,) = upstream.journal()
+    assert entry["path"] == f"{ARK}/cgt-20200101000000-zz9zz" and entry["query"] == {"a": [" b"]}
+
+
+def test_concurrent_traffic_is_all_checked(upstream: MockServer, proxy: MockServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with httpx.Client(base_url=proxy.base_url, headers=AUTH) as http, ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: http.post(ARK, json=BODY), range(24)))
+        ids = {a.json()["id"] for a in answers}
+        reads = list(pool.map(lambda i: http.get(f"{ARK}/{i}"), ids))
+    assert {a.status_code for a in answers + reads} == {200} and len(ids) == 24
+    report = drift_of(proxy)
+    assert report == {"checked": 48, "unreachable": 0, "drift": []}
+    assert len(upstream.journal()) == 48
