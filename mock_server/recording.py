@@ -411,9 +411,11 @@ def _media_spec(rec: Recording, body: dict[str, Any]) -> MediaSpec | None:
                 return None
             width, height = contracts.frame_size(model, str(body.get("resolution")), str(body.get("ratio")))
             frames = body.get("frames")
-            count = contracts.frame_count(None if type(frames) is int else _int(body.get("duration"), 5),
-                                          frames if type(frames) is int else None)
-            audio = body.get("generate_audio") is not False
+            if type(frames) is int:
+                count = contracts.frame_count(frames=frames)
+            else:
+                count = contracts.frame_count(_int(body.get("duration"), 5))
+            audio = model.audio and body.get("generate_audio") is not False  # 1.0 has no audio track
             seed = body.get("seed") if type(body.get("seed")) is int else 0
             return MediaSpec(width, height, count, audio, seed)
         create = rec.create or {}
@@ -427,6 +429,6 @@ def _media_spec(rec: Recording, body: dict[str, Any]) -> MediaSpec | None:
         )
         seed = request.get("seed") if type(request.get("seed")) is int and request.get("seed") >= 0 else 0
         count = contracts.frame_count(_int(request.get("duration"), 5))
-        return MediaSpec(width, height, count, request.get("generate_audio") is not False, seed)
+        return MediaSpec(width, height, count, model.audio and request.get("generate_audio") is not False, seed)
     except (KeyError, ValueError, TypeError):
         return None

@@ -227,7 +227,7 @@ def test_a_recorded_session_replays_offline(tmp_path: Path, media_dir: Path) -> 
         done = http.get(f"{ARK}/{ids['ark']}").json()
         assert done["status"] == "succeeded"
         video = done["content"]["video_url"]
-        assert video.startswith(rp.base_url + "/media/864x480-49f-")  # the mock's renderer, the recorded size
+        assert video.startswith(rp.base_url + "/media/864x480-49f-m-")  # 1.0 lite: no audio track  # the mock's renderer, the recorded size
         media = httpx.get(video)
         assert media.status_code == 200 and media.headers["content-type"] == "video/mp4"
 
@@ -297,6 +297,12 @@ def test_the_kept_fixture_replays(media_dir: Path) -> None:
         rp.advance(10)
         task = httpx.get(f"{rp.base_url}{ARK}/{ark['task_id']}", headers=AUTH).json()
         assert task["status"] == ark["reads"][-1]["body"]["status"] == "succeeded"
+        recorded_video = ark["reads"][-1]["body"]["content"]["video_url"]
+        # The same file upstream (the mock) rendered: size, frames, audio and seed, served here now.
+        assert task["content"]["video_url"].split("/media/")[1].split("?")[0] == (
+            recorded_video.split("/media/")[1].split("?")[0]
+        )
+        assert task["content"]["video_url"].startswith(rp.base_url)
 
 
 # ---------------------------------------------------------------------------------------------- official SDKs
