@@ -227,7 +227,7 @@ def test_a_recorded_session_replays_offline(tmp_path: Path, media_dir: Path) -> 
         done = http.get(f"{ARK}/{ids['ark']}").json()
         assert done["status"] == "succeeded"
         video = done["content"]["video_url"]
-        assert video.startswith(rp.base_url + "/media/864x480-49f-m-")  # 1.0 lite: no audio track  # the mock's renderer, the recorded size
+        assert video.startswith(rp.base_url + "/media/864x480-49f-m-")  # own renderer, recorded size, 1.0: mute
         media = httpx.get(video)
         assert media.status_code == 200 and media.headers["content-type"] == "video/mp4"
 
