@@ -47,7 +47,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--live") and getattr(config.option, "numprocesses", None):
+        # The live run's drift log and its end-of-run summary live in one process: no xdist workers (the
+        # default -n auto would hide every drift in a worker and print no summary).
+        config.option.numprocesses = 0
+        config.option.dist = "no"
     for folder in config.getoption("--recordings"):
         if not os.path.isdir(folder):
             raise pytest.UsageError(f"--recordings {folder}: no such directory")

@@ -75,8 +75,8 @@ def test_a_recording_that_no_longer_conforms_fails_the_run(tmp_path: Path) -> No
     ark.write_text(json.dumps(data, indent=2))
     root = Path(__file__).resolve().parents[2]
     command = [sys.executable, "-m", "pytest", "tests/contracts/test_recorded_traffic.py", "-p", "no:cacheprovider",
-               "-q", "-k", "meet_todays", "--recordings", str(folder)]
-    run = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+               "-q", "-n", "0", "-k", "meet_todays", "--recordings", str(folder)]
+    run = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stdout
     assert "1 failed" in run.stdout and "[ark.task: status] expected 'in_progress' is not one of" in run.stdout
     assert "[transition: status] expected a status after 'succeeded' (only forward); got 'running'" in run.stdout
