@@ -6,14 +6,20 @@ view (with long strings such as data URIs cut) is built when someone reads it.
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
+_CUT = re.compile(r"…\([0-9]+ chars\)")
+
 
 def summary(value: Any, limit: int = 200) -> Any:
-    """A body as the journal shows it: long strings (data URIs) cut, structure kept."""
+    """A body as the journal shows it: long strings (data URIs) cut, structure kept (idempotent: a big body
+    is summarised when recorded, and again when shown)."""
     if isinstance(value, str):
-        return value if len(value) <= limit else f"{value[:limit]}…({len(value)} chars)"
+        if len(value) <= limit or _CUT.fullmatch(value, limit):
+            return value
+        return f"{value[:limit]}…({len(value)} chars)"
     if isinstance(value, list):
         return [summary(v, limit) for v in value]
     if isinstance(value, dict):

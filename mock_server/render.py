@@ -440,7 +440,9 @@ def _gradient(spec: MediaSpec) -> PILImage.Image:
     from PIL import Image
 
     rng = random.Random(spec.seed)
-    w, h = spec.width, spec.height
+    # Computed at an eighth of the size and scaled up: a linear ramp survives bilinear scaling unchanged,
+    # and a 4k picture costs what a 480p one did.
+    w, h = -(-spec.width // 8), -(-spec.height // 8)
     lo, hi = rng.randint(40, 90), rng.randint(150, 200)
     u0, v0 = rng.randint(64, 192), rng.randint(64, 192)
     rows = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None]
@@ -452,7 +454,8 @@ def _gradient(spec: MediaSpec) -> PILImage.Image:
     rgb[..., 0] = y + 1.596 * v
     rgb[..., 1] = y - 0.392 * u - 0.813 * v
     rgb[..., 2] = y + 2.017 * u
-    return Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), "RGB")
+    small = Image.fromarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), "RGB")
+    return small.resize((spec.width, spec.height), Image.Resampling.BILINEAR)
 
 
 def _smooth(x: float) -> float:
@@ -525,7 +528,7 @@ class _Painter:
         for picture in pictures:
             if self.overlay is not None:
                 picture.paste(self.overlay.image, (self.overlay.x, self.overlay.y), self.overlay.image)
-            rgb = np.asarray(picture.convert("RGB"))
+            rgb = np.asarray(picture if picture.mode == "RGB" else picture.convert("RGB"))
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
             self.stills.append([p.copy() for p in self._views(frame.reformat(format=self.pix_fmt))])
         del pictures
