@@ -30,6 +30,7 @@ import os
 import random
 import re
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -246,9 +247,10 @@ def ingest_image(url: str, directory: Path | str) -> str:
     """A reference to the image at ``url`` for :attr:`MediaSpec.images`; never raises.
 
     A ``data:`` image is decoded (JPEGs reduced while decoding), shrunk to at most 1280 px a side and stored
-    as ``<directory>/inputs/<digest>.png``, the digest being the first 32 hex digits of the SHA-256 of the
-    image bytes; the reference is ``sha256:<digest>``. A digest already stored is not decoded again. Only
-    the reference stays with the task: never the bytes [FIDELITY §11]. Anything else is ``url:<host>``
+    as ``<directory>/inputs/<digest>.jpg`` (quality 90: a noisy 720p PNG takes seconds to write), the digest
+    being the first 32 hex digits of the SHA-256 of the image bytes; the reference is ``sha256:<digest>``.
+    A digest already stored is not decoded again. Only the reference stays with the task: never the bytes
+    [FIDELITY §11]. Anything else is ``url:<host>``
     (never fetched), and an image that does not decode is ``bad:<why>``. Blocking: run it off the loop.
     """
     if not isinstance(url, str):
@@ -266,11 +268,12 @@ def ingest_image(url: str, directory: Path | str) -> str:
     if not data:
         return "bad:not-an-image"
     digest = hashlib.sha256(data).hexdigest()[:32]
-    path = Path(directory) / INPUTS_DIR / f"{digest}.png"
+    path = Path(directory) / INPUTS_DIR / f"{digest}.jpg"
     if path.is_file():
         return f"sha256:{digest}"
     try:
-        image = _decode_small(data)
+        with _DECODING:
+            image = _decode_small(data)
     except Exception:
         return "bad:undecodable"
     finally:
@@ -278,10 +281,14 @@ def ingest_image(url: str, directory: Path | str) -> str:
     if image is None:
         return "bad:too-large"
     try:
-        _atomic_write(path, ".png", lambda tmp: image.save(tmp, format="PNG", compress_level=1))
+        _atomic_write(path, ".jpg", lambda tmp: image.save(tmp, format="JPEG", quality=90))
     except OSError:
         return "bad:not-stored"
     return f"sha256:{digest}"
+
+
+#: At most two input images are decoded at once (a 6000 px PNG takes about 100 MB while it decodes).
+_DECODING = threading.BoundedSemaphore(2)
 
 
 def _decode_small(data: bytes) -> PILImage.Image | None:
@@ -308,6 +315,9 @@ def _decode_small(data: bytes) -> PILImage.Image | None:
 
 # -- the picture -----------------------------------------------------------------------------------------
 _WHITE = (235, 128, 128)  # white in limited-range YCbCr (×4 at 10 bits)
+# Cross-fade weights in 1/128ths: 8-bit differences times 128 still fit int16.
+_FADE_BITS = 7
+_FADE_ONE = 1 << _FADE_BITS
 
 
 def _font(size: int) -> Any:
@@ -419,7 +429,7 @@ def _still_image(spec: MediaSpec, index: int, inputs: Path) -> PILImage.Image:
     if kind == "bad":
         return _card(w, h, f"{label}: not shown", f"the data: image was {value.replace('-', ' ')}")
     try:
-        with Image.open(inputs / f"{value}.png") as source:
+        with Image.open(inputs / f"{value}.jpg") as source:
             source = source.convert("RGB")
     except (OSError, ValueError):
         return _card(w, h, f"{label}: not shown", f"image {value[:8]}… is gone from the media cache")
@@ -533,11 +543,26 @@ class _Painter:
             self.stills.append([p.copy() for p in self._views(frame.reformat(format=self.pix_fmt))])
         del pictures
         self.plan = _timeline(spec, len(self.stills))
+        self._pair: tuple[int, int] | None = None
+        self._diffs: list[np.ndarray] = []
+        self._tmp: list[np.ndarray] = []
         self.bar = max(self.sub, (w // 24) // self.sub * self.sub)
         self.sweep_top = 0
         if self.overlay is not None:
             self.sweep_top = min(h, self.overlay.bottom + self.overlay.y)
             self.sweep_top -= self.sweep_top % self.sub
+
+    def _diff(self, a: int, b: int) -> list[np.ndarray]:
+        """``still b - still a`` per plane, for the one pair being cross-faded (the timeline visits pairs in
+        order, so one pair is kept at a time: nine references at 4k would otherwise hold 400 MB)."""
+        import numpy as np
+
+        if self._pair != (a, b):
+            self._pair = (a, b)
+            wide = np.int32 if self.dtype == np.uint16 else np.int16  # |diff| × 128 must fit
+            self._diffs = [pb.astype(wide) - pa for pa, pb in zip(self.stills[a], self.stills[b], strict=True)]
+            self._tmp = [np.empty_like(d) for d in self._diffs]
+        return self._diffs
 
     def _views(self, frame: Any) -> list[np.ndarray]:
         """The planes of ``frame`` as writable arrays of their visible pixels (strided over the padding)."""
@@ -563,13 +588,17 @@ class _Painter:
         out = av.VideoFrame(self.spec.width, self.spec.height, self.pix_fmt)
         views = self._views(out)
         a, b, t = self.plan[index]
-        for dst, pa, pb in zip(views, self.stills[a], self.stills[b], strict=True):
-            if t == 0.0 or a == b:
+        weight = round(t * _FADE_ONE)
+        if a == b or weight == 0:
+            for dst, pa in zip(views, self.stills[a], strict=True):
                 dst[...] = pa
-            else:
-                mix = pa.astype(np.float32)
-                mix += (pb.astype(np.float32) - mix) * np.float32(t)
-                dst[...] = mix + 0.5
+        else:
+            for dst, pa, diff, tmp in zip(views, self.stills[a], self._diff(a, b), self._tmp, strict=True):
+                # a + (b - a) × weight / 128 in integers, in place: four passes over a plane.
+                np.multiply(diff, weight, out=tmp)
+                np.right_shift(tmp, _FADE_BITS, out=tmp)
+                np.add(tmp, pa, out=tmp)
+                dst[...] = tmp
         subs = (1, self.sub, self.sub)
         if self.sweep:
             x0 = self.bar_x(index)

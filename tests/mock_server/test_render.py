@@ -167,6 +167,16 @@ async def test_the_caption_is_drawn_and_differs_per_task(mock: Mock) -> None:
     assert np.array_equal(first[300:], second[300:])
 
 
+async def test_an_odd_prompt_still_makes_a_file(mock: Mock) -> None:
+    prompt = "\ud800 lone surrogate, \x00 control, 猫 " + "long " * 5000
+    body = {"model": "seedance-1-0-lite-t2v-250428", "content": [{"type": "text", "text": prompt}],
+            "resolution": "480p", "frames": 29}  # fmt: skip
+    url = await finished(mock, TASKS, body)
+    spec = MediaSpec.from_key(urlsplit(url).path.rsplit("/", 1)[1][:-4], parse_qs(urlsplit(url).query)["spec"][0])
+    assert spec.prompt.startswith("? lone surrogate, control, 猫 long") and spec.prompt.endswith("…")
+    assert len(decode(await download(mock, url))) == 29
+
+
 def test_caption_scales_with_the_picture(tmp_path: Path) -> None:
     """The caption is sized from the short side: its text is as legible at 480p as at 1080p."""
 
@@ -214,7 +224,7 @@ def test_ingest_stores_a_small_copy_by_digest(tmp_path: Path) -> None:
     uri = data_uri(RED, (3000, 2000), "JPEG")
     ref = ingest_image(uri, tmp_path)
     assert ref.startswith("sha256:") and len(ref) == 7 + 32
-    stored = tmp_path / INPUTS_DIR / f"{ref[7:]}.png"
+    stored = tmp_path / INPUTS_DIR / f"{ref[7:]}.jpg"
     with Image.open(stored) as small:
         assert max(small.size) <= 1280
     assert ingest_image(uri, tmp_path) == ref  # content-addressed: same image, same reference
