@@ -431,7 +431,7 @@ def _still_image(spec: MediaSpec, index: int, inputs: Path) -> PILImage.Image:
     try:
         with Image.open(inputs / f"{value}.jpg") as source:
             source = source.convert("RGB")
-    except (OSError, ValueError):
+    except Exception:  # gone (evicted), unreadable or damaged: the video still renders
         return _card(w, h, f"{label}: not shown", f"image {value[:8]}… is gone from the media cache")
     sw, sh = source.size
     scale = max(w / sw, h / sh)
@@ -510,12 +510,11 @@ class _Painter:
     """Frames for one spec: the stills (input images or the gradient, caption composited on) in YUV planes,
     held or cross-faded per the timeline, plus the progress bar (and, over the gradient, the sweeping bar).
 
-    Each still is converted once; a held frame costs one copy of its planes, a cross-fade a few array ops,
-    so the encoder dominates.
+    Each still is converted once; a held frame costs one copy of its planes, a cross-fade a few integer
+    array ops, so the encoder dominates.
     """
 
     def __init__(self, spec: MediaSpec, *, ten_bit: bool = False, inputs: Path | None = None) -> None:
-        import av
         import numpy as np
 
         self.spec = spec
@@ -528,21 +527,13 @@ class _Painter:
         self.scale = 4 if ten_bit else 1
         self.overlay = _overlay(spec, self.sub)
 
-        images = spec.images if spec.scenario != "text" else ()
-        if images:
-            pictures = [_still_image(spec, i, inputs or Path(".")) for i in range(len(images))]
-        else:
-            pictures = [_gradient(spec)]
-        self.sweep = not images  # motion for a picture that has none of its own
-        self.stills: list[list[np.ndarray]] = []
-        for picture in pictures:
-            if self.overlay is not None:
-                picture.paste(self.overlay.image, (self.overlay.x, self.overlay.y), self.overlay.image)
-            rgb = np.asarray(picture if picture.mode == "RGB" else picture.convert("RGB"))
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-            self.stills.append([p.copy() for p in self._views(frame.reformat(format=self.pix_fmt))])
-        del pictures
-        self.plan = _timeline(spec, len(self.stills))
+        self.images = spec.images if spec.scenario != "text" else ()
+        self.inputs = inputs or Path(".")
+        self.sweep = not self.images  # motion for a picture that has none of its own
+        # Stills are made when first needed and dropped once the timeline has passed them (it only moves
+        # forward): the last-frame PNG makes one, and nine 4k references never sit in memory at once.
+        self._stills: dict[int, list[np.ndarray]] = {}
+        self.plan = _timeline(spec, max(1, len(self.images)))
         self._pair: tuple[int, int] | None = None
         self._diffs: list[np.ndarray] = []
         self._tmp: list[np.ndarray] = []
@@ -552,6 +543,24 @@ class _Painter:
             self.sweep_top = min(h, self.overlay.bottom + self.overlay.y)
             self.sweep_top -= self.sweep_top % self.sub
 
+    def still(self, k: int) -> list[np.ndarray]:
+        """The YUV planes of still ``k`` (input image ``k``, or the gradient), caption composited on."""
+        import av
+        import numpy as np
+
+        planes = self._stills.get(k)
+        if planes is None:
+            for old in [i for i in self._stills if i < k - 1]:
+                del self._stills[old]
+            picture = _still_image(self.spec, k, self.inputs) if self.images else _gradient(self.spec)
+            if self.overlay is not None:
+                picture.paste(self.overlay.image, (self.overlay.x, self.overlay.y), self.overlay.image)
+            rgb = np.asarray(picture if picture.mode == "RGB" else picture.convert("RGB"))
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            planes = [p.copy() for p in self._views(frame.reformat(format=self.pix_fmt))]
+            self._stills[k] = planes
+        return planes
+
     def _diff(self, a: int, b: int) -> list[np.ndarray]:
         """``still b - still a`` per plane, for the one pair being cross-faded (the timeline visits pairs in
         order, so one pair is kept at a time: nine references at 4k would otherwise hold 400 MB)."""
@@ -560,7 +569,7 @@ class _Painter:
         if self._pair != (a, b):
             self._pair = (a, b)
             wide = np.int32 if self.dtype == np.uint16 else np.int16  # |diff| × 128 must fit
-            self._diffs = [pb.astype(wide) - pa for pa, pb in zip(self.stills[a], self.stills[b], strict=True)]
+            self._diffs = [pb.astype(wide) - pa for pa, pb in zip(self.still(a), self.still(b), strict=True)]
             self._tmp = [np.empty_like(d) for d in self._diffs]
         return self._diffs
 
@@ -590,10 +599,11 @@ class _Painter:
         a, b, t = self.plan[index]
         weight = round(t * _FADE_ONE)
         if a == b or weight == 0:
-            for dst, pa in zip(views, self.stills[a], strict=True):
+            for dst, pa in zip(views, self.still(a), strict=True):
                 dst[...] = pa
         else:
-            for dst, pa, diff, tmp in zip(views, self.stills[a], self._diff(a, b), self._tmp, strict=True):
+            diffs = self._diff(a, b)
+            for dst, pa, diff, tmp in zip(views, self.still(a), diffs, self._tmp, strict=True):
                 # a + (b - a) × weight / 128 in integers, in place: four passes over a plane.
                 np.multiply(diff, weight, out=tmp)
                 np.right_shift(tmp, _FADE_BITS, out=tmp)
