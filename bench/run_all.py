@@ -41,13 +41,13 @@ async def _media_rows(repeat: int) -> list[Row]:
     rows = []
     uris = bench_media.input_images()
     for label, make in bench_media.CASES:
-        spec, mp4, size, png, ingest = await bench_media.figures(make, uris, repeat)
+        spec, mp4, size, png, ingest, cpu = await bench_media.figures(make, uris, repeat)
         runs = 1 if spec.hevc else repeat
         rows.append(
             Row(
                 SECTION_MEDIA,
                 f"cold MP4 {label} ({spec.width}×{spec.height}, {spec.frames} frames), median of {runs}",
-                f"{mp4:.2f} s ({size / 1e6:.2f} MB); last-frame PNG {png * 1000:.0f} ms"
+                f"{mp4:.2f} s, {cpu:.2f} CPU s ({size / 1e6:.2f} MB); last-frame PNG {png * 1000:.0f} ms"
                 + (f"; storing its input images at create {ingest * 1000:.0f} ms" if spec.images else ""),
             )
         )
