@@ -57,10 +57,10 @@ __all__ = [
 
 #: Output frame rate of every model [UPSTREAM §4: "Output is 24 fps"].
 FPS = 24
-#: Largest width or height accepted: 4k 21:9 is 4398 × 1886 [FIDELITY §11, UPSTREAM §7].
-MAX_SIDE = 4608
-#: Most frames accepted: 20 s at 24 fps + 1, above every model's longest duration (15 s) [UPSTREAM §5].
-MAX_FRAMES = FPS * 20 + 1
+#: Largest width or height accepted: the table's biggest side is 4398 (4k 21:9) [FIDELITY §4].
+MAX_SIDE = 4398
+#: Most frames accepted: 30 s at 24 fps + 1, every model's longest duration (2.5: 30 s) [FIDELITY §5].
+MAX_FRAMES = FPS * 30 + 1
 #: Audio sample rate of the AAC track.
 SAMPLE_RATE = 48_000
 #: Bump when the picture or the encoding changes, so caches made by older versions are not served.
@@ -395,8 +395,8 @@ def _overlay(spec: MediaSpec, even: int) -> _Overlay | None:
     return _Overlay(image, x, y, (x + pad, y + top, x + box_w - pad, y + top + track))
 
 
-def _card(w: int, h: int, title: str, detail: str) -> PILImage.Image:
-    """A placeholder for an image the mock cannot show: a slate card with two lines of text."""
+def _card(w: int, h: int, title: str, *details: str) -> PILImage.Image:
+    """A placeholder for an image the mock cannot show: a slate card, a title and smaller lines below."""
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (w, h), (52, 64, 84))
@@ -404,9 +404,12 @@ def _card(w: int, h: int, title: str, detail: str) -> PILImage.Image:
     size = max(10, round(min(w, h) / 14))
     font, small = _font(size), _font(max(8, size * 2 // 3))
     draw.rectangle((0, 0, w - 1, h - 1), outline=(200, 200, 210), width=max(1, size // 8))
-    for text, f, dy in ((title, font, -size), (detail, small, size // 2)):
+    lines = [(title, font), *((d, small) for d in details)]
+    y = h / 2 - size * (len(lines) + 1) / 2
+    for text, f in lines:
         text = _fit(text, f, w * 0.9)
-        draw.text(((w - f.getlength(text)) / 2, h / 2 + dy), text, font=f, fill=(230, 230, 235))
+        draw.text(((w - f.getlength(text)) / 2, y), text, font=f, fill=(230, 230, 235))
+        y += f.size * 1.4
     return image
 
 
@@ -425,14 +428,14 @@ def _still_image(spec: MediaSpec, index: int, inputs: Path) -> PILImage.Image:
     label = _image_label(spec, index)
     kind, _, value = ref.partition(":")
     if kind == "url":
-        return _card(w, h, f"{label}: {value}", "a URL: the mock never fetches it")
+        return _card(w, h, label, value, "(a URL: the mock never fetches it)")
     if kind == "bad":
-        return _card(w, h, f"{label}: not shown", f"the data: image was {value.replace('-', ' ')}")
+        return _card(w, h, label, "not shown: the data: image", f"was {value.replace('-', ' ')}")
     try:
         with Image.open(inputs / f"{value}.jpg") as source:
             source = source.convert("RGB")
     except Exception:  # gone (evicted), unreadable or damaged: the video still renders
-        return _card(w, h, f"{label}: not shown", f"image {value[:8]}… is gone from the media cache")
+        return _card(w, h, label, f"not shown: image {value[:8]}…", "has left the media cache")
     sw, sh = source.size
     scale = max(w / sw, h / sh)
     cw, ch = w / scale, h / scale
