@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import contracts
 from mock_server.render import (
     INPUTS_DIR,
     MediaSpec,
@@ -213,6 +214,21 @@ def test_4k_is_3840x2160_hevc_10_bit(tmp_path: Path) -> None:
         )
     with Image.open(render_last_frame(spec, tmp_path / "4k.png")) as png:
         assert png.size == (3840, 2160)
+
+
+@pytest.mark.skipif(
+    "4k" not in contracts.lookup_model("dreamina-seedance-2-0-260128").resolutions,
+    reason="4k enters the capability data with issue 13's models work",
+)
+async def test_a_4k_task_names_a_3840x2160_hevc_file(mock: Mock) -> None:
+    """Through the API: the 4k task's URL names the spec that test_4k_is_3840x2160_hevc_10_bit renders
+    (rendering 97 frames of 4k here would cost the suite seconds for no further fact)."""
+    body = {"model": "dreamina-seedance-2-0-260128", "content": [{"type": "text", "text": "4k"}],
+            "resolution": "4k", "ratio": "16:9", "duration": 4}  # fmt: skip
+    url = await finished(mock, TASKS, body)
+    parts = urlsplit(url)
+    spec = MediaSpec.from_key(parts.path.rsplit("/", 1)[1][:-4], parse_qs(parts.query)["spec"][0])
+    assert (spec.width, spec.height, spec.frames, spec.hevc) == (3840, 2160, 97, True)
 
 
 def test_4k_21_9_fits() -> None:
