@@ -21,7 +21,6 @@ from mock_server.render import (
     MediaSpec,
     ingest_image,
     prompt_excerpt,
-    render_last_frame,
     render_video,
 )
 from tests.mock_server.conftest import AUTH, Mock
@@ -195,7 +194,7 @@ def test_caption_scales_with_the_picture(tmp_path: Path) -> None:
 # -- 4k --------------------------------------------------------------------------------------------------
 def test_4k_is_3840x2160_hevc_10_bit(tmp_path: Path) -> None:
     assert "libx265" in av.codecs_available
-    spec = MediaSpec(3840, 2160, 3, True, 1, task_id="cgt-4k", model="dreamina-seedance-2-0-260128",
+    spec = MediaSpec(3840, 2160, 2, True, 1, task_id="cgt-4k", model="dreamina-seedance-2-0-260128",
                      resolution="4K", prompt="four k")  # fmt: skip
     path = render_video(spec, tmp_path / "4k.mp4")
     with av.open(str(path)) as container:
@@ -205,15 +204,13 @@ def test_4k_is_3840x2160_hevc_10_bit(tmp_path: Path) -> None:
         assert video.pix_fmt == "yuv420p10le"
         assert video.codec_context.codec_tag == "hvc1"
         assert [a.codec_context.name for a in container.streams.audio] == ["aac"]
-        assert sum(1 for _ in container.decode(video=0)) == 3
+        assert sum(1 for _ in container.decode(video=0)) == 2
     other = render_video(MediaSpec(1280, 720, 3, False, 1, resolution="720p"), tmp_path / "720.mp4")
     with av.open(str(other)) as container:
         assert (container.streams.video[0].codec_context.name, container.streams.video[0].pix_fmt) == (
             "h264",
             "yuv420p",
         )
-    with Image.open(render_last_frame(spec, tmp_path / "4k.png")) as png:
-        assert png.size == (3840, 2160)
 
 
 @pytest.mark.skipif(
