@@ -14,7 +14,7 @@ from mock_server import admin, ark, files, openapi, predictions, ui
 from mock_server.accounts import redact
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError, render
-from mock_server.journal import Entry, summary
+from mock_server.journal import Entry
 from mock_server.state import STATE, MockState
 from mock_server.wire import API_KEY, BODY, RAW_BODY, REQUEST_ID, read_json, reply
 
@@ -42,10 +42,6 @@ def _record(request: web.Request, state: MockState, status: int | None, started:
     body = request.get(BODY)
     if body is None and RAW_BODY in request:
         body = request[RAW_BODY].decode("utf-8", "replace")
-    elif body is not None and len(request.get(RAW_BODY, b"")) >= 2048:
-        # A big body is journaled as its summary (long strings cut): 1000 entries must not keep 64 MB
-        # data: images alive [FIDELITY §11]. Small bodies keep a bare reference (the common, fast case).
-        body = summary(body)
     state.journal_seq += 1
     state.journal.append(
         Entry(

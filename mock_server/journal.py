@@ -6,20 +6,14 @@ view (with long strings such as data URIs cut) is built when someone reads it.
 
 from __future__ import annotations
 
-import re
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
-_CUT = re.compile(r"…\([0-9]+ chars\)")
-
 
 def summary(value: Any, limit: int = 200) -> Any:
-    """A body as the journal shows it: long strings (data URIs) cut, structure kept (idempotent: a big body
-    is summarised when recorded, and again when shown)."""
+    """A body as the journal shows it: long strings (data URIs) cut, structure kept."""
     if isinstance(value, str):
-        if len(value) <= limit or _CUT.fullmatch(value, limit):
-            return value
-        return f"{value[:limit]}…({len(value)} chars)"
+        return value if len(value) <= limit else f"{value[:limit]}…({len(value)} chars)"
     if isinstance(value, list):
         return [summary(v, limit) for v in value]
     if isinstance(value, dict):
