@@ -174,6 +174,12 @@ class MockState:
             task.urls = urls
         return url
 
+    def signed_media_url(self, origin: str, media: MediaSpec, kind: str, expires: int) -> str:
+        """A signed URL on this server for ``media`` (a replayed recording's video, issue 14)."""
+        name = f"{media.key}.{kind}"
+        url = f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
+        return f"{url}&spec={media.token}" if media.token else url  # [FIDELITY §11]
+
     def check_media(
         self, name: str, expires: str | None, signature: str | None, token: str | None = None
     ) -> MediaSpec:
