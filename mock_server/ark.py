@@ -58,10 +58,11 @@ async def create(request: web.Request) -> web.Response:
     """POST /contents/generations/tasks → ``{"id": "cgt-…"}``."""
     state = request.app[STATE]
     body = await read_json(request)
-    if carries_inline_image(body):  # measuring a data: image may decode it: keep the loop free
-        spec, _ = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size)
+    ingest = state.ingest_image
+    if carries_inline_image(body):  # measuring and storing a data: image decodes it: keep the loop free
+        spec, _ = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size, ingest=ingest)
     else:
-        spec, _ = parse_ark(body, rng=state.rng, sizer=image_size)
+        spec, _ = parse_ark(body, rng=state.rng, sizer=image_size, ingest=ingest)
     task = state.submit(request[API_KEY], "ark", "create", spec)
     return reply({"id": task.id})
 

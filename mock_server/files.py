@@ -12,7 +12,8 @@ async def media(request: web.Request) -> web.StreamResponse:
     """Serve a signed media file; FileResponse gives Range (206), ETag, Content-Length and HEAD."""
     state = request.app[STATE]
     name = request.match_info["name"]
-    spec = state.check_media(name, request.query.get("expires"), request.query.get("signature"))
+    query = request.query
+    spec = state.check_media(name, query.get("expires"), query.get("signature"), query.get("spec"))
     if name.endswith(".mp4"):
         path, ctype = await state.media.ensure_video(spec), "video/mp4"
     elif name.endswith(".png"):

@@ -7,13 +7,15 @@ failed``: the official wavespeed SDK treats only ``completed`` as success and ``
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from typing import Any
 
 from aiohttp import web
 
 from mock_server.images import image_size
-from mock_server.requests import PREDICTION_OPS, parse_prediction
+from mock_server.requests import PREDICTION_OPS, carries_inline_image, parse_prediction
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import Task
 from mock_server.wire import API_KEY, read_json, reply
@@ -71,9 +73,14 @@ def _submit(op: str):  # type: ignore[no-untyped-def]
     async def submit(request: web.Request) -> web.Response:
         state = request.app[STATE]
         body = await read_json(request)
-        spec, _, sync = parse_prediction(
-            op, request.match_info["model"], body, rng=state.rng, sizer=image_size
+        model = request.match_info["model"]
+        parse = functools.partial(
+            parse_prediction, op, model, body, rng=state.rng, sizer=image_size, ingest=state.ingest_image
         )
+        if carries_inline_image(body):  # measuring and storing a data: image decodes it: keep the loop free
+            spec, _, sync = await asyncio.to_thread(parse)
+        else:
+            spec, _, sync = parse()
         # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3]; the mock runs such a
         # task to its end at once rather than holding the request open on a clock that may be frozen.
         task = state.submit(request[API_KEY], "predictions", op, spec, immediate=sync)

@@ -15,11 +15,14 @@ from typing import Any
 import contracts
 from contracts import Model, Violation
 from mock_server.errors import ApiError
+from mock_server.render import prompt_excerpt
 from mock_server.store import TaskSpec
 
 log = logging.getLogger("seedance_mock")
 
 ImageSizer = Callable[[str], "tuple[int, int] | None"]
+#: An input image URL -> the reference the media shows it by (mock_server.render.ingest_image).
+ImageIngester = Callable[[str], str]
 
 # Legacy text commands inside the prompt [UPSTREAM §2; seed 002 ends its prompt with "--ratio 16:9"]; the flag
 # spellings are capability data (contracts.text_commands()).
@@ -36,16 +39,27 @@ _MARKER = re.compile(r"\[mock:([a-z0-9_]+)\]")
 _INTEGERS = ("duration", "frames", "framespersecond", "seed", "priority", "execution_expires_after")
 
 
+def _is_data_uri(url: Any) -> bool:
+    return isinstance(url, str) and url[:5].lower() == "data:"
+
+
 def carries_inline_image(body: Any) -> bool:
-    """Whether an Ark create body holds a ``data:`` image: measuring one for ``ratio: adaptive`` may mean
-    decoding it, which the handler then does off the event loop."""
-    content = body.get("content") if isinstance(body, dict) else None
+    """Whether a create body (either family) holds a ``data:`` image: measuring one for ``ratio: adaptive``
+    and storing its small copy for the media mean decoding it, which the handler then does off the loop."""
+    if not isinstance(body, dict):
+        return False
+    images = body.get("images")
+    if any(_is_data_uri(body.get(k)) for k in ("image", "last_image")) or (
+        isinstance(images, list) and any(_is_data_uri(u) for u in images)
+    ):
+        return True
+    content = body.get("content")
     if not isinstance(content, list):
         return False
     for item in content:
         image = item.get("image_url") if isinstance(item, dict) else None
         url = image.get("url") if isinstance(image, dict) else None
-        if isinstance(url, str) and url[:5].lower() == "data:":
+        if _is_data_uri(url):
             return True
     return False
 
@@ -199,6 +213,9 @@ def _spec(
     family: str,
     rng: random.Random,
     sizer: ImageSizer,
+    prompt: str | None = None,
+    image_urls: tuple[str, ...] = (),
+    ingest: ImageIngester | None = None,
 ) -> TaskSpec:
     rules = contracts.family_rules(family)
     resolution = fields.get("resolution") or (
@@ -241,27 +258,33 @@ def _spec(
         callback_url=fields.get("callback_url"),
         safety_identifier=fields.get("safety_identifier"),
         outcome=outcome,
+        # What the media file shows [FIDELITY §11]: references, not the images themselves.
+        prompt_excerpt=prompt_excerpt(prompt),
+        images=tuple(ingest(url) for url in image_urls) if ingest is not None else (),
     )
 
 
-def _ark_scenario(content: list[dict[str, Any]]) -> tuple[str, str | None, str | None]:
-    """(scenario, first image url, prompt) of a contract-valid Ark content array."""
+def _ark_scenario(content: list[dict[str, Any]]) -> tuple[str, str | None, str | None, tuple[str, ...]]:
+    """(scenario, first image url, prompt, the image urls the media shows in order) of a valid Ark content."""
     prompt = next((i.get("text") for i in content if i.get("type") == "text"), None)
     images = [i for i in content if i.get("type") == "image_url"]
     roles = {i.get("role") for i in images}
-    first_url = images[0]["image_url"]["url"] if images else None
+    urls = tuple(i["image_url"]["url"] for i in images)
+    first_url = urls[0] if urls else None
     if "reference_image" in roles or any(i.get("type") in ("video_url", "audio_url") for i in content):
-        return "reference", first_url, prompt
+        return "reference", first_url, prompt, urls
     if "last_frame" in roles:
         first = next((i for i in images if i.get("role") == "first_frame"), images[0])
-        return "first_last_frame", first["image_url"]["url"], prompt
+        last = next(i for i in images if i.get("role") == "last_frame")
+        shown = (first["image_url"]["url"], last["image_url"]["url"])
+        return "first_last_frame", first["image_url"]["url"], prompt, shown
     if images:
-        return "first_frame", first_url, prompt
-    return "text", None, prompt
+        return "first_frame", first_url, prompt, urls[:1]
+    return "text", None, prompt, ()
 
 
 def parse_ark(
-    body: Any, *, rng: random.Random, sizer: ImageSizer
+    body: Any, *, rng: random.Random, sizer: ImageSizer, ingest: ImageIngester | None = None
 ) -> tuple[TaskSpec, set[str]]:
     """Judge an Ark create body and settle its parameters; returns the spec and the prompt's markers."""
     if not isinstance(body, dict):
@@ -271,7 +294,7 @@ def parse_ark(
     check_contract("ark.create_task.request", body)
     fields = strip_nulls(body)
     content = fields["content"]
-    scenario, image_url, prompt = _ark_scenario(content)
+    scenario, image_url, prompt, shown = _ark_scenario(content)
     commands = text_commands(prompt or "")
     if commands:
         # A body field wins over a text command [UPSTREAM §2, decision]; the merged request must still
@@ -284,6 +307,7 @@ def parse_ark(
     spec = _spec(
         model_name, model, scenario, fields,
         image_url=image_url, outcome=_outcome(found), family="ark", rng=rng, sizer=sizer,
+        prompt=prompt, image_urls=shown, ingest=ingest,
     )  # fmt: skip
     return spec, found
 
@@ -296,7 +320,13 @@ PREDICTION_OPS = {
 
 
 def parse_prediction(
-    op: str, model_name: str, body: Any, *, rng: random.Random, sizer: ImageSizer
+    op: str,
+    model_name: str,
+    body: Any,
+    *,
+    rng: random.Random,
+    sizer: ImageSizer,
+    ingest: ImageIngester | None = None,
 ) -> tuple[TaskSpec, set[str], bool]:
     """Judge a predictions submit body; returns the spec, the markers and whether sync mode was asked."""
     model = known_model(model_name)
@@ -309,20 +339,23 @@ def parse_prediction(
         fields["duration"] = int(fields["duration"])  # "5" and 5 both accepted [UPSTREAM §3]
     if "aspect_ratio" in fields:
         fields["ratio"] = fields.pop("aspect_ratio")
+    shown: tuple[str, ...] = ()
     if op == "text-to-video":
         scenario, image_url = "text", None
     elif op == "image-to-video":
         scenario = "first_last_frame" if fields.get("last_image") else "first_frame"
         image_url = fields["image"]
+        shown = (image_url, fields["last_image"]) if fields.get("last_image") else (image_url,)
     else:
         scenario = "reference"
         image_url = (fields.get("images") or [None])[0]
+        shown = tuple(fields.get("images") or ())
     prompt = fields.get("prompt")
     found = markers(prompt)
     create_time_faults(found, "predictions")
     spec = _spec(
         model_name, model, scenario, fields,
         image_url=image_url, outcome=_outcome(found), family="predictions", rng=rng,
-        sizer=sizer,
+        sizer=sizer, prompt=prompt, image_urls=shown, ingest=ingest,
     )  # fmt: skip
     return spec, found, bool(fields.get("enable_sync_mode", False))

@@ -20,6 +20,7 @@ from mock_server.errors import ApiError
 from mock_server.faults import Faults
 from mock_server.journal import Journal
 from mock_server.media import MediaCache, MediaSpec, default_cache_dir
+from mock_server.render import ingest_image
 from mock_server.store import Task, TaskSpec, TaskStore
 
 _ID_CHARS = string.digits + string.ascii_lowercase
@@ -145,6 +146,11 @@ class MockState:
         return task
 
     # -- media -----------------------------------------------------------------------------------------
+    def ingest_image(self, url: str) -> str:
+        """The reference a create keeps for an input image: a data: image's small copy is stored in the media
+        cache, by digest (blocking when ``url`` is a data: URI: call it off the loop) [FIDELITY §11]."""
+        return ingest_image(url, self.media.directory)
+
     def _signature(self, name: str, expires: int) -> str:
         return hmac.new(self.secret, f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -157,10 +163,14 @@ class MockState:
         urls = task.urls if task.urls is not None else {}
         url = urls.get((kind, origin))
         if url is None:
-            s = task.spec
-            name = f"{MediaSpec(s.width, s.height, s.frame_count, s.audio, s.seed).key}.{kind}"
+            spec = media_spec(task)
+            name = f"{spec.key}.{kind}"
             expires = int((task.finished_at or task.updated_at) + self.config.media_ttl_seconds)
             url = f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
+            if spec.token:
+                # What the name's digest stands for (ids, prompt, image references): the file can be
+                # rendered from the URL alone, after the task record is gone [FIDELITY §11].
+                url += f"&spec={spec.token}"
             if len(urls) >= _MAX_URLS_PER_TASK:
                 urls.clear()  # one entry per Host a client made up: recomputing is cheap, growing is not
             urls[(kind, origin)] = url
@@ -170,10 +180,16 @@ class MockState:
     def signed_media_url(self, origin: str, media: MediaSpec, kind: str, expires: int) -> str:
         """A signed URL on this server for ``media`` (a replayed recording's video, issue 14)."""
         name = f"{media.key}.{kind}"
-        return f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
+        url = f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
+        return f"{url}&spec={media.token}" if media.token else url  # [FIDELITY §11]
 
-    def check_media(self, name: str, expires: str | None, signature: str | None) -> MediaSpec:
-        """The spec behind a media URL, or 403/404 when the URL is forged, altered or expired."""
+    def check_media(
+        self, name: str, expires: str | None, signature: str | None, token: str | None = None
+    ) -> MediaSpec:
+        """The spec behind a media URL, or 403/404 when the URL is forged, altered or expired.
+
+        The signature covers the name; the name ends in a digest of the ``spec`` token, so an altered token
+        does not match it (404)."""
         if not expires or not signature or not expires.isdigit():
             raise ApiError(403, "AccessDenied", "This media URL is not signed.")
         if not hmac.compare_digest(self._signature(name, int(expires)), signature):
@@ -186,7 +202,7 @@ class MockState:
             )
         stem = name.rpartition(".")[0]
         try:
-            return MediaSpec.from_key(stem)
+            return MediaSpec.from_key(stem, token)
         except ValueError:
             raise ApiError(404, "NotFound", f"No media called {name}.") from None
 
@@ -196,6 +212,17 @@ def _media_cache(config: MockConfig) -> MediaCache:
     cache = MediaCache(config.cache_dir or default_cache_dir(), max_bytes=config.cache_max_mb * 2**20)
     cache.open()
     return cache
+
+
+def media_spec(task: Task) -> MediaSpec:
+    """What the task's video and last frame show: its size, frames, audio and seed, and the request (task
+    id, model, resolution, prompt excerpt, input images) for the caption and the pictures [FIDELITY §11]."""
+    s = task.spec
+    return MediaSpec(
+        s.width, s.height, s.frame_count, s.audio, s.seed,
+        task_id=task.id[:64], model=s.model[:128], resolution=s.resolution[:16], prompt=s.prompt_excerpt[:160],
+        scenario=s.scenario, images=s.images,
+    )  # fmt: skip
 
 
 def usage(spec: TaskSpec) -> int:

@@ -58,6 +58,10 @@ class TaskSpec:
     callback_url: str | None = None
     safety_identifier: str | None = None
     outcome: str = "succeed"  # "succeed" | "fail" | "expire" (from [mock:…] markers)
+    # What the media shows [FIDELITY §11]: the prompt's first words, and the input images as
+    # render.ingest_image references in layout order (never their bytes).
+    prompt_excerpt: str = ""
+    images: tuple[str, ...] = ()
 
     @property
     def frame_count(self) -> int:

@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from mock_server import media
+from mock_server import media, render
 from mock_server.images import image_size
 from mock_server.media import (
     MAX_FRAMES,
@@ -116,7 +116,7 @@ def test_from_key_rejects_non_strings() -> None:
 
 
 def test_spec_bounds() -> None:
-    assert MediaSpec(MAX_SIDE, MAX_SIDE, MAX_FRAMES, True, 1).frames == 481
+    assert MediaSpec(MAX_SIDE, MAX_SIDE, MAX_FRAMES, True, 1).frames == 721  # 2.5: 30 s [FIDELITY §5]
     with pytest.raises(ValueError):
         MediaSpec(0, 2, 1, False, 1)
     with pytest.raises(ValueError):
@@ -167,7 +167,7 @@ def test_render_failure_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monke
     def broken() -> str:
         raise RuntimeError("no encoder")
 
-    monkeypatch.setattr(media, "_h264_encoder", broken)
+    monkeypatch.setattr(render, "_h264_encoder", broken)
     with pytest.raises(RuntimeError):
         render_video(MediaSpec(16, 16, 2, False, 1), tmp_path / "v.mp4")
     assert list(tmp_path.iterdir()) == []
@@ -272,15 +272,15 @@ async def test_a_failed_render_reaches_every_waiter_and_can_be_retried(
 ) -> None:
     cache = MediaCache(tmp_path)
     spec = MediaSpec(16, 16, 2, False, 1)
-    real = media._h264_encoder
+    real = render._h264_encoder
 
     def broken() -> str:
         raise RuntimeError("no encoder")
 
-    monkeypatch.setattr(media, "_h264_encoder", broken)
+    monkeypatch.setattr(render, "_h264_encoder", broken)
     results = await asyncio.gather(cache.ensure_video(spec), cache.ensure_video(spec), return_exceptions=True)
     assert [type(r) for r in results] == [RuntimeError, RuntimeError]
-    monkeypatch.setattr(media, "_h264_encoder", real)
+    monkeypatch.setattr(render, "_h264_encoder", real)
     assert (await cache.ensure_video(spec)).is_file()
 
 
