@@ -26,6 +26,9 @@ RAW_BODY = web.RequestKey("raw_body", bytes)
 #: Deepest nesting of arrays and objects a body may have; the deepest real body (an Ark create) has 4
 #: [FIDELITY §12].
 MAX_DEPTH = 32
+#: Most values (arrays, objects, strings, numbers…) a body may hold; a real create holds a few dozen. Bounds the
+#: walk's cost on a body of millions of tiny values [FIDELITY §12].
+MAX_VALUES = 100_000
 #: Integers must fit in 64 bits (upstream's fields are int64 at most) [FIDELITY §12].
 INT_MIN, INT_MAX = -(2**63), 2**64 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -81,9 +84,18 @@ def check_value(body: Any) -> None:
         _check_leaf(body, None)
         return
     stack: list[tuple[Any, Any, int]] = [(_items(body), None, 1)]
+    budget = MAX_VALUES
     while stack:
         items, node, depth = stack[-1]
         for seg, item in items:
+            budget -= 1
+            if budget < 0:
+                raise ApiError(
+                    400,
+                    "InvalidParameter",
+                    f"The request body holds too many values: at most {MAX_VALUES} arrays, objects, strings"
+                    " and numbers.",
+                )
             if isinstance(seg, str) and not seg.isascii() and _SURROGATE.search(seg):
                 raise _invalid(_path((node, seg)), "is a field name that is not valid Unicode (a lone surrogate)")
             if isinstance(item, (dict, list)):

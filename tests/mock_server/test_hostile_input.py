@@ -123,6 +123,13 @@ async def test_deep_nesting_is_a_400_not_a_recursion_error(mock: Mock, path: str
     await assert_healthy(mock)
 
 
+async def test_a_body_of_too_many_values_is_a_400(mock: Mock) -> None:
+    for body in (b"[" + b"0," * 100_000 + b"0]", b'{"model": "x", "content": [' + b"{}," * 100_000 + b"{}]}"):
+        status, data, headers, _ = await raw(mock, "POST", TASKS, body)
+        assert "too many values" in refused(status, data, headers, TASKS)["message"]
+    await assert_healthy(mock)
+
+
 async def test_the_deepest_refusal_names_where_it_went_too_deep(mock: Mock) -> None:
     deep: list = []
     for _ in range(31):
