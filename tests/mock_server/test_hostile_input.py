@@ -425,3 +425,17 @@ def test_binding_beyond_loopback_warns_what_is_exposed() -> None:
         text = exposure_warning(host, None)
         assert text and "/_mock/" in text and "--admin-token" in text and "video" in text
     assert "X-Admin-Token" in exposure_warning("0.0.0.0", "t")
+
+
+def test_mock_server_sends_the_admin_token_for_you(tmp_path) -> None:
+    import httpx
+
+    from mock_server.testing import MockServer
+
+    with MockServer(admin_token="tok-123", cache_dir=tmp_path) as mock:
+        rule = mock.control("POST", "/_mock/faults", {"status": 503, "times": 1})
+        assert rule["status"] == 503 and mock.control("GET", "/_mock/faults")["items"][0]["times"] == 1
+        bare = httpx.post(mock.base_url + "/_mock/reset", json={})
+        assert bare.status_code == 401 and bare.headers["x-request-id"]
+        assert mock.control("POST", "/_mock/reset") == {"status": "reset"}
+        assert mock.control("GET", "/_mock/faults")["items"] == []
