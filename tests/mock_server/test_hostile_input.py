@@ -9,7 +9,10 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mock_server.__main__ import build_parser, check_args, exposure_warning, main
 from tests.mock_server.conftest import KEY, Mock
@@ -428,8 +431,6 @@ def test_binding_beyond_loopback_warns_what_is_exposed() -> None:
 
 
 def test_mock_server_sends_the_admin_token_for_you(tmp_path) -> None:
-    import httpx
-
     from mock_server.testing import MockServer
 
     with MockServer(admin_token="tok-123", cache_dir=tmp_path) as mock:
@@ -439,3 +440,54 @@ def test_mock_server_sends_the_admin_token_for_you(tmp_path) -> None:
         assert bare.status_code == 401 and bare.headers["x-request-id"]
         assert mock.control("POST", "/_mock/reset") == {"status": "reset"}
         assert mock.control("GET", "/_mock/faults")["items"] == []
+
+
+# -- any JSON at all -----------------------------------------------------------------------------------
+
+_STRINGS = st.text(st.characters(exclude_categories=()), max_size=12) | st.sampled_from(
+    ["\ud800", "\udfff", "a\x00b", "é" * 300, "[mock:fail]", "data:image/png;base64,AAAA", ""]
+)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | _STRINGS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_STRINGS, inner, max_size=4),
+    max_leaves=12,
+)
+_FIELDS = ["model", "content", "seed", "duration", "ratio", "resolution", "safety_identifier", "callback_url",
+           "prompt", "images", "text", "image_url", "status", "times", "path", "seconds", "time_scale",
+           "balance"]  # fmt: skip
+_TARGETS = [("POST", TASKS), ("POST", PREDICT), ("POST", "/_mock/faults"), ("PUT", "/_mock/keys/sk-prop-001"),
+            ("POST", "/_mock/clock/advance"), ("PUT", "/_mock/clock")]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory):
+    from mock_server.testing import MockServer
+
+    with MockServer(time_scale=0, cache_dir=tmp_path_factory.mktemp("media")) as mock, httpx.Client(
+        base_url=mock.base_url, headers={"Authorization": f"Bearer {KEY}"}
+    ) as http:
+        yield http
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    target=st.sampled_from(_TARGETS),
+    base=st.sampled_from([text_body(), {"prompt": "a cat"}, {"status": 500}, {"seconds": 1}, {}]),
+    field=st.sampled_from(_FIELDS),
+    value=_VALUES,
+    whole=st.booleans(),
+)
+def test_any_json_answers_below_500_and_leaves_the_server_healthy(served, target, base, field, value, whole) -> None:
+    method, path = target
+    body = value if whole else {**base, field: value}
+    resp = served.request(method, path, content=json.dumps(body).encode(), headers=JSON)
+    assert resp.status_code < 500, resp.text[:300]
+    assert resp.headers["x-request-id"] and resp.headers["content-type"].startswith("application/json")
+    resp.json()
+    # A fault rule the example added would answer the checks below as asked: list it, then drop it.
+    assert served.get("/_mock/faults").status_code == 200
+    assert served.delete("/_mock/faults", headers=JSON).status_code == 200
+    for check in (TASKS, "/_mock/requests", "/_mock/health"):
+        answer = served.get(check)
+        assert answer.status_code == 200, answer.text[:300]
+        answer.json()
