@@ -201,7 +201,8 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def seedance_mock(request: pytest.FixtureRequest) -> Iterator[SeedanceMock]:
     """A fresh seedance-mock server for this test: ``base_url``, ``ark_base_url``, ``api_key``,
-    ``advance(seconds)``, ``journal()``, ``add_fault(...)``, ``set_key(...)``, ``reset()``, ``freeze()``."""
+    ``advance(seconds)``, ``journal()``, ``add_fault(...)``, ``set_key(...)``, ``reset()``, ``freeze()``,
+    ``control(method, path, body)`` (HTTP, the admin token sent for you) and ``admin_headers``."""
     with SeedanceMock(**_settings(request)) as server:
         yield server
 
