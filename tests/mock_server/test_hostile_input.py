@@ -368,8 +368,11 @@ async def test_admin_token_guards_the_control_plane(make_mock) -> None:
             assert refused(status, body, resp_headers, path, code=401)["param"] == "X-Admin-Token"
         good = {"X-Admin-Token": "s3cret-token"}
         assert (await mock.call(method, path, headers=good))[0] == 200, path
-    # The dashboard page and the callback receiver are not behind the token (absent here: 404, not 401).
-    assert (await mock.call("GET", "/_mock/ui"))[0] != 401
+    # The dashboard page (it asks for the token) and the callback receiver are not behind the token; the
+    # page's feeds are.
+    page = await mock.client.get("/_mock/ui")
+    assert page.status == 200 and page.content_type == "text/html"
+    assert (await mock.call("GET", "/_mock/tasks"))[0] == 401
     assert (await mock.call("POST", "/_mock/sink/abc", json={}))[0] != 401
     # The API itself does not need it.
     assert (await mock.call("GET", TASKS))[0] == 200
