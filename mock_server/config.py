@@ -50,3 +50,15 @@ class MockConfig:
     #: When set, every /_mock/* request must carry ``X-Admin-Token: <this>`` (else 401), except the
     #: dashboard page (GET /_mock/ui) and the callback receiver (/_mock/sink/*) [FIDELITY §13].
     admin_token: str | None = None
+    #: Validation proxy [issue 14]: forward every /api/ request to this origin and check both sides.
+    upstream: str | None = None
+    #: Seconds the proxy waits for the upstream's whole answer before it answers 502.
+    upstream_timeout: float = 120.0
+    #: Write every proxied exchange here, one file per task (needs ``upstream``).
+    record_dir: Path | None = None
+    #: Answer creates and reads from the recordings in this directory (offline).
+    replay_dir: Path | None = None
+    #: With ``replay_dir``: a request no recording answers is a 404 instead of the simulated mock.
+    replay_strict: bool = False
+    #: Create-body fields (dotted paths) a replay ignores when matching a recorded create.
+    replay_ignore: tuple[str, ...] = ()
