@@ -82,10 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal-size", type=int, default=_DEFAULTS.journal_size, help="requests kept by GET /_mock/requests"
     )
     p.add_argument(
+        "--journal-mb",
+        type=float,
+        default=_DEFAULTS.journal_mb,
+        help="and about this many MiB at most (0.1-4096): bodies are kept summed up, a data: URI as its "
+        "media type, size and sha256",
+    )
+    p.add_argument(
         "--cache-dir",
         type=Path,
         default=None,
         help="where generated MP4/PNG files are cached (default: the user's cache dir, seedance-mock/media)",
+    )
+    p.add_argument(
+        "--cache-max-mb",
+        type=int,
+        default=_DEFAULTS.cache_max_mb,
+        help="largest total size of the media cache in MiB (1-1048576); least recently used files go first",
     )
     p.add_argument(
         "--media-ttl",
@@ -210,6 +223,21 @@ def exposure_warning(host: str, admin_token: str | None) -> str | None:
     )
 
 
+#: Valid ranges (inclusive) of the memory and disk bounds: a value outside is refused at start.
+BOUNDS_RANGES = {"journal_mb": (0.1, 4096.0), "cache_max_mb": (1, 2**20)}
+
+
+def check_bounds(args: argparse.Namespace) -> str | None:
+    """A one-line complaint about the first bound outside its range, else None."""
+    for name, (low, high) in BOUNDS_RANGES.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if not (low <= value <= high):  # NaN fails this too
+            return f"--{name.replace('_', '-')} must be from {low} to {high}, not {value}"
+    return None
+
+
 def config_from_args(args: argparse.Namespace) -> MockConfig:
     """The MockConfig an argument namespace describes."""
     return MockConfig(
@@ -225,7 +253,9 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         api_keys=tuple(args.api_keys) if args.api_keys else None,
         max_tasks=args.max_tasks or None,
         journal_size=args.journal_size,
+        journal_mb=args.journal_mb,
         cache_dir=args.cache_dir,
+        cache_max_mb=args.cache_max_mb,
         media_ttl_seconds=args.media_ttl,
         max_body_bytes=args.max_body_mb * 2**20,
         public_url=args.public_url,
@@ -325,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2
-    problem = proxy_problem(args)
+    problem = check_bounds(args) or proxy_problem(args)
     if problem:
         print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2

@@ -33,8 +33,13 @@ class MockConfig:
     max_tasks: int | None = 200_000
     #: Requests kept in the journal (GET /_mock/requests); older entries are dropped.
     journal_size: int = 1000
+    #: And at most about this many MiB: bodies are kept summed up (a data: URI as its type, size and
+    #: sha256; long strings cut), so the bound holds even for 60 creates of 8 MB images [issue 10].
+    journal_mb: float = 4.0
     #: Where generated MP4/PNG files are cached; None = the user's cache dir.
     cache_dir: Path | None = None
+    #: Largest total size of the media cache (MiB); least recently used files are deleted beyond it.
+    cache_max_mb: int = 1024
     #: Mock seconds a media URL stays valid after the task finished (upstream signs URLs for 24 h).
     media_ttl_seconds: float = 86400.0
     #: Largest accepted request body (bytes).

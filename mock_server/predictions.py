@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mock_server.media import image_size
+from mock_server.images import image_size
 from mock_server.requests import PREDICTION_OPS, parse_prediction
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import Task
