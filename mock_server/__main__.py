@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
+import math
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--random-seed", type=int, default=None, help="seed task ids and random generation seeds (reproducible)"
     )
+    p.add_argument(
+        "--admin-token",
+        default=None,
+        metavar="TOKEN",
+        help="require the header X-Admin-Token: TOKEN on every /_mock/* request (except the dashboard page "
+        "GET /_mock/ui and the callback receiver /_mock/sink/*)",
+    )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     proxy = p.add_argument_group("validation proxy, recording and replay (issue 14; see README)")
     proxy.add_argument(
@@ -147,6 +157,70 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --replay: a create-body field (dotted path, repeatable) that may differ from the recording",
     )
     return p
+
+
+_TEN_YEARS = 10 * 365 * 86400
+#: The valid range of every numeric option, by argparse dest: (option, lowest, highest) [FIDELITY §12].
+RANGES: dict[str, tuple[str, float, float]] = {
+    "port": ("--port", 0, 65535),
+    "time_scale": ("--time-scale", 0, 1_000_000),  # the same bound as PUT /_mock/clock
+    "queue_seconds": ("--queue-seconds", 0, _TEN_YEARS),
+    "run_seconds": ("--run-seconds", 0, _TEN_YEARS),
+    "max_running": ("--max-running", 1, 1_000_000),  # 0 would mean no task ever runs
+    "max_queued": ("--max-queued", 1, 1_000_000),
+    "balance": ("--balance", 0, 10**18),
+    "rpm": ("--rpm", 1, 1_000_000),
+    "max_tasks": ("--max-tasks", 0, 100_000_000),  # 0 = keep every task
+    "journal_size": ("--journal-size", 1, 1_000_000),
+    "media_ttl": ("--media-ttl", 1, _TEN_YEARS),
+    "max_body_mb": ("--max-body-mb", 1, 4096),  # aiohttp takes 0 as "unlimited": never what was meant
+    "random_seed": ("--random-seed", -(2**63), 2**64 - 1),
+}
+_TOKEN = re.compile(r"[\x21-\x7e]{1,256}")  # what an HTTP header can carry unchanged
+_PUBLIC_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def check_args(args: argparse.Namespace) -> str | None:
+    """The first option outside its valid range, as a one-line message; None when all are valid."""
+    for dest, (option, low, high) in RANGES.items():
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
+        if not (math.isfinite(value) and low <= value <= high):
+            return f"{option} must be from {_number(low)} to {_number(high)}, not {_number(value)}"
+    if args.admin_token is not None and not _TOKEN.fullmatch(args.admin_token):
+        return "--admin-token must be 1 to 256 printable ASCII characters without spaces"
+    if args.public_url is not None and not _PUBLIC_URL.fullmatch(args.public_url):
+        return f"--public-url must be an http(s) origin such as http://mock.local:8000, not {args.public_url!r}"
+    for key in args.api_keys or ():
+        if not re.fullmatch(r"[A-Za-z0-9._\-]{1,256}", key):
+            return f"--api-key {key!r} is not a well-formed key (letters, digits, '.', '_', '-')"
+    return None
+
+
+def exposure_warning(host: str, admin_token: str | None) -> str | None:
+    """What binding to ``host`` exposes, when it is not a loopback address (None when it is)."""
+    if host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return None
+    except ValueError:
+        pass  # a host name: it may resolve to anything
+    guard = (
+        "the control plane needs X-Admin-Token"
+        if admin_token
+        else "the control plane is open to all of them: set --admin-token"
+    )
+    return (
+        f"seedance-mock: warning: listening on {host or 'every interface'} exposes the mock to every machine "
+        "that can reach it: its control plane (/_mock/: reset, fault rules, key settings, the request journal "
+        f"with prompts and images), every task and every video URL; {guard}"
+    )
 
 
 #: Valid ranges (inclusive) of the memory and disk bounds: a value outside is refused at start.
@@ -187,6 +261,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         public_url=args.public_url,
         random_seed=args.random_seed,
         log_requests=not args.quiet,
+        admin_token=args.admin_token,
         upstream=args.upstream,
         upstream_timeout=args.upstream_timeout,
         record_dir=args.record,
@@ -253,6 +328,9 @@ async def serve(config: MockConfig, ready: asyncio.Event | None = None) -> None:
     port = runner.addresses[0][1]
     host = config.host if ":" not in config.host else f"[{config.host}]"
     print(banner(f"http://{host}:{port}"), flush=True)
+    warning = exposure_warning(config.host, config.admin_token)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     if config.upstream:
         print(f"  proxy          /api/ → {config.upstream}   drift: http://{host}:{port}/_mock/drift", flush=True)
     if config.replay_dir:
@@ -273,8 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return drift_report(argv[1:])
     args = build_parser().parse_args(argv)
-    if args.time_scale < 0:
-        print("seedance-mock: --time-scale must be >= 0", file=sys.stderr)
+    problem = check_args(args)
+    if problem:
+        print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2
     problem = check_bounds(args) or proxy_problem(args)
     if problem:

@@ -35,6 +35,11 @@ class KeyAccount:
         }
 
 
+def valid_key(key: str) -> bool:
+    """Whether ``key`` is shaped like an API key the gateway could accept."""
+    return _KEY.fullmatch(key) is not None
+
+
 def redact(key: str | None) -> str | None:
     """A key as the journal shows it: enough to tell keys apart, never enough to use one."""
     if not key:
@@ -109,6 +114,12 @@ class Accounts:
         elif key in self._implicit:
             self._implicit.move_to_end(key)
         return acct
+
+    def peek(self, key: str) -> KeyAccount:
+        """The account of ``key`` as it stands, or the defaults it would start with: never creates one
+        (a read must not register a key) [FIDELITY §13]."""
+        acct = self._accounts.get(key)
+        return acct if acct is not None else KeyAccount(self.default_balance, self.default_rpm)
 
     def authenticate(self, header: str | None) -> str:
         """The caller's key, or a 401 in the gateway shape."""

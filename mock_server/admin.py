@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import asdict
 from typing import Any
 
@@ -9,6 +10,7 @@ from aiohttp import web
 
 import contracts
 from mock_server import __version__
+from mock_server.accounts import valid_key
 from mock_server.errors import ApiError
 from mock_server.state import STATE
 from mock_server.wire import read_json, reply
@@ -16,6 +18,67 @@ from mock_server.wire import read_json, reply
 
 def _bad(message: str, param: str | None = None) -> ApiError:
     return ApiError(400, "InvalidParameter", message, param)
+
+
+_STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Paths the admin token does not guard: the dashboard page itself (it asks for the token) and the callback
+#: receiver (the mock's own callbacks, and the user's app, post there) [FIDELITY §13].
+_OPEN_GET = frozenset({"/_mock/ui"})
+_OPEN_PREFIX = "/_mock/sink/"
+
+
+def own_origins(request: web.Request) -> set[str]:
+    """The origins a browser shows for pages served by this mock (lower-case, no trailing slash)."""
+    state = request.app[STATE]
+    origins = {f"{request.scheme}://{request.host}".lower()}
+    if state.config.public_url:
+        origins.add(public_origin(state.config.public_url))
+    return origins
+
+
+def public_origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``--public-url`` (which may carry a path)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}".lower()
+
+
+def guard(request: web.Request) -> None:
+    """The control plane's door [FIDELITY §13]: the admin token when one is set (401), then for anything that
+    changes state: no cross-site caller (403) and a JSON content type (415). A web page the developer visits
+    can send a ``text/plain`` form post to localhost, but not with ``Content-Type: application/json`` or
+    an ``X-Admin-Token`` header without a CORS preflight, which the mock never grants."""
+    config = request.app[STATE].config
+    path, method = request.path, request.method
+    if config.admin_token is not None and not (
+        (method in ("GET", "HEAD") and path in _OPEN_GET) or path.startswith(_OPEN_PREFIX)
+    ):
+        given = request.headers.get("X-Admin-Token", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), config.admin_token.encode()):
+            raise ApiError(
+                401,
+                "AuthenticationError",
+                "This mock's control plane needs its admin token: send it in the X-Admin-Token header.",
+                "X-Admin-Token",
+            )
+    if method not in _STATE_CHANGING:
+        return
+    origin = request.headers.get("Origin")
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site" or (
+        origin is not None and origin.rstrip("/").lower() not in own_origins(request)
+    ):
+        raise ApiError(
+            403,
+            "AccessDenied",
+            "Cross-site requests may not change the mock's state (the Origin is not this server's).",
+            "Origin",
+        )
+    if request.content_type != "application/json":
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            f"{method} {path} needs Content-Type: application/json (it changes the mock's state).",
+            "Content-Type",
+        )
 
 
 async def health(request: web.Request) -> web.Response:
@@ -136,16 +199,24 @@ def check_key_patch(body: Any) -> dict[str, Any]:
 async def put_key(request: web.Request) -> web.Response:
     """PUT /_mock/keys/{key}: balance, rpm, allowed models, validity of one API key."""
     state = request.app[STATE]
-    key = request.match_info["key"]
+    key = _key(request)
     patch = check_key_patch(await read_json(request, strict=False))
     return reply({"key": key, **state.accounts.update(key, patch).public()})
 
 
-async def get_key(request: web.Request) -> web.Response:
-    """GET /_mock/keys/{key}."""
-    state = request.app[STATE]
+def _key(request: web.Request) -> str:
     key = request.match_info["key"]
-    return reply({"key": key, **state.accounts.account(key).public()})
+    if not valid_key(key):
+        raise _bad("An API key is 1 to 256 letters, digits, '.', '_' or '-'.", "key")
+    return key
+
+
+async def get_key(request: web.Request) -> web.Response:
+    """GET /_mock/keys/{key}: the key's settings, or the defaults it would start with. Reading never
+    registers the key, so it cannot let a key in past ``--api-key`` [FIDELITY §13]."""
+    state = request.app[STATE]
+    key = _key(request)
+    return reply({"key": key, **state.accounts.peek(key).public()})
 
 
 def routes() -> list[web.RouteDef]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 
@@ -16,11 +17,14 @@ from mock_server.config import MockConfig
 from mock_server.errors import ApiError, render
 from mock_server.journal import entry
 from mock_server.state import STATE, MockState
-from mock_server.wire import API_KEY, BODY, RAW_BODY, REQUEST_ID, read_json, reply
+from mock_server.wire import API_KEY, BODY, RAW_BODY, REQUEST_ID, check_host, read_json, reply
 
 log = logging.getLogger("seedance_mock")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: A client request id we echo back: printable ASCII, bounded (anything else is not repeated) [FIDELITY §12].
+_ECHOABLE = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 class _Dropped(Exception):
@@ -80,6 +84,8 @@ async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[REQUEST_ID] = rid
     family = family_of(request.path)
     try:
+        if not state.config.public_url:
+            check_host(request)  # it becomes the origin of every URL we hand out [FIDELITY §12]
         response = await handler(request)
     except ApiError as err:
         response = reply(render(err, family, rid), err.status, err.headers)
@@ -98,7 +104,9 @@ async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
         elif exc.status == 413:
             reason = f"The request body is larger than {state.config.max_body_bytes} bytes."
         err = ApiError.for_status(exc.status, reason)
-        response = reply(render(err, family, rid), exc.status)
+        # 405 names what is allowed (Allow), 416 the size (Content-Range) [FIDELITY §12].
+        kept = {h: exc.headers[h] for h in ("Allow", "Content-Range", "Retry-After") if h in exc.headers}
+        response = reply(render(err, family, rid), exc.status, kept)
     except asyncio.CancelledError:
         raise
     except Exception:
@@ -108,7 +116,7 @@ async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = reply(render(err, family, rid), 500)
     response.headers["x-request-id"] = rid
     client_rid = request.headers.get("x-client-request-id")
-    if client_rid:
+    if client_rid and _ECHOABLE.fullmatch(client_rid):
         response.headers["x-client-request-id"] = client_rid  # the SDKs send one and read it back [§1]
     _record(request, state, response.status, started)
     return response
@@ -134,7 +142,10 @@ async def _request_model(request: web.Request, state: MockState) -> str | None:
 async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Fault rules, then authentication and the request rate, then the lifecycle settles."""
     path = request.path
-    if path.startswith("/_mock") or path == "/openapi.json":
+    if path.startswith("/_mock"):
+        admin.guard(request)  # token, same origin, JSON only [FIDELITY §13]
+        return await handler(request)
+    if path == "/openapi.json":
         return await handler(request)
     state = request.app[STATE]
     if state.faults:

@@ -94,6 +94,13 @@ def _list_query(request: web.Request) -> dict[str, Any]:
     return query
 
 
+def _model_names(name: str) -> list[str]:
+    """Every name of the model ``filter.model`` names, so the filter matches a task created under any alias
+    of it, from either side (``dreamina-…`` finds ``doubao-…`` tasks and the reverse) [FIDELITY §12]."""
+    model = contracts.lookup_model(name)
+    return list(model.names) if model is not None else [name]
+
+
 async def list_(request: web.Request) -> web.Response:
     """GET /contents/generations/tasks?page_num&page_size&filter.* → ``{"total", "items"}`` [UPSTREAM §2]."""
     state = request.app[STATE]
@@ -102,7 +109,7 @@ async def list_(request: web.Request) -> web.Response:
     tasks = state.store.list(
         request[API_KEY],
         statuses=[query["filter.status"]] if "filter.status" in query else [],
-        models=[query["filter.model"]] if "filter.model" in query else [],
+        models=_model_names(query["filter.model"]) if "filter.model" in query else [],
         task_ids=query.get("filter.task_ids", []),
     )
     if "filter.service_tier" in query:

@@ -52,6 +52,9 @@ class MockConfig:
     log_requests: bool = True
     #: Start the mock clock at this Unix time instead of now (reproducible timestamps and ids).
     start_time: float | None = None
+    #: When set, every /_mock/* request must carry ``X-Admin-Token: <this>`` (else 401), except the
+    #: dashboard page (GET /_mock/ui) and the callback receiver (/_mock/sink/*) [FIDELITY §13].
+    admin_token: str | None = None
     #: Validation proxy [issue 14]: forward every /api/ request to this origin and check both sides.
     upstream: str | None = None
     #: Seconds the proxy waits for the upstream's whole answer before it answers 502.

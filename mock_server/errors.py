@@ -23,6 +23,7 @@ ARK_TYPES = {
     409: "Conflict",
     413: "RequestEntityTooLarge",
     415: "UnsupportedMediaType",
+    416: "RangeNotSatisfiable",
     429: "TooManyRequests",
     500: "InternalServerError",
     502: "BadGateway",
@@ -41,6 +42,7 @@ DEFAULT_CODES = {
     409: "Conflict",
     413: "RequestEntityTooLarge",
     415: "UnsupportedMediaType",
+    416: "RangeNotSatisfiable",
     429: "RateLimitExceeded.EndpointRPMExceeded",
     500: "InternalServiceError",
     502: "BadGateway",
@@ -77,6 +79,22 @@ class ApiError(Exception):
         return cls(status, code, message or f"The mock answered {status} as asked.", **kw)
 
 
+#: Longest message and param an error echoes: input quoted in a message is cut, so a 1 MB field name never
+#: makes a 2 MB answer [FIDELITY §12].
+MAX_MESSAGE = 1000
+MAX_PARAM = 200
+
+
+def safe_text(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (marked with …) and with any lone surrogate written as ``\\udXXX``,
+    so it always encodes as UTF-8 [FIDELITY §12]."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def ark_type(status: int) -> str:
     """Ark's error ``type`` for ``status``."""
     return ARK_TYPES.get(status, "InternalServerError" if status >= 500 else "BadRequest")
@@ -84,22 +102,24 @@ def ark_type(status: int) -> str:
 
 def render(error: ApiError, family: str, request_id: str) -> dict[str, Any]:
     """The JSON body upstream sends for ``error`` in ``family`` (``ark``, ``predictions`` or ``mock``)."""
+    message = safe_text(error.message, MAX_MESSAGE)
+    param = None if error.param is None else safe_text(error.param, MAX_PARAM)
     if error.gateway:
         return {
             "error": {
-                "message": error.message,
+                "message": message,
                 "type": GATEWAY_TYPES.get(error.status, ark_type(error.status)),
                 "code": error.code,
-                "param": error.param,
+                "param": param,
             }
         }
     # Ark messages end with the request id [UPSTREAM §2: "... Request ID: …"].
     detail = {
         "code": error.code,
-        "message": f"{error.message} Request ID: {request_id}",
-        "param": error.param,
+        "message": f"{message} Request ID: {request_id}",
+        "param": param,
         "type": ark_type(error.status),
     }
     if family == "predictions":
-        return {"code": error.status, "message": error.message, "data": None, "error": detail}
+        return {"code": error.status, "message": message, "data": None, "error": detail}
     return {"error": detail}

@@ -83,6 +83,15 @@ class AsyncSeedanceMock:
         """A key the server accepts."""
         return self.server.api_key
 
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """Headers a control-plane request needs (JSON, and ``X-Admin-Token`` when one is configured)."""
+        return self.server.admin_headers
+
+    async def control(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the control plane over HTTP, the admin token sent for you; returns the JSON answer."""
+        return await self._call(lambda: self.server.control(method, path, body))
+
     async def _call(self, fn: Callable[[], T]) -> T:
         # The blocking control methods wait on the server's loop; run them on a worker thread instead.
         return await asyncio.to_thread(fn)
@@ -192,7 +201,8 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def seedance_mock(request: pytest.FixtureRequest) -> Iterator[SeedanceMock]:
     """A fresh seedance-mock server for this test: ``base_url``, ``ark_base_url``, ``api_key``,
-    ``advance(seconds)``, ``journal()``, ``add_fault(...)``, ``set_key(...)``, ``reset()``, ``freeze()``."""
+    ``advance(seconds)``, ``journal()``, ``add_fault(...)``, ``set_key(...)``, ``reset()``, ``freeze()``,
+    ``control(method, path, body)`` (HTTP, the admin token sent for you) and ``admin_headers``."""
     with SeedanceMock(**_settings(request)) as server:
         yield server
 

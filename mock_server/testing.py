@@ -107,6 +107,26 @@ class MockServer:
         """``base_url + /api/v3``: what the official Ark SDKs take."""
         return self.base_url + "/api/v3"
 
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """Headers a control-plane request needs: JSON, plus ``X-Admin-Token`` when the server has one
+        (``admin_token=...``) [FIDELITY §13]."""
+        headers = {"Content-Type": "application/json"}
+        if self.config.admin_token:
+            headers["X-Admin-Token"] = self.config.admin_token
+        return headers
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the control plane over HTTP (``control("POST", "/_mock/faults", {...})``) with the admin
+        token sent for you; returns the JSON answer, raises ``httpx.HTTPStatusError`` on a 4xx/5xx."""
+        import httpx  # only this helper needs it
+
+        response = httpx.request(
+            method, self.base_url + path, headers=self.admin_headers, json=body, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
     # -- control (runs on the server's loop) -----------------------------------------------------------
     def call(self, fn: Callable[[MockState], T]) -> T:
         """Run ``fn(state)`` on the server's loop and return its result."""

@@ -1,13 +1,19 @@
-"""Reading JSON bodies and writing JSON answers, the same way for every route."""
+"""Reading JSON bodies and writing JSON answers, the same way for every route.
+
+Every JSON body passes one door (:func:`read_json`): what gets past it can be stored, listed, journaled and
+echoed without surprises [FIDELITY §12].
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from aiohttp import web
 
-from mock_server.errors import ApiError
+from mock_server.errors import ApiError, safe_text
 
 _JSON_TYPES = ("application/json", "text/json")
 
@@ -17,13 +23,137 @@ API_KEY = web.RequestKey("api_key", str)
 BODY = web.RequestKey("body", object)
 RAW_BODY = web.RequestKey("raw_body", bytes)
 
+#: Deepest nesting of arrays and objects a body may have; the deepest real body (an Ark create) has 4
+#: [FIDELITY §12].
+MAX_DEPTH = 32
+#: Most values (arrays, objects, strings, numbers…) a body may hold; a real create holds a few dozen. Bounds the
+#: walk's cost on a body of millions of tiny values [FIDELITY §12].
+MAX_VALUES = 100_000
+#: Integers must fit in 64 bits (upstream's fields are int64 at most) [FIDELITY §12].
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _Refused:
+    """A number the parser met that the door refuses (found again, with its path, by the walk)."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+def _parse_int(text: str) -> int | _Refused:
+    # Checked before int(): a 5 000-digit literal would hit Python's int-string limit (a ValueError).
+    if len(text.lstrip("-")) > 20:
+        return _Refused("is an integer too large")
+    value = int(text)
+    return value if INT_MIN <= value <= INT_MAX else _Refused("is an integer too large")
+
+
+def _parse_float(text: str) -> float | _Refused:
+    value = float(text)
+    return value if math.isfinite(value) else _Refused("is a number too large")
+
+
+def _parse_constant(text: str) -> _Refused:
+    return _Refused(f"is {text}, which is not JSON")
+
+
+def _path(node: Any) -> str:
+    """``content[1].image_url.url`` for a chain of (parent, key or index) nodes."""
+    parts: list[str] = []
+    while node is not None:
+        node, seg = node
+        parts.append(f"[{seg}]" if isinstance(seg, int) else f".{safe_text(seg, 64)}")
+    return "".join(reversed(parts)).lstrip(".")
+
+
+def _items(value: dict[str, Any] | list[Any]) -> Any:
+    return iter(value.items()) if isinstance(value, dict) else enumerate(value)
+
+
+def check_value(body: Any) -> None:
+    """Refuse (400 naming the field) what cannot be stored and echoed safely: lone surrogates in strings or
+    keys, nesting deeper than :data:`MAX_DEPTH`, and numbers beyond 64 bits or not finite [FIDELITY §12].
+
+    Iterative (no body can exhaust the stack), holding one iterator per level, and cheap for the common
+    case: ASCII strings are passed by a C-speed ``isascii``; a path is only spelled out for the refusal.
+    """
+    if not isinstance(body, (dict, list)):
+        _check_leaf(body, None)
+        return
+    stack: list[tuple[Any, Any, int]] = [(_items(body), None, 1)]
+    budget = MAX_VALUES
+    while stack:
+        items, node, depth = stack[-1]
+        for seg, item in items:
+            budget -= 1
+            if budget < 0:
+                raise ApiError(
+                    400,
+                    "InvalidParameter",
+                    f"The request body holds too many values: at most {MAX_VALUES} arrays, objects, strings"
+                    " and numbers.",
+                )
+            if isinstance(seg, str) and not seg.isascii() and _SURROGATE.search(seg):
+                raise _invalid(_path((node, seg)), "is a field name that is not valid Unicode (a lone surrogate)")
+            if isinstance(item, (dict, list)):
+                if depth >= MAX_DEPTH:
+                    raise _too_deep(_path((node, seg)))
+                stack.append((_items(item), (node, seg), depth + 1))
+                break
+            _check_leaf(item, (node, seg))
+        else:
+            stack.pop()
+
+
+def _check_leaf(value: Any, node: Any) -> None:
+    if isinstance(value, str):
+        if not value.isascii() and _SURROGATE.search(value):
+            raise _invalid(_path(node), "is not valid Unicode (it holds a lone surrogate)")
+    elif isinstance(value, _Refused):
+        raise _invalid(_path(node), value.why)
+
+
+def _invalid(path: str, why: str) -> ApiError:
+    where = f"The parameter `{path}`" if path else "The request body"
+    return ApiError(400, "InvalidParameter", f"{where} {why}.", path or None)
+
+
+def _too_deep(path: str) -> ApiError:
+    return ApiError(
+        400,
+        "InvalidParameter",
+        f"The request body is nested too deeply: at most {MAX_DEPTH} levels of arrays and objects.",
+        path or None,
+    )
+
+
+def parse_json(raw: bytes) -> Any:
+    """``raw`` as JSON that passed :func:`check_value`, or a 400."""
+    try:
+        body = json.loads(
+            raw, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
+        )
+    except RecursionError:
+        # Deeper than the C parser can go at all ("[" × 100 000); the walk bounds the rest.
+        raise _too_deep("") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "InvalidParameter", f"The request body is not valid JSON: {exc}.") from None
+    except ValueError:  # anything else the parser refuses
+        raise ApiError(400, "InvalidParameter", "The request body is not valid JSON.") from None
+    check_value(body)
+    return body
+
 
 async def read_json(request: web.Request, *, strict: bool = True) -> Any:
     """The request's JSON body (parsed once, cached on the request), or a clear 4xx.
 
     A missing Content-Type is tolerated; with ``strict`` (the API families) a form or text body is 415;
     invalid JSON is 400; a body over ``--max-body-mb`` is 413 (aiohttp raises it while reading, the
-    error middleware shapes it). The control plane is not strict, so ``curl -d '{…}'`` works.
+    error middleware shapes it). The control plane's own rule (JSON only for state changes) is enforced
+    before its handlers run [FIDELITY §13].
     """
     if BODY in request:
         return request[BODY]
@@ -39,20 +169,44 @@ async def read_json(request: web.Request, *, strict: bool = True) -> Any:
     request[RAW_BODY] = raw[:2048]
     if not raw.strip():
         raise ApiError(400, "MissingParameter", "The request body is empty; send a JSON object.")
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "InvalidParameter", f"The request body is not valid JSON: {exc}.") from None
+    body = parse_json(raw)
     request[BODY] = body
     return body
 
 
 def reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    """A JSON response (compact, UTF-8)."""
+    """A JSON response (compact, UTF-8).
+
+    What passed :func:`read_json` always encodes; anything else that still holds a lone surrogate (a header
+    echoed in a message) is written with it escaped, never as aiohttp's plain-text 500 [FIDELITY §12].
+    """
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    try:
+        body = text.encode()
+    except UnicodeEncodeError:
+        body = json.dumps(data, separators=(",", ":")).encode()
     return web.Response(
-        body=json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(),
+        body=body,
         status=status,
         content_type="application/json",
         charset="utf-8",
         headers=headers,
     )
+
+
+# host[:port] as a client may name us: a DNS name or IPv4 address, or a bracketed IPv6 one [FIDELITY §12].
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::([0-9]{1,5}))?")
+
+
+def valid_host(host: str) -> bool:
+    """Whether ``host`` (a Host header) is a plain ``name[:port]`` safe to build URLs from."""
+    match = _HOST.fullmatch(host)
+    return match is not None and (match.group(1) is None or int(match.group(1)) <= 65535)
+
+
+def check_host(request: web.Request) -> None:
+    """400 when the request's Host header is not a plain ``name[:port]``: the mock builds the URLs it hands
+    out from it (unless ``--public-url`` is set), so ``Host: x/y?z#`` must not reach them [FIDELITY §12]."""
+    host = request.headers.get("Host")
+    if host is not None and not valid_host(host):
+        raise ApiError(400, "InvalidParameter", "The Host header is not a valid host[:port].", "Host")

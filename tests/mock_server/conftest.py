@@ -34,6 +34,8 @@ class Mock:
         headers = dict(kw.pop("headers", {}))
         if key is not None:
             headers.setdefault("Authorization", f"Bearer {key}")
+        if path.startswith("/_mock") and method in ("POST", "PUT", "PATCH", "DELETE") and "data" not in kw:
+            headers.setdefault("Content-Type", "application/json")  # the control plane's rule [FIDELITY §13]
         resp = await self.client.request(method, path, json=json, headers=headers, **kw)
         body = await resp.json(content_type=None) if resp.content_type != "video/mp4" else None
         return resp.status, body, resp.headers

@@ -174,11 +174,15 @@ async def test_openapi_document_is_assembled_from_the_contracts(mock: Mock) -> N
     assert all(r.split("/")[-1] in doc["components"]["schemas"] for r in refs)
 
 
-async def test_control_plane_takes_curl_d_bodies(mock: Mock) -> None:
-    # `curl -d '{...}'` sends application/x-www-form-urlencoded; the README's examples rely on this.
+async def test_state_changes_need_a_json_content_type(mock: Mock) -> None:
+    # `curl -d '{...}'` sends application/x-www-form-urlencoded, which is also what any web page may post to
+    # localhost without a preflight: the control plane refuses it (README: `curl --json`) [FIDELITY §13].
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     status, data, _ = await mock.call("POST", "/_mock/clock/advance", data=b'{"seconds": 5}', headers=headers)
+    assert status == 415 and data["error"]["param"] == "Content-Type"
+    assert (await mock.call("GET", "/_mock/clock"))[1]["advanced"] == 0
+    status, data, _ = await mock.call("POST", "/_mock/clock/advance", json={"seconds": 5})
     assert status == 200 and data["advanced"] == 5
-    # The API families stay strict, like upstream.
+    # The API families are strict too, like upstream.
     status, _, _ = await mock.call("POST", TASKS, data=b'{"model": "x"}', headers=headers)
     assert status == 415

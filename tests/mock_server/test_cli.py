@@ -20,7 +20,7 @@ def test_help_documents_every_option() -> None:
     for option in ["--host", "--port", "--time-scale", "--queue-seconds", "--run-seconds", "--max-running",
                    "--max-queued", "--balance", "--rpm", "--api-key", "--journal-size", "--cache-dir",
                    "--media-ttl", "--max-body-mb", "--public-url", "--random-seed", "--quiet",
-                   "--max-tasks"]:  # fmt: skip
+                   "--max-tasks", "--admin-token"]:  # fmt: skip
         assert option in text
 
 
