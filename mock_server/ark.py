@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +17,10 @@ from mock_server.store import Task
 from mock_server.wire import API_KEY, read_json, reply
 
 BASE = "/api/v3/contents/generations/tasks"
+
+# A page number is written in ASCII digits: int() alone would also take "1_0", " 5" and "١" (Arabic-Indic),
+# which the served OpenAPI document (integer parameters) says are not integers.
+_QUERY_INT = re.compile(r"[+-]?[0-9]+")
 
 
 def task_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
@@ -81,9 +86,12 @@ def _list_query(request: web.Request) -> dict[str, Any]:
         raw = request.query.get(name)
         if raw is not None:
             try:
-                query[name] = int(raw)
+                if not _QUERY_INT.fullmatch(raw):
+                    raise ValueError(raw)
+                query[name] = int(raw)  # ValueError past Python's 4 300 digits
             except ValueError:
-                raise ApiError(400, "InvalidParameter", f"{name} must be an integer, not {raw!r}.", name) from None
+                shown = raw if len(raw) <= 40 else raw[:37] + "..."
+                raise ApiError(400, "InvalidParameter", f"{name} must be an integer, not {shown!r}.", name) from None
     for name in ("filter.status", "filter.model", "filter.service_tier"):
         if name in request.query:
             query[name] = request.query[name]

@@ -1,7 +1,19 @@
-"""GET /openapi.json: an OpenAPI 3.1 document of both families, assembled from the contracts."""
+"""GET /openapi.json: an OpenAPI 3.1 document of both families, assembled from the contracts.
+
+The document is for tools outside this repository (Schemathesis, client generators), so beyond resolving
+every reference inside itself it is written to be *generated from*:
+
+* the per-model rules are one ``anyOf`` branch per model rather than a chain of ``if``/``then`` (the same
+  bodies pass; a generator can pick a branch instead of guessing a model that satisfies the chain);
+* a predictions body is described without the path's model, as the union of what the models offering the
+  operation accept, and ``{model}`` lists exactly those models;
+* requests carry the seed documents' examples, and ``links`` lead from a create to the task it made;
+* every answer declares its ``x-request-id`` header and every status the API family can give.
+"""
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from typing import Any
 
@@ -12,27 +24,125 @@ from mock_server import __version__
 from mock_server.requests import PREDICTION_OPS
 from mock_server.wire import reply
 
+#: The scenario a predictions operation needs the model to offer (models.json ``scenarios``).
+_OP_SCENARIO = {"text-to-video": "text", "image-to-video": "first_frame", "reference-to-video": "reference"}
+
+# Request examples: the seed documents' own bodies [seed 002, seed 004] (tests/mock_server/test_openapi.py
+# keeps them equal to tests/fixtures/seeds), without `model` for the predictions family, where it is the path's.
+_ARK_EXAMPLES = {
+    "first_frame": {
+        "summary": "Seed 002: a prompt and a first frame image",
+        "value": {
+            "model": "dreamina-seedance-2-0-260128",
+            "content": [
+                {"type": "text", "text": "A girl holding a fox, gentle breeze blowing through her hair, golden sunset"
+                 " light, cinematic, shallow depth of field"},
+                {"type": "image_url", "image_url": {"url": "https://tos.gptproto.com/resource/cat.png"}},
+            ],
+            "generate_audio": True,
+        },
+    },
+    "text_command": {
+        "summary": "Seed 002: text to video with a text command in the prompt",
+        "value": {
+            "model": "dreamina-seedance-2-0-260128",
+            "content": [
+                {"type": "text", "text": "Multiple shots. A detective enters a dimly lit room. He examines the clues"
+                 " on the table and picks up an item. The camera shifts to him deep in thought. --ratio 16:9"},
+            ],
+        },
+    },
+}  # fmt: skip
+_PREDICTION_EXAMPLES: dict[str, dict[str, Any]] = {
+    "text-to-video": {
+        "seed004": {
+            "summary": "Seed 004: text to video",
+            "value": {
+                "prompt": "Multiple shots. A detective enters a dimly lit room, slow camera pan reveals scattered"
+                " papers on a mahogany desk. Cut to close-up of a flickering candle, then wide shot of the detective"
+                " picking up a blood-stained letter. Cinematic lighting, film noir style, 35mm lens.",
+                "aspect_ratio": "16:9", "duration": 5, "resolution": "720p", "seed": -1,
+            },
+        },
+    },
+    "image-to-video": {
+        "first_frame": {
+            "summary": "Seed 004: first frame",
+            "value": {
+                "prompt": "A girl holding a fox opens her eyes and looks gently at the camera. The fox is held"
+                " affectionately. The camera slowly pulls back as the girl's hair is blown by the wind. Wind sounds"
+                " can be heard",
+                "image": "https://example.com/ref_image_1.png",
+            },
+        },
+        "first_last_frame": {
+            "summary": "Seed 004: first and last frame",
+            "value": {
+                "prompt": "The girl in the picture says 'cheese' to the camera with 360-degree surrounding camera"
+                " movement",
+                "image": "https://example.com/ref_image_1.png",
+                "last_image": "https://example.com/ref_image_2.png",
+            },
+        },
+    },
+    "reference-to-video": {
+        "images": {
+            "summary": "Seed 004: reference images",
+            "value": {
+                "prompt": "A cat walking on the beach at sunset, cinematic lighting",
+                "images": ["https://example.com/ref_image_1.png", "https://example.com/ref_image_2.png"],
+            },
+        },
+        "image_video_audio": {
+            "summary": "Seed 004: a reference image, video and audio",
+            "value": {
+                "prompt": "A dog running through a park, following the style and motion of the reference video",
+                "videos": ["https://example.com/ref_video.mp4"],
+                "images": ["https://example.com/ref_image_1.png"],
+                "audios": ["https://example.com/ref_audio.mp3"],
+            },
+        },
+    },
+}  # fmt: skip
+#: The model of the seed 004 page, the example for ``{model}``.
+_EXAMPLE_MODEL = "doubao-seedance-2-0-fast-260128"
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(name: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+_REQUEST_ID = {
+    "description": "Every answer carries one; Ark error messages end with it [UPSTREAM §1].",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1},
+}
 
 
-def _errors(shape: str) -> dict[str, Any]:
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {
-        "400": _json(shape, "Invalid request (and content-policy refusals)"),
-        "401": _json("gateway.error", "Missing or invalid API key"),
-        "403": _json("gateway.error", "No permission or insufficient balance"),
-        "404": _json(shape, "Unknown model or task"),
-        "429": _json(shape, "Rate limit or queue quota"),
-        "500": _json(shape, "Internal error"),
+        "description": description,
+        "headers": {"x-request-id": _REQUEST_ID},
+        "content": {"application/json": {"schema": schema}},
     }
 
 
-def _component(name: str) -> dict[str, Any]:
+def _errors(shape: str) -> dict[str, Any]:
+    """Every error status a family's operation can answer (fault rules aside, which answer what they are told)."""
+    gateway = _ref("gateway.error")
+    return {
+        "400": _json(_ref(shape), "Invalid request (and content-policy refusals)"),
+        "401": _json(gateway, "Missing or invalid API key"),
+        "403": _json(gateway, "No permission for the model, or insufficient balance"),
+        "404": _json(_ref(shape), "Unknown model or task"),
+        "413": _json(_ref(shape), "The body is larger than --max-body-mb"),
+        "415": _json(_ref(shape), "The body is not JSON (Content-Type)"),
+        "429": _json({"anyOf": [_ref(shape), gateway]}, "Queue quota (family shape) or request rate (gateway shape)"),
+        "500": _json(_ref(shape), "Internal error"),
+    }
+
+
+def _localized(name: str) -> dict[str, Any]:
     """A contract as an OpenAPI component: references that the contracts resolve through their ``$id`` in
     our registry (``common.json#/$defs/seed``) point inside this document instead (``#/components/schemas/
     common/$defs/seed``), and ``$id`` goes, so that tools outside this repository can resolve them."""
@@ -53,38 +163,180 @@ def _component(name: str) -> dict[str, Any]:
     return local(contracts.schema(name))
 
 
+def _model_guard(rule: Any) -> list[str] | None:
+    """The models a model-rules ``if`` names, when it is exactly ``{"required": ["model"], "properties":
+    {"model": {"enum": [...]}}}`` (with ``type: object``), else None."""
+    cond = rule.get("if") if isinstance(rule, dict) else None
+    if not isinstance(cond, dict) or set(rule) - {"if", "then", "$comment"} or "then" not in rule:
+        return None
+    if set(cond) - {"type", "required", "properties"} or cond.get("required") != ["model"]:
+        return None
+    if cond.get("type", "object") != "object" or set(cond.get("properties", {})) != {"model"}:
+        return None
+    enum = cond["properties"]["model"].get("enum")
+    return enum if isinstance(enum, list) and set(cond["properties"]["model"]) == {"enum"} else None
+
+
+def _split_by_model(rules: dict[str, Any]) -> list[tuple[list[str], Any]] | None:
+    """``[(models, then), …]`` of a model-rules definition shaped ``{"allOf": [{"properties": {"model":
+    {"enum": ALL}}}, {"if": model ∈ M_i, "then": R_i}, …]}`` whose ``M_i`` partition ``ALL``; else None."""
+    parts = rules.get("allOf") if set(rules) <= {"allOf", "description", "$comment"} else None
+    if not isinstance(parts, list) or not parts:
+        return None
+    try:
+        universe = parts[0]["properties"]["model"]["enum"]
+    except (KeyError, TypeError):
+        return None
+    branches = []
+    for rule in parts[1:]:
+        models = _model_guard(rule)
+        if models is None:
+            return None
+        branches.append((models, rule["then"]))
+    named = [m for models, _ in branches for m in models]
+    if len(named) != len(set(named)) or set(named) != set(universe):
+        return None
+    return branches
+
+
+def _by_model(rules: dict[str, Any]) -> dict[str, Any]:
+    """The same rules, one ``anyOf`` branch per model instead of a chain of ``if``/``then``.
+
+    Exactly the same instances pass: the models of the ``if``s partition the allowed names, so a named model
+    meets exactly one ``if``, whose ``then`` is the branch's; an instance without ``model`` met no ``if``,
+    and meets the first branch. Schema generators handle a choice of branches far better than ``if``
+    chains, whose ``then`` parts they must satisfy by luck. Any other shape is returned unchanged.
+    """
+    branches = _split_by_model(rules)
+    if branches is None:
+        return rules
+    out = {k: v for k, v in rules.items() if k != "allOf"}
+    first = rules["allOf"][0]
+    out["allOf"] = [
+        first,
+        {
+            "anyOf": [
+                {"not": {"required": ["model"]}},
+                *({"required": ["model"], "properties": {"model": {"enum": models}}, "allOf": [then]}
+                  for models, then in branches),
+            ]
+        },
+    ]  # fmt: skip
+    return out
+
+
+def _offers(op: str) -> list[str]:
+    """Every name (ids and aliases) of the models that offer predictions operation ``op``."""
+    need = _OP_SCENARIO[op]
+    return [name for m in contracts.all_models() if need in m.scenarios for name in m.names]
+
+
+def _prediction_body(op: str, contract: str, rules: dict[str, Any]) -> dict[str, Any]:
+    """The body of ``POST /api/v3/bytedance/{model}/<op>`` as sent: the contract judges it with the path's
+    model as ``model``; here, where a body cannot depend on the path, it is the union of what the models
+    offering ``op`` accept. A ``model`` in the body is replaced by the path's (mock_server.requests)."""
+    body = _localized(contract)
+    body["description"] = (
+        f"The body of POST /api/v3/bytedance/{{model}}/{op} as sent. The server judges it by `{contract}`"
+        " with the path's model as `model`; this union of what the models offering the operation accept is"
+        " what a description without the path can say."
+    )
+    body["required"] = [r for r in body.get("required", []) if r != "model"]
+    body["properties"]["model"] = {
+        "description": "Not read: the path's {model} is the model (a body `model` is replaced by it)."
+    }
+    branches = _split_by_model(rules)
+    if branches is not None:
+        offered = set(_offers(op))
+        union = {"anyOf": [then for models, then in branches if offered & set(models)]}
+        body["allOf"] = [union if _is_rules_ref(part) else part for part in body.get("allOf", [])]
+    else:  # an unexpected shape of model-rules: describe no per-model limit rather than a wrong one
+        body["allOf"] = [part for part in body.get("allOf", []) if not _is_rules_ref(part)]
+    return body
+
+
+def _is_rules_ref(part: Any) -> bool:
+    return isinstance(part, dict) and str(part.get("$ref", "")).startswith("#/components/schemas/model-rules/")
+
+
+def _components() -> dict[str, Any]:
+    schemas = {name: _localized(name) for name in contracts.names()}
+    defs = schemas["model-rules"]["$defs"]
+    raw = {name: copy.deepcopy(defs[name]) for name in defs}
+    for name, rules in raw.items():
+        if name in ("ark", *(PREDICTION_OPS[op].removesuffix(".request") for op in PREDICTION_OPS)):
+            defs[name] = _by_model(rules)
+    for op, contract in PREDICTION_OPS.items():
+        schemas[_body_name(op)] = _prediction_body(op, contract, raw[contract.removesuffix(".request")])
+    return schemas
+
+
+def _body_name(op: str) -> str:
+    """The component holding a predictions operation's body as sent (``predictions.text_to_video.body``)."""
+    return PREDICTION_OPS[op].removesuffix(".request") + ".body"
+
+
+def _link(operation_id: str, pointer: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "parameters": {"task_id": f"$response.body#{pointer}"}}
+
+
+def _task_links(pointer: str) -> dict[str, Any]:
+    """A created task's id leads to every operation that reads or removes it (either family)."""
+    return {
+        "GetTask": _link("getTask", pointer),
+        "DeleteTask": _link("deleteTask", pointer),
+        "GetPredictionResult": _link("getPredictionResult", pointer),
+        "GetPrediction": _link("getPrediction", pointer),
+    }
+
+
+def _list_params() -> list[dict[str, Any]]:
+    """The list query's parameters, typed by the ``ark.list_tasks.query`` contract that judges them."""
+    query = contracts.schema("ark.list_tasks.query")["properties"]
+    params = []
+    for name, schema in query.items():
+        param: dict[str, Any] = {"name": name, "in": "query", "schema": schema}
+        if schema.get("type") == "array":
+            param.update(style="form", explode=True)  # repeated: ?filter.task_ids=a&filter.task_ids=b
+        params.append(param)
+    return params
+
+
 @cache
 def document() -> dict[str, Any]:
     """The OpenAPI document (built once)."""
     task_id = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    list_params = [
-        {"name": n, "in": "query", "schema": {"type": t}}
-        for n, t in [("page_num", "integer"), ("page_size", "integer"), ("filter.status", "string"),
-                     ("filter.model", "string"), ("filter.service_tier", "string")]
-    ] + [{"name": "filter.task_ids", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
-          "style": "form", "explode": True}]  # fmt: skip
+    created = _json(_ref("ark.create_task.response"), "Created")
+    created["links"] = _task_links("/id")
+    listed = _json(_ref("ark.task_list"), "A page of tasks")
+    listed["links"] = {"GetListedTask": _link("getTask", "/items/0/id")}
     paths: dict[str, Any] = {
         "/api/v3/contents/generations/tasks": {
             "post": {
                 "operationId": "createTask",
-                "requestBody": {"required": True, **_json("ark.create_task.request", "Create body")},
-                "responses": {"200": _json("ark.create_task.response", "Created"), **_errors("ark.error")},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("ark.create_task.request"),
+                                                     "examples": _ARK_EXAMPLES}},
+                },
+                "responses": {"200": created, **_errors("ark.error")},
             },
             "get": {
                 "operationId": "listTasks",
-                "parameters": list_params,
-                "responses": {"200": _json("ark.task_list", "A page of tasks"), **_errors("ark.error")},
+                "parameters": _list_params(),
+                "responses": {"200": listed, **_errors("ark.error")},
             },
         },
         "/api/v3/contents/generations/tasks/{task_id}": {
             "parameters": [task_id],
             "get": {
                 "operationId": "getTask",
-                "responses": {"200": _json("ark.task", "The task"), **_errors("ark.error")},
+                "responses": {"200": _json(_ref("ark.task"), "The task"), **_errors("ark.error")},
             },
             "delete": {
                 "operationId": "deleteTask",
-                "responses": {"200": _json("ark.delete_task.response", "Cancelled or deleted"),
+                "description": "Cancels a queued task, deletes a finished one; a running or cancelled task is a 400.",
+                "responses": {"200": _json(_ref("ark.delete_task.response"), "Cancelled or deleted"),
                               **_errors("ark.error")},
             },
         },
@@ -92,7 +344,7 @@ def document() -> dict[str, Any]:
             "parameters": [task_id],
             "get": {
                 "operationId": "getPredictionResult",
-                "responses": {"200": _json("predictions.envelope", "The prediction"),
+                "responses": {"200": _json(_ref("predictions.envelope"), "The prediction"),
                               **_errors("predictions.error")},
             },
         },
@@ -100,19 +352,29 @@ def document() -> dict[str, Any]:
             "parameters": [task_id],
             "get": {
                 "operationId": "getPrediction",
-                "responses": {"200": _json("predictions.envelope", "The prediction (WaveSpeed's path)"),
+                "responses": {"200": _json(_ref("predictions.envelope"), "The prediction (WaveSpeed's path)"),
                               **_errors("predictions.error")},
             },
         },
     }  # fmt: skip
     for op, name in PREDICTION_OPS.items():
+        submitted = _json(_ref("predictions.envelope"), "Submitted")
+        submitted["links"] = _task_links("/data/id")
+        model = {"name": "model", "in": "path", "required": True, "example": _EXAMPLE_MODEL,
+                 "description": "A model id or alias that offers this operation.",
+                 "schema": {"enum": _offers(op)}}  # fmt: skip
         paths[f"/api/v3/bytedance/{{model}}/{op}"] = {
-            "parameters": [{"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "parameters": [model],
             "post": {
                 "operationId": "submit" + "".join(p.title() for p in op.split("-")),
-                "description": f"The body is judged by `{name}` with the path's model as `model`.",
-                "requestBody": {"required": True, **_json(name, "Submit body")},
-                "responses": {"200": _json("predictions.envelope", "Submitted"), **_errors("predictions.error")},
+                "description": f"The server judges the body by `{name}` with the path's model as `model`.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _ref(_body_name(op)), "examples": _PREDICTION_EXAMPLES[op]}
+                    },
+                },
+                "responses": {"200": submitted, **_errors("predictions.error")},
             },
         }
     return {
@@ -120,7 +382,7 @@ def document() -> dict[str, Any]:
         "info": {"title": "GPTProto Seedance API (seedance-mock)", "version": __version__},
         "servers": [{"url": "/"}],
         "components": {
-            "schemas": {name: _component(name) for name in contracts.names()},
+            "schemas": _components(),
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "Authorization"}},
         },
         "security": [{"apiKey": []}],

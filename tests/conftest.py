@@ -13,6 +13,7 @@ from tests.contracts.contract_helpers import SEEDS
 from tests.harness.drift import DriftLog
 from tests.harness.live import NO_KEY_REASON
 from tests.harness.live_options import BUDGET, DRIFT, Budget
+from tests.support import SUMMARY_LINE
 
 pytest_plugins = ["pytester"]  # tests/plugin runs the installed plugin in a separate pytest
 
@@ -89,8 +90,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    """Why the seed-document tests were deselected, if they were; every drift of a live run, after all the
-    tests (a drifting test also fails)."""
+    """Lines tests asked to print (SUMMARY_LINE, e.g. the fuzzing figures); why the seed-document tests were
+    deselected, if they were; every drift of a live run, after all the tests (a drifting test also fails)."""
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == SUMMARY_LINE and getattr(report, "when", "call") == "call":
+                    terminalreporter.write_line(str(value))
     if not SEEDS.is_dir():
         terminalreporter.write_line(
             f"seed documents not found at {SEEDS} (set SEEDANCE_SEEDS): the tests that compare the fixtures"

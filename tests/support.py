@@ -6,6 +6,10 @@ from typing import Any
 
 import contracts
 
+#: ``user_properties`` name of a line a test wants printed in the terminal summary (tests/conftest.py): a
+#: figure such as the number of fuzzed cases, shown even under pytest-xdist, where test output is not.
+SUMMARY_LINE = "summary_line"
+
 
 def assert_contract(name: str, body: Any) -> Any:
     """Fail with every violation when ``body`` breaks contract ``name``; returns ``body``."""

@@ -149,9 +149,11 @@ def _contract_refs(node: object, name: str) -> object:
 async def test_openapi_document_is_assembled_from_the_contracts(mock: Mock) -> None:
     status, doc, _ = await mock.call("GET", "/openapi.json", key=None)
     assert status == 200 and doc["openapi"].startswith("3.1")
-    assert set(doc["components"]["schemas"]) == set(contracts.names())
+    assert set(doc["components"]["schemas"]) >= set(contracts.names())  # + the predictions bodies as sent
     for name, schema in doc["components"]["schemas"].items():
         Draft202012Validator.check_schema(schema)
+        if name not in contracts.names() or name == "model-rules":
+            continue  # rewritten for schema generators, same verdicts: tests/mock_server/test_openapi.py
         # The contract itself, its references pointing inside the document so that outside tools resolve them.
         assert _contract_refs(schema, name) == {
             k: v for k, v in contracts.schema(name).items() if k not in ("$id", "$schema")

@@ -216,7 +216,10 @@ async def test_list_filters_and_pagination(mock: Mock) -> None:
 
 
 @pytest.mark.parametrize("query", ["page_size=0", "page_size=501", "page_num=0", "page_num=x",
-                                   "filter.status=done"])  # fmt: skip
+                                   "filter.status=done",
+                                   # int() takes these; an integer query parameter does not (/openapi.json)
+                                   "page_num=1_0", "page_num=%D9%A1", "page_size=%205",
+                                   "page_size=" + "9" * 5000])  # fmt: skip
 async def test_list_refuses_bad_queries(mock: Mock, query: str) -> None:
     status, data, _ = await mock.call("GET", f"{TASKS}?{query}")
     assert status == 400
