@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 import contracts
-from mock_server import __version__
+from mock_server import __version__, callback_routes
 from mock_server.errors import ApiError
 from mock_server.state import STATE
 from mock_server.wire import read_json, reply
@@ -163,4 +163,5 @@ def routes() -> list[web.RouteDef]:
         web.delete("/_mock/faults", clear_faults),
         web.put("/_mock/keys/{key}", put_key),
         web.get("/_mock/keys/{key}", get_key),
+        *callback_routes.routes(),
     ]

@@ -47,3 +47,16 @@ class MockConfig:
     log_requests: bool = True
     #: Start the mock clock at this Unix time instead of now (reproducible timestamps and ids).
     start_time: float | None = None
+    # -- callbacks and webhooks [FIDELITY §8] --
+    #: Real seconds one delivery attempt may take before it counts as unacknowledged (upstream: 5 s).
+    callback_timeout: float = 5.0
+    #: Extra attempts for an unacknowledged succeeded/failed callback or a webhook (upstream: 3).
+    callback_retries: int = 3
+    #: Mock seconds between attempts, counted from the transition (attempt n is due n × this after it).
+    callback_retry_seconds: float = 5.0
+    #: Delivery attempts in flight at once, all receivers together.
+    callback_concurrency: int = 16
+    #: Statuses an Ark callback reports (upstream lists queued … expired; cancelled is our choice).
+    callback_events: tuple[str, ...] = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+    #: Shell-style URL patterns the mock may call back; None = any http(s) URL.
+    callback_allow: tuple[str, ...] | None = None
