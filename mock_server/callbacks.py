@@ -56,6 +56,14 @@ INPUT_STRING_LIMIT = 1024
 Render = Callable[[Task, str, str], dict[str, Any]]
 
 
+def _encode(body: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON; a lone surrogate echoed from the request is sent as a ``\\ud800`` escape."""
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
 def check_url(url: Any, allow: tuple[str, ...] | None, param: str) -> str:
     """``url`` if the mock may call it, else a 400 naming ``param`` [FIDELITY §8].
 
@@ -209,7 +217,8 @@ class Sinks:
         cut = raw[:SINK_BODY_BYTES]
         try:
             body: Any = json.loads(cut)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            json.dumps(body, ensure_ascii=False).encode()  # a lone surrogate ("\ud800") cannot be answered
+        except (UnicodeError, json.JSONDecodeError, RecursionError):
             body = cut.decode("utf-8", "replace")
         entry = {
             "seq": next(self._seq),
@@ -299,7 +308,7 @@ class Deliveries:
             kind=watch.kind,
             url=watch.url,
             event=event,
-            body=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(),
+            body=_encode(body),
             event_at=when,
             max_attempts=1 + (self.config.callback_retries if retried else 0),
             secret=watch.secret,
