@@ -65,17 +65,20 @@ def verify(
     stamp_text = _header(headers, "webhook-timestamp")
     signatures = _header(headers, "webhook-signature")
     stamp_text = stamp_text.strip()
+    if not (webhook_id.isascii() and webhook_id.isprintable()):
+        raise WebhookVerificationError("webhook-id is not printable ASCII")
     if not (stamp_text.isascii() and stamp_text.isdigit() and len(stamp_text) <= 12):
         raise WebhookVerificationError(f"webhook-timestamp {stamp_text[:20]!r} is not Unix seconds")
     stamp = int(stamp_text)
     current = time.time() if now is None else now
     if abs(current - stamp) > tolerance:
         raise WebhookVerificationError(
-            f"webhook-timestamp is {current - stamp:+.0f} s from now (tolerance {tolerance:g} s): refused as a replay"
+            f"webhook-timestamp is {current - stamp:+.0f} s from now (tolerance {tolerance:g} s): "
+            "refused as a replay"
         )
     expected = sign(secret, webhook_id, stamp_text, body)
     for candidate in signatures.split():
-        if hmac.compare_digest(candidate.encode(), expected.encode()):
+        if candidate.isascii() and hmac.compare_digest(candidate.encode(), expected.encode()):
             return
     raise WebhookVerificationError("webhook-signature does not match the body and the secret")
 
