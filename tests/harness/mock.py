@@ -76,10 +76,12 @@ class Harness:
             params=params,
         )  # fmt: skip
 
-    def deliveries(self, task_id: str | None = None) -> list[dict[str, Any]]:
-        """Every callback / webhook attempt recorded (after the pending ones are done), each body checked
-        against its contract (``ark.callback``, ``predictions.webhook``)."""
-        self.server.flush_callbacks(30)
+    def deliveries(self, task_id: str | None = None, *, flush: bool = True) -> list[dict[str, Any]]:
+        """Every callback / webhook attempt recorded (with ``flush``, after the pending ones are done: only
+        when no retry waits for the frozen clock), each body checked against its contract
+        (``ark.callback``, ``predictions.webhook``)."""
+        if flush:
+            self.server.flush_callbacks(30)
         params = {"task_id": task_id} if task_id else None
         response = self.http.get("/_mock/callbacks", params=params)
         assert response.status_code == 200, response.text
