@@ -21,6 +21,7 @@ import heapq
 import hmac
 import itertools
 import json
+import logging
 import time
 import uuid
 from collections import deque
@@ -38,6 +39,8 @@ from mock_server.errors import ApiError
 from mock_server.faults import Faults
 from mock_server.journal import summary
 from mock_server.store import TERMINAL, Task
+
+log = logging.getLogger("seedance_mock")
 
 #: Every status a callback can report; ``--callback-events`` picks among them [FIDELITY §8].
 CALLBACK_EVENTS = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
@@ -279,7 +282,9 @@ class Deliveries:
 
         Called before the task is stored, so that a task that starts at its creation reports in order.
         """
-        self._watches[task.id] = Watch(task.id, task.created_at, kind, url, origin, secret, input)
+        # The echo is cut now, so a big data: URI in the submit body is not held until the task ends.
+        echo = summary(input, INPUT_STRING_LIMIT) if input is not None else None
+        self._watches[task.id] = Watch(task.id, task.created_at, kind, url, origin, secret, echo)
         self.changed(task, task.created_at)  # [FIDELITY §8] the initial queued is sent (if not filtered out)
 
     def changed(self, task: Task, when: float) -> None:
@@ -299,9 +304,13 @@ class Deliveries:
                 return  # webhooks report terminal states only [UPSTREAM §7]
             event = WEBHOOK_WORDS[task.status]
             retried = True  # [FIDELITY §8] a webhook is retried like Ark's succeeded/failed
-        body = self.render(task, watch.kind, watch.origin)
+        try:
+            body = self.render(task, watch.kind, watch.origin)
+        except Exception:  # a bug of ours must not turn the request that settled this task into a 500
+            log.exception("cannot render the %s of %s", watch.kind, task.id)
+            return
         if watch.kind == "webhook":
-            body["input"] = summary(watch.input, INPUT_STRING_LIMIT)
+            body["input"] = watch.input
         delivery = Delivery(
             seq=next(self._seq),
             task_id=task.id,

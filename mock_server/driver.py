@@ -58,6 +58,7 @@ class LifecycleDriver:
         while True:
             state.deliveries.driver_turns += 1  # shown by /_mock/callbacks: an idle driver does not turn
             self._wake.clear()
+            now = state.now()
             try:
                 now = state.settle()
                 for delivery in state.deliveries.take_due(now):

@@ -244,6 +244,28 @@ def test_webhook_url_body_field_and_failed_predictions(frozen: MockServer, recei
     assert "webhook_url" not in sent["input"]
 
 
+def test_the_webhook_input_echo_cuts_data_uris(frozen: MockServer) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.effect_noise((400, 400), 64).convert("RGB").save(buf, "PNG")
+    image = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    assert len(image) > 10_000
+    url = frozen.base_url + "/api/v3/bytedance/dreamina-seedance-2-0-260128/image-to-video"
+    response = httpx.post(url, params={"webhook": frozen.sink_url()}, headers=_auth(frozen),
+                          json={"prompt": "a dog", "image": image})  # fmt: skip
+    assert response.status_code == 200, response.text
+    frozen.advance(10)
+    frozen.flush_callbacks(10)
+    (received,) = frozen.sink()
+    assert_contract("predictions.webhook", received["body"])
+    echoed = received["body"]["input"]["image"]
+    assert echoed.startswith(image[:1024]) and echoed.endswith(f"({len(image)} chars)")
+
+
 @pytest.mark.parametrize("where", ["query", "body"])
 def test_a_webhook_with_base64_output_is_a_400(frozen: MockServer, where: str) -> None:
     body: dict[str, Any] = {"prompt": "a dog", "enable_base64_output": True}
