@@ -60,3 +60,15 @@ class MockConfig:
     callback_events: tuple[str, ...] = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
     #: Shell-style URL patterns the mock may call back; None = any http(s) URL.
     callback_allow: tuple[str, ...] | None = None
+    #: Validation proxy [issue 14]: forward every /api/ request to this origin and check both sides.
+    upstream: str | None = None
+    #: Seconds the proxy waits for the upstream's whole answer before it answers 502.
+    upstream_timeout: float = 120.0
+    #: Write every proxied exchange here, one file per task (needs ``upstream``).
+    record_dir: Path | None = None
+    #: Answer creates and reads from the recordings in this directory (offline).
+    replay_dir: Path | None = None
+    #: With ``replay_dir``: a request no recording answers is a 404 instead of the simulated mock.
+    replay_strict: bool = False
+    #: Create-body fields (dotted paths) a replay ignores when matching a recorded create.
+    replay_ignore: tuple[str, ...] = ()

@@ -201,6 +201,11 @@ class MockState:
             task.urls = urls
         return url
 
+    def signed_media_url(self, origin: str, media: MediaSpec, kind: str, expires: int) -> str:
+        """A signed URL on this server for ``media`` (a replayed recording's video, issue 14)."""
+        name = f"{media.key}.{kind}"
+        return f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
+
     def check_media(self, name: str, expires: str | None, signature: str | None) -> MediaSpec:
         """The spec behind a media URL, or 403/404 when the URL is forged, altered or expired."""
         if not expires or not signature or not expires.isdigit():
