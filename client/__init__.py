@@ -26,6 +26,7 @@ from client._errors import (
     TaskFailedError,
     ValidationError,
     WaitTimeout,
+    WebhookVerificationError,
 )
 from client._media import to_data_uri, to_media_url
 from client._retry import retry_delay, should_retry
@@ -62,6 +63,7 @@ __all__ = [
     "Usage",
     "ValidationError",
     "WaitTimeout",
+    "WebhookVerificationError",
     "normalize_status",
     "retry_delay",
     "should_retry",

@@ -2,6 +2,7 @@
 
     SeedanceError
     ├── ValidationError              refused by the client's own checks; nothing was sent
+    ├── WebhookVerificationError     a received webhook's signature or timestamp does not check out
     ├── APIConnectionError           no usable HTTP answer (DNS, refused, reset, undecodable body)
     │   └── APITimeoutError          no answer in time
     ├── APIError                     an HTTP error answer: status_code, code, param, type, request_id, body
@@ -54,6 +55,7 @@ __all__ = [
     "TaskFailedError",
     "ValidationError",
     "WaitTimeout",
+    "WebhookVerificationError",
     "error_from_body",
     "error_from_response",
 ]
@@ -61,6 +63,11 @@ __all__ = [
 
 class SeedanceError(Exception):
     """Base of every error this client raises."""
+
+
+class WebhookVerificationError(SeedanceError, ValueError):
+    """A webhook failed verification (``client.webhooks.verify``): missing headers, a bad signature, or a
+    timestamp outside the tolerance. Answer such a request 4xx and do not act on it."""
 
 
 class ValidationError(SeedanceError, ValueError):

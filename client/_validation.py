@@ -39,7 +39,7 @@ ARK_FIELDS = frozenset(
 
 _PREDICTION_COMMON = frozenset(
     {"prompt", "aspect_ratio", "duration", "resolution", "generate_audio", "camera_fixed", "seed",
-     "enable_sync_mode"}
+     "enable_sync_mode", "webhook_url", "enable_base64_output"}
 )  # fmt: skip
 #: The fields of each predictions operation [seed 003/004].
 PREDICTION_FIELDS: dict[str, frozenset[str]] = {
@@ -114,6 +114,18 @@ def _require_bool(param: str, value: Any) -> bool:
 def _require_str(param: str, value: Any) -> str:
     if not isinstance(value, str):
         raise _fail(param, value, f"{param} must be a string, not {_show(value)}")
+    return value
+
+
+# Where the service may call back: an absolute http(s) URL in printable ASCII (the `callback_url` contract).
+_CALLBACK_URL = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9\[._~%-][!-~]*")
+_CALLBACK_URL_MAX = 2048
+
+
+def _require_callback_url(param: str, value: Any) -> str:
+    _require_str(param, value)
+    if len(value) > _CALLBACK_URL_MAX or not _CALLBACK_URL.fullmatch(value):
+        raise _fail(param, value, f"{param} must be an absolute http(s) URL (at most 2048 ASCII characters)")
     return value
 
 
@@ -364,7 +376,9 @@ def _check_ark_options(model: Model, scenario: str, fields: dict[str, Any]) -> N
         low, high = rules["execution_expires_after_range"]
         value = _require_int("execution_expires_after", fields["execution_expires_after"])
         _in_range("execution_expires_after", value, low, high, unit=" s")
-    for param in ("callback_url", "safety_identifier", "output_format", "omni_reference_task_type"):
+    if "callback_url" in fields:
+        _require_callback_url("callback_url", fields["callback_url"])
+    for param in ("safety_identifier", "output_format", "omni_reference_task_type"):
         if param in fields:
             _require_str(param, fields[param])
     if "priority" in fields:
@@ -438,9 +452,14 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
         counts = {kind: _url_list(kind, fields[kind]) for kind in ("images", "videos", "audios") if kind in fields}
         limits = m.predictions_reference or {}
         _check_counts(m, counts, limits, {"images": "images", "videos": "videos", "audios": "audios"})
-    for param in ("generate_audio", "enable_sync_mode", "is_upload_media"):
+    for param in ("generate_audio", "enable_sync_mode", "is_upload_media", "enable_base64_output"):
         if param in fields:
             _require_bool(param, fields[param])
+    if "webhook_url" in fields:
+        _require_callback_url("webhook_url", fields["webhook_url"])
+        if fields.get("enable_base64_output") is True:
+            # A webhook cannot be combined with base64 output [UPSTREAM §7].
+            raise _fail("enable_base64_output", True, "enable_base64_output cannot be true with a webhook")
     if "aspect_ratio" in fields:
         _check_ratio("aspect_ratio", fields["aspect_ratio"], "predictions")
     if "resolution" in fields:

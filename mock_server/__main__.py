@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         "GET /_mock/ui and the callback receiver /_mock/sink/*)",
     )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    _add_callback_options(p)
     proxy = p.add_argument_group("validation proxy, recording and replay (issue 14; see README)")
     proxy.add_argument(
         "--upstream",
@@ -238,6 +239,69 @@ def check_bounds(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _add_callback_options(p: argparse.ArgumentParser) -> None:
+    """Options for callbacks and webhooks (docs/FIDELITY.md §8)."""
+    g = p.add_argument_group("callbacks and webhooks")
+    g.add_argument(
+        "--callback-allow",
+        action="append",
+        metavar="PATTERN",
+        help="call back only URLs matching this shell-style pattern, e.g. 'http://127.0.0.1:*' (repeatable); "
+        "by default any http(s) URL; a refused URL is a 400 at create",
+    )
+    g.add_argument(
+        "--callback-timeout",
+        type=float,
+        default=_DEFAULTS.callback_timeout,
+        help="real seconds (0.1-300) a receiver has to answer one delivery",
+    )
+    g.add_argument(
+        "--callback-retries",
+        type=int,
+        default=_DEFAULTS.callback_retries,
+        help="extra attempts (0-10) for an unanswered succeeded/failed callback or a webhook",
+    )
+    g.add_argument(
+        "--callback-retry-seconds",
+        type=float,
+        default=_DEFAULTS.callback_retry_seconds,
+        help="mock seconds (0-86400) between attempts, counted from the status change",
+    )
+    g.add_argument(
+        "--callback-concurrency",
+        type=int,
+        default=_DEFAULTS.callback_concurrency,
+        help="delivery attempts (1-1000) in flight at once",
+    )
+    g.add_argument(
+        "--callback-events",
+        default=",".join(_DEFAULTS.callback_events),
+        help="comma-separated statuses an Ark callback reports",
+    )
+
+
+def callback_args_error(args: argparse.Namespace) -> str | None:
+    """A one-line complaint about an out-of-range callback option, or None."""
+    from mock_server.callbacks import CALLBACK_EVENTS
+
+    if not 0.1 <= args.callback_timeout <= 300:
+        return "--callback-timeout must be from 0.1 to 300 seconds"
+    if not 0 <= args.callback_retries <= 10:
+        return "--callback-retries must be from 0 to 10"
+    if not 0 <= args.callback_retry_seconds <= 86400:
+        return "--callback-retry-seconds must be from 0 to 86400"
+    if not 1 <= args.callback_concurrency <= 1000:
+        return "--callback-concurrency must be from 1 to 1000"
+    events = [e.strip() for e in args.callback_events.split(",") if e.strip()]
+    unknown = [e for e in events if e not in CALLBACK_EVENTS]
+    if unknown:
+        return f"--callback-events: unknown status {unknown[0]!r} (choose from {', '.join(CALLBACK_EVENTS)})"
+    for pattern in args.callback_allow or ():
+        if not pattern.strip():
+            return "--callback-allow needs a non-empty pattern"
+    return None
+
+
 def config_from_args(args: argparse.Namespace) -> MockConfig:
     """The MockConfig an argument namespace describes."""
     return MockConfig(
@@ -262,6 +326,12 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         random_seed=args.random_seed,
         log_requests=not args.quiet,
         admin_token=args.admin_token,
+        callback_allow=tuple(args.callback_allow) if args.callback_allow else None,
+        callback_timeout=args.callback_timeout,
+        callback_retries=args.callback_retries,
+        callback_retry_seconds=args.callback_retry_seconds,
+        callback_concurrency=args.callback_concurrency,
+        callback_events=tuple(e.strip() for e in args.callback_events.split(",") if e.strip()),
         upstream=args.upstream,
         upstream_timeout=args.upstream_timeout,
         record_dir=args.record,
@@ -355,7 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2
-    problem = check_bounds(args) or proxy_problem(args)
+    problem = check_bounds(args) or callback_args_error(args) or proxy_problem(args)
     if problem:
         print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ from aiohttp import web
 from mock_server import admin, ark, files, openapi, predictions, proxy, ui
 from mock_server.accounts import redact
 from mock_server.config import MockConfig
+from mock_server.driver import lifecycle
 from mock_server.errors import ApiError, render
 from mock_server.journal import entry
 from mock_server.state import STATE, MockState
@@ -33,7 +34,7 @@ class _Dropped(Exception):
 
 def family_of(path: str) -> str:
     """Which error shape a path answers in."""
-    if path.startswith(("/api/v3/bytedance/", "/api/v3/predictions")):
+    if path.startswith(("/api/v3/bytedance/", "/api/v3/predictions", "/api/v3/webhook/")):
         return "predictions"
     if path.startswith("/api/"):
         return "ark"
@@ -177,6 +178,7 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     app = web.Application(middlewares=[frame, gate], client_max_size=config.max_body_bytes)
     app[STATE] = MockState.build(config)
     app.on_cleanup.append(_close_media)
+    app.cleanup_ctx.append(lifecycle)  # the clock runs by itself; callbacks go out [FIDELITY §8]
     app.add_routes(ark.routes())
     app.add_routes(predictions.routes())
     app.add_routes(files.routes())

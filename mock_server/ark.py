@@ -68,7 +68,7 @@ async def create(request: web.Request) -> web.Response:
         spec, _ = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size, ingest=ingest)
     else:
         spec, _ = parse_ark(body, rng=state.rng, sizer=image_size, ingest=ingest)
-    task = state.submit(request[API_KEY], "ark", "create", spec)
+    task = state.submit(request[API_KEY], "ark", "create", spec, origin=origin(request, state.config))
     return reply({"id": task.id})
 
 

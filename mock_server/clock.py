@@ -22,6 +22,8 @@ class Clock:
         self._t0 = monotonic()
         self._scale = float(time_scale)
         self._advanced = 0.0
+        #: Called after every advance and time-scale change (the lifecycle driver re-plans its sleep).
+        self.on_change: Callable[[], None] | None = None
 
     @property
     def time_scale(self) -> float:
@@ -42,6 +44,8 @@ class Clock:
         if seconds < 0:
             raise ValueError("the clock never goes backwards")
         self._advanced += seconds
+        if self.on_change is not None:
+            self.on_change()
         return self.now()
 
     def set_time_scale(self, time_scale: float) -> None:
@@ -52,3 +56,5 @@ class Clock:
         self._t0 = self._monotonic()
         self._base = now - self._advanced
         self._scale = float(time_scale)
+        if self.on_change is not None:
+            self.on_change()

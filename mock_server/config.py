@@ -55,6 +55,19 @@ class MockConfig:
     #: When set, every /_mock/* request must carry ``X-Admin-Token: <this>`` (else 401), except the
     #: dashboard page (GET /_mock/ui) and the callback receiver (/_mock/sink/*) [FIDELITY §13].
     admin_token: str | None = None
+    # -- callbacks and webhooks [FIDELITY §8] --
+    #: Real seconds one delivery attempt may take before it counts as unacknowledged (upstream: 5 s).
+    callback_timeout: float = 5.0
+    #: Extra attempts for an unacknowledged succeeded/failed callback or a webhook (upstream: 3).
+    callback_retries: int = 3
+    #: Mock seconds between attempts, counted from the transition (attempt n is due n × this after it).
+    callback_retry_seconds: float = 5.0
+    #: Delivery attempts in flight at once, all receivers together.
+    callback_concurrency: int = 16
+    #: Statuses an Ark callback reports (upstream lists queued … expired; cancelled is our choice).
+    callback_events: tuple[str, ...] = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+    #: Shell-style URL patterns the mock may call back; None = any http(s) URL.
+    callback_allow: tuple[str, ...] | None = None
     #: Validation proxy [issue 14]: forward every /api/ request to this origin and check both sides.
     upstream: str | None = None
     #: Seconds the proxy waits for the upstream's whole answer before it answers 502.

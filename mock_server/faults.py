@@ -1,4 +1,10 @@
-"""Fault rules (``POST /_mock/faults``): the next N matching requests get a status, a delay or a dropped line."""
+"""Fault rules (``POST /_mock/faults``): the next N matching requests get a status, a delay or a dropped line.
+
+A rule with ``"target": "callbacks"`` applies to the mock's own outgoing callbacks and webhooks instead,
+matched by ``url`` (glob), ``event`` and ``task_id``: the attempt is delayed, or fails without being sent
+(``status``: as if the receiver answered it; ``drop``: as if it never connected), so a receiver's handling
+of retries can be tested [FIDELITY §8].
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from typing import Any
 from mock_server.errors import ApiError
 
 _FIELDS = {"method", "path", "model", "times", "status", "delay", "drop", "code", "message", "retry_after"}
+_DELIVERY_FIELDS = {"target", "url", "event", "task_id", "times", "status", "delay", "drop"}
+TARGETS = ("requests", "callbacks")
 
 
 @dataclass
@@ -28,6 +36,10 @@ class FaultRule:
     message: str | None = None
     retry_after: int | None = None
     hits: int = 0
+    target: str = "requests"  # or "callbacks": the mock's outgoing deliveries
+    url: str | None = None  # callbacks: fnmatch pattern over the receiver's URL
+    event: str | None = None  # callbacks: the status word delivered
+    task_id: str | None = None  # callbacks: one task's deliveries only
 
     def matches(self, method: str, path: str, model: str | None) -> bool:
         """Whether the rule applies to this request."""
@@ -64,12 +76,17 @@ class Faults:
         """Validate a rule body and add it; a 400 names what is wrong."""
         if not isinstance(spec, dict):
             raise _bad("A fault rule must be a JSON object.")
-        unknown = set(spec) - _FIELDS
+        target = spec.get("target", "requests")
+        if target not in TARGETS:
+            raise _bad('target must be "requests" or "callbacks".')
+        unknown = set(spec) - (_DELIVERY_FIELDS if target == "callbacks" else _FIELDS | {"target"})
         if unknown:
             raise _bad(f"Unknown fault rule field(s): {', '.join(sorted(unknown))}.")
         status, delay, drop = spec.get("status"), spec.get("delay", 0), spec.get("drop", False)
         if status is not None and (type(status) is not int or not 400 <= status <= 599):
             raise _bad("status must be an integer from 400 to 599.")
+        if target == "callbacks" and status is not None and drop:
+            raise _bad("A callbacks rule takes status or drop, not both.")
         if type(delay) not in (int, float) or not 0 <= delay <= 300:
             raise _bad("delay must be a number of seconds from 0 to 300.")
         if type(drop) is not bool:
@@ -79,7 +96,7 @@ class Faults:
         times = spec.get("times", 1)
         if times is not None and (type(times) is not int or times < 1):
             raise _bad("times must be a positive integer, or null for every matching request.")
-        for name in ("method", "path", "model", "code", "message"):
+        for name in ("method", "path", "model", "code", "message", "url", "event", "task_id"):
             if spec.get(name) is not None and not isinstance(spec[name], str):
                 raise _bad(f"{name} must be a string.")
         retry_after = spec.get("retry_after")
@@ -97,6 +114,10 @@ class Faults:
             code=spec.get("code"),
             message=spec.get("message"),
             retry_after=retry_after,
+            target=target,
+            url=spec.get("url"),
+            event=spec.get("event"),
+            task_id=spec.get("task_id"),
         )
         self._rules.append(rule)
         return rule
@@ -104,14 +125,29 @@ class Faults:
     def take(self, method: str, path: str, model: str | None) -> FaultRule | None:
         """The first rule matching this request, consuming one of its uses."""
         for rule in self._rules:
-            if rule.matches(method, path, model):
-                rule.hits += 1
-                if rule.times is not None:
-                    rule.times -= 1
-                    if rule.times == 0:
-                        self._rules.remove(rule)
-                return rule
+            if rule.target == "requests" and rule.matches(method, path, model):
+                return self._use(rule)
         return None
+
+    def take_delivery(self, url: str, event: str, task_id: str) -> FaultRule | None:
+        """The first callbacks rule matching this delivery attempt, consuming one of its uses."""
+        for rule in self._rules:
+            if rule.target != "callbacks":
+                continue
+            if rule.url and not fnmatch.fnmatchcase(url, rule.url):
+                continue
+            if (rule.event and rule.event != event) or (rule.task_id and rule.task_id != task_id):
+                continue
+            return self._use(rule)
+        return None
+
+    def _use(self, rule: FaultRule) -> FaultRule:
+        rule.hits += 1
+        if rule.times is not None:
+            rule.times -= 1
+            if rule.times == 0:
+                self._rules.remove(rule)
+        return rule
 
     def __bool__(self) -> bool:
         return bool(self._rules)

@@ -107,6 +107,18 @@ class _Summary:
         return _text(repr(value))[:STRING_LIMIT]
 
 
+def summary(value: Any, limit: int = STRING_LIMIT) -> Any:
+    """``value`` with every string longer than ``limit`` cut (a note of its length kept), structure intact:
+    what the delivery log keeps of a body it sent (bodies come through the door, so their depth is bounded)."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else f"{value[:limit]}…({len(value)} chars)"
+    if isinstance(value, list):
+        return [summary(v, limit) for v in value]
+    if isinstance(value, dict):
+        return {k: summary(v, limit) for k, v in value.items()}
+    return value
+
+
 def summarize(body: Any, budget: int = ENTRY_BODY_BUDGET) -> tuple[Any, int]:
     """``(what the journal keeps of body, its approximate size in bytes)``."""
     walk = _Summary(budget)

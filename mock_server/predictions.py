@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mock_server.errors import ApiError
 from mock_server.images import image_size
 from mock_server.requests import PREDICTION_OPS, carries_inline_image, parse_prediction
 from mock_server.state import STATE, MockState, origin
@@ -81,14 +82,48 @@ def _submit(op: str):  # type: ignore[no-untyped-def]
             spec, _, sync = await asyncio.to_thread(parse)
         else:
             spec, _, sync = parse()
+        webhook = _webhook(request, body)
         # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3]; the mock runs such a
         # task to its end at once rather than holding the request open on a clock that may be frozen.
-        task = state.submit(request[API_KEY], "predictions", op, spec, immediate=sync)
+        task = state.submit(
+            request[API_KEY], "predictions", op, spec, immediate=sync,
+            origin=origin(request, state.config), webhook=webhook,
+        )  # fmt: skip
         return reply(envelope(prediction_json(state, task, origin(request, state.config))))
 
     submit.__name__ = f"submit_{op.replace('-', '_')}"
     submit.__doc__ = f"POST /api/v3/bytedance/{{model}}/{op} → the prediction envelope."
     return submit
+
+
+def _webhook(request: web.Request, body: dict[str, Any]) -> tuple[str, str, Any] | None:
+    """(url, the field naming it, the input to echo) when a webhook was asked for, else None.
+
+    WaveSpeed takes ``?webhook=<url>`` on the submit URL; one page shows a ``webhook_url`` body field: both
+    are accepted, the query first [UPSTREAM §7; FIDELITY §8]. A webhook cannot be combined with
+    ``enable_base64_output`` [UPSTREAM §7].
+    """
+    if "webhook" in request.query:
+        url, param = request.query["webhook"], "webhook"
+    elif body.get("webhook_url") is not None:
+        url, param = body["webhook_url"], "webhook_url"
+    else:
+        return None
+    if body.get("enable_base64_output") is True:
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            "A webhook cannot be combined with enable_base64_output: true.",
+            "enable_base64_output",
+        )
+    echo = {k: v for k, v in body.items() if k not in ("webhook_url", "enable_base64_output") and v is not None}
+    return url, param, echo
+
+
+async def webhook_secret(request: web.Request) -> web.Response:
+    """GET /api/v3/webhook/secret → ``data.secret``, the key's ``whsec_…`` signing secret [UPSTREAM §7]."""
+    state = request.app[STATE]
+    return reply(envelope({"secret": state.webhook_secret(request[API_KEY])}))
 
 
 async def result(request: web.Request) -> web.Response:
@@ -104,4 +139,5 @@ def routes() -> list[web.RouteDef]:
         *(web.post(f"/api/v3/bytedance/{{model}}/{op}", _submit(op)) for op in PREDICTION_OPS),
         web.get("/api/v3/predictions/{task_id}/result", result),
         web.get("/api/v3/predictions/{task_id}", result),
+        web.get("/api/v3/webhook/secret", webhook_secret),
     ]

@@ -56,9 +56,14 @@ class SeedanceMock(MockServer):
         """Stop mock time: tasks move only when the test calls :meth:`advance`."""
         self.set_time_scale(0)
 
-    def finish_all(self) -> float:
-        """Jump far enough that every task that can end has ended (execution_expires_after at most 72 h)."""
-        return self.advance(259_200 + self.config.queue_seconds + self.config.run_seconds)
+    def finish_all(self, timeout: float = 60.0) -> float:
+        """Jump far enough that every task that can end has ended (execution_expires_after at most 72 h)
+        and every callback retry is due, then wait (up to ``timeout`` real seconds) until every pending
+        callback and webhook delivery is done."""
+        c = self.config
+        now = self.advance(259_200 + c.queue_seconds + c.run_seconds + c.callback_retries * c.callback_retry_seconds)
+        self.flush_callbacks(timeout)
+        return now
 
 
 class AsyncSeedanceMock:
@@ -132,13 +137,33 @@ class AsyncSeedanceMock:
         """Stop mock time."""
         await self.set_time_scale(0)
 
-    async def finish_all(self) -> float:
-        """Jump far enough that every task has ended."""
-        return await self._call(self.server.finish_all)
+    async def finish_all(self, timeout: float = 60.0) -> float:
+        """Jump far enough that every task has ended, and flush pending deliveries."""
+        return await self._call(lambda: self.server.finish_all(timeout))
 
     async def task(self, task_id: str) -> Any:
         """The stored task (settled), or None."""
         return await self._call(lambda: self.server.task(task_id))
+
+    async def callbacks(self, task_id: str | None = None, **filters: str) -> list[dict[str, Any]]:
+        """Delivery attempts so far (see :meth:`MockServer.callbacks`)."""
+        return await self._call(lambda: self.server.callbacks(task_id, **filters))
+
+    async def wait_for_callback(self, task_id: str, status: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The first attempt that brought ``status`` of ``task_id`` to its receiver; TimeoutError otherwise."""
+        return await self._call(lambda: self.server.wait_for_callback(task_id, status, timeout))
+
+    async def flush_callbacks(self, timeout: float = 60.0) -> None:
+        """Wait until no delivery is waiting or in flight."""
+        await self._call(lambda: self.server.flush_callbacks(timeout))
+
+    def sink_url(self, name: str = "default") -> str:
+        """A ready receiver on the mock (``/_mock/sink/{name}``)."""
+        return self.server.sink_url(name)
+
+    async def sink(self, name: str = "default") -> list[dict[str, Any]]:
+        """What ``/_mock/sink/{name}`` received."""
+        return await self._call(lambda: self.server.sink(name))
 
 
 #: Markers by which another plugin (pytest-asyncio, anyio, trio) claims a coroutine test for itself.
@@ -202,6 +227,7 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 def seedance_mock(request: pytest.FixtureRequest) -> Iterator[SeedanceMock]:
     """A fresh seedance-mock server for this test: ``base_url``, ``ark_base_url``, ``api_key``,
     ``advance(seconds)``, ``journal()``, ``add_fault(...)``, ``set_key(...)``, ``reset()``, ``freeze()``,
+    ``callbacks()``, ``wait_for_callback(task_id, status)``, ``sink_url()``, ``sink()``, ``finish_all()``,
     ``control(method, path, body)`` (HTTP, the admin token sent for you) and ``admin_headers``."""
     with SeedanceMock(**_settings(request)) as server:
         yield server

@@ -14,6 +14,7 @@ from aiohttp import web
 
 import contracts
 from mock_server.accounts import Accounts
+from mock_server.callbacks import Deliveries, check_url, webhook_secret
 from mock_server.clock import Clock
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError
@@ -40,6 +41,7 @@ class MockState:
     journal: Journal
     rng: random.Random
     media: MediaCache
+    deliveries: Deliveries
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     journal_seq: int = 0
     #: (mock second, its YYYYMMDDHHMMSS) for request ids, formatted once per second.
@@ -64,15 +66,20 @@ class MockState:
             on_finished=charge,
             max_tasks=config.max_tasks,
         )
+        clock = Clock(config.time_scale, start=config.start_time)
+        faults = Faults()
+        deliveries = Deliveries(config, clock, faults)
+        store.on_change = deliveries.changed
         return cls(
             config=config,
-            clock=Clock(config.time_scale, start=config.start_time),
+            clock=clock,
             store=store,
             accounts=accounts,
-            faults=Faults(),
+            faults=faults,
             journal=Journal(config.journal_size, int(config.journal_mb * 2**20)),
             rng=random.Random(config.random_seed),
             media=_media_cache(config),
+            deliveries=deliveries,
         )
 
     # -- time ------------------------------------------------------------------------------------------
@@ -89,6 +96,7 @@ class MockState:
     def reset(self) -> None:
         """Forget tasks, accounts, faults and the journal (the clock keeps going: time never runs back)."""
         self.store.reset()
+        self.deliveries.reset()
         self.accounts.reset()
         self.faults.clear()
         self.journal.clear()
@@ -107,8 +115,27 @@ class MockState:
             if task_id not in self.store:
                 return task_id
 
-    def submit(self, key: str, family: str, op: str, spec: TaskSpec, *, immediate: bool = False) -> Task:
-        """Admit a create: model permission, balance, queue quota; then schedule the task."""
+    def submit(
+        self,
+        key: str,
+        family: str,
+        op: str,
+        spec: TaskSpec,
+        *,
+        immediate: bool = False,
+        origin: str = "",
+        webhook: tuple[str, str, object] | None = None,
+    ) -> Task:
+        """Admit a create: model permission, balance, queue quota; then schedule the task.
+
+        ``origin`` is where media URLs in callbacks point; ``webhook`` is a predictions webhook as
+        (url, the field that named it, the input to echo).
+        """
+        allow = self.config.callback_allow
+        if spec.callback_url is not None:
+            check_url(spec.callback_url, allow, "callback_url")
+        if webhook is not None:
+            check_url(webhook[0], allow, webhook[1])
         model = contracts.lookup_model(spec.model_id)
         assert model is not None
         self.accounts.check_model(key, spec.model_id, model.names)
@@ -132,9 +159,19 @@ class MockState:
             updated_at=now,
             ready_at=now + self.config.queue_seconds,
         )
+        if spec.callback_url is not None:
+            self.deliveries.watch(task, "callback", spec.callback_url, origin)
+        elif webhook is not None:
+            secret = webhook_secret(self.secret, key)
+            self.deliveries.watch(task, "webhook", webhook[0], origin, secret=secret, input=webhook[2])
         self.store.create(task, immediate=immediate)
         self.store.settle(now)
+        self.deliveries.wake()  # the lifecycle driver plans its sleep around the new task
         return task
+
+    def webhook_secret(self, key: str) -> str:
+        """``key``'s webhook signing secret (``whsec_…``), stable for the server's life [UPSTREAM §7]."""
+        return webhook_secret(self.secret, key)
 
     def owned_task(self, key: str, task_id: str) -> Task:
         """The caller's task ``task_id``, or a 404 (tasks are private to the key that made them)."""

@@ -119,6 +119,8 @@ class TaskStore:
         self.max_running = max_running_per_key
         self.max_tasks = max_tasks
         self._on_finished = on_finished
+        #: Called after every status change, with the task already in its new state (callbacks hang here).
+        self.on_change: Callable[[Task, float], None] | None = None
         self._tasks: dict[str, Task] = {}
         self._keys: dict[str, _KeyState] = {}
         # (due, order, kind, task id, task created_at): ids, not tasks, so a forgotten task is freed at once.
@@ -188,6 +190,14 @@ class TaskStore:
                 continue  # deleted, forgotten or reset meanwhile
             getattr(self, "_on_" + kind)(task, when)
 
+    def next_due(self) -> float | None:
+        """When the earliest scheduled transition is due (it may turn out stale), or None."""
+        return self._events[0][0] if self._events else None
+
+    def _changed(self, task: Task, when: float) -> None:
+        if self.on_change is not None:
+            self.on_change(task, when)
+
     def _push(self, when: float, kind: str, task: Task) -> None:
         events = self._events
         if len(events) > 2 * len(self._tasks) + 1024:
@@ -250,6 +260,7 @@ class TaskStore:
         assert task.status == "queued"
         self._set(task, "cancelled", now)
         self._keys[task.key].queued -= 1
+        self._changed(task, now)
 
     def delete(self, task: Task) -> None:
         """Forget a finished task's record [UPSTREAM §2: DELETE of succeeded / failed / expired]."""
@@ -277,6 +288,7 @@ class TaskStore:
         state.queued -= 1
         state.running += 1
         self._push(when + run_seconds, "finish", task)
+        self._changed(task, when)
 
     def _pump(self, key: str, when: float) -> None:
         """Start waiting tasks of ``key`` while a slot is free, oldest first."""
@@ -308,6 +320,7 @@ class TaskStore:
         else:
             self._set(task, "succeeded", when)
         task.finished_at = when
+        self._changed(task, when)
         if state is not None:
             state.running -= 1
             self._pump(task.key, when)
@@ -324,6 +337,7 @@ class TaskStore:
             state.queued -= 1
         self._set(task, "expired", when)
         task.finished_at = when
+        self._changed(task, when)
         self._pump(task.key, when)
 
     def snapshot(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -194,3 +195,47 @@ class MockServer:
             return state.store.get(task_id)
 
         return self.call(get)
+
+    # -- callbacks and webhooks ------------------------------------------------------------------------
+    def callbacks(self, task_id: str | None = None, **filters: str) -> list[dict[str, Any]]:
+        """Delivery attempts so far, oldest first, as ``GET /_mock/callbacks`` lists them (filters: task_id,
+        url (glob), outcome, event, kind). Each has the ``body`` that was sent."""
+        return self.call(lambda s: s.deliveries.list(task_id=task_id, **filters))
+
+    def wait_for_callback(self, task_id: str, status: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The first attempt that brought ``task_id``'s ``status`` event to its receiver (the receiver
+        answered, whatever it answered); waits up to ``timeout`` real seconds, else TimeoutError.
+
+        ``status`` is the word sent: Ark's for callbacks, ``completed`` / ``failed`` for webhooks.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            for attempt in self.callbacks(task_id, event=status):
+                if attempt["outcome"] in ("delivered", "rejected"):
+                    return attempt
+            if time.monotonic() >= deadline:
+                seen = [(a["event"], a["outcome"]) for a in self.callbacks(task_id)]
+                raise TimeoutError(
+                    f"no {status!r} callback of {task_id} reached its receiver in {timeout} s; seen {seen}"
+                )
+            time.sleep(0.01)
+
+    def flush_callbacks(self, timeout: float = 60.0) -> None:
+        """Wait until no delivery is waiting or in flight (retries due later on a frozen clock wait too:
+        advance first). TimeoutError after ``timeout`` real seconds."""
+        assert self._loop is not None and self.app is not None, "server not started"
+        deliveries = self.app[STATE].deliveries
+        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(deliveries.wait_idle(), timeout), self._loop)
+        try:
+            future.result(timeout + 5)
+        except TimeoutError:
+            pending = self.call(lambda s: s.deliveries.pending)
+            raise TimeoutError(f"{pending} callback deliveries still pending after {timeout} s") from None
+
+    def sink_url(self, name: str = "default") -> str:
+        """A ready receiver on this mock (``/_mock/sink/{name}``) to use as a callback_url or webhook."""
+        return f"{self.base_url}/_mock/sink/{name}"
+
+    def sink(self, name: str = "default") -> list[dict[str, Any]]:
+        """What ``/_mock/sink/{name}`` received, oldest first: headers, raw text and parsed body."""
+        return self.call(lambda s: s.deliveries.sinks.list(name))

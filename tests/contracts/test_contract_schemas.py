@@ -25,12 +25,14 @@ EXPECTED = {
     "ark.list_tasks.query",
     "ark.delete_task.response",
     "ark.error",
+    "ark.callback",
     "gateway.error",
     "predictions.text_to_video.request",
     "predictions.image_to_video.request",
     "predictions.reference_to_video.request",
     "predictions.envelope",
     "predictions.error",
+    "predictions.webhook",
 }
 
 

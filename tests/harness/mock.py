@@ -69,10 +69,26 @@ class Harness:
     def create_ark(self, body: Any, key: str = KEY) -> tuple[int, Any]:
         return self.request("POST", ARK_TASKS, contract="ark.create_task.response", json=body, key=key)
 
-    def submit(self, op: str, model: str, body: Any, key: str = KEY) -> tuple[int, Any]:
+    def submit(self, op: str, model: str, body: Any, key: str = KEY, webhook: str | None = None) -> tuple[int, Any]:
+        params = {"webhook": webhook} if webhook is not None else None
         return self.request(
-            "POST", f"/api/v3/bytedance/{model}/{op}", contract="predictions.envelope", json=body, key=key
-        )
+            "POST", f"/api/v3/bytedance/{model}/{op}", contract="predictions.envelope", json=body, key=key,
+            params=params,
+        )  # fmt: skip
+
+    def deliveries(self, task_id: str | None = None, *, flush: bool = True) -> list[dict[str, Any]]:
+        """Every callback / webhook attempt recorded (with ``flush``, after the pending ones are done: only
+        when no retry waits for the frozen clock), each body checked against its contract
+        (``ark.callback``, ``predictions.webhook``)."""
+        if flush:
+            self.server.flush_callbacks(30)
+        params = {"task_id": task_id} if task_id else None
+        response = self.http.get("/_mock/callbacks", params=params)
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        for item in items:
+            assert_contract("ark.callback" if item["kind"] == "callback" else "predictions.webhook", item["body"])
+        return items
 
     def get_task(self, task_id: str, key: str = KEY) -> tuple[int, Any]:
         return self.request("GET", f"{ARK_TASKS}/{task_id}", contract="ark.task", key=key)

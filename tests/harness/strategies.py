@@ -272,6 +272,8 @@ def ark_options(model: Model) -> dict[str, st.SearchStrategy[Any]]:
     low, high = model.duration
     expires_low, expires_high = ARK["execution_expires_after_range"]
     strings = st.one_of(st.sampled_from(["https://example.com/hook", "user-42"]), WRONG_TYPES, st.none())
+    # The mock really calls a callback_url back: a loopback port nothing listens on, never the internet.
+    callback_urls = st.one_of(st.sampled_from(["http://127.0.0.1:9/hook", "user-42"]), WRONG_TYPES, st.none())
     return {
         "resolution": resolutions(model),
         "ratio": ark_ratios(),
@@ -290,7 +292,7 @@ def ark_options(model: Model) -> dict[str, st.SearchStrategy[Any]]:
             integral(st.integers(expires_low, expires_high)),
             st.one_of(_ints_around(expires_low, expires_high), _floats_around(expires_low, expires_high), WRONG_TYPES),
         ),
-        "callback_url": strings,
+        "callback_url": callback_urls,
         "safety_identifier": strings,
         "priority": _weighted(integral(st.integers(-5, 10)), st.sampled_from(["high", 1.5, True])),
         "tools": _weighted(

@@ -68,6 +68,8 @@ def _follow(mock: Harness, task_id: str, *, finished_at_once: bool = False) -> d
     assert task["usage"] == {"completion_tokens": tokens, "total_tokens": tokens}, task
     status, listed = mock.list_tasks([("filter.task_ids", task_id)])
     assert status == 200 and listed == {"total": 1, "items": [task]}, listed
+    for attempt in mock.deliveries(task_id, flush=False):  # a callback_url was asked: bodies meet ark.callback
+        assert attempt["body"]["id"] == task_id and attempt["body"]["status"] == attempt["event"], attempt
     return task
 
 

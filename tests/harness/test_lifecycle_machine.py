@@ -1,6 +1,10 @@
 """The task lifecycle as a state machine: creates in either family, clock jumps, cancels, deletes and
 filtered lists, in any order, with the invariants of UPSTREAM §2 checked after every step.
 
+Some tasks are created with a ``callback_url`` (Ark) or a ``?webhook=`` (predictions) pointing at the mock's
+own sink: their deliveries must follow the lifecycle — one per transition, in order, never for a status the
+task did not reach — and every body must meet its contract [UPSTREAM §7, FIDELITY §8].
+
 A small ``max_running_per_key`` (2) makes the per-key queue matter; ``execution_expires_after`` 3600 (the
 minimum) with big clock jumps, and ``[mock:expire]``, make expiry happen.
 """
@@ -38,6 +42,7 @@ class Known:
     outcome: str  # succeed | fail | expire
     status: str = "queued"
     deleted: bool = False
+    hook: str | None = None  # "callback" | "webhook": deliveries go to the mock's sink
 
 
 @pytest.fixture(scope="module")
@@ -102,18 +107,22 @@ class Lifecycle(RuleBasedStateMachine):
         key=st.sampled_from(KEYS),
         outcome=st.sampled_from(["succeed", "succeed", "fail", "expire"]),
         expires=st.sampled_from([3600, 7200, None]),
+        callback=st.booleans(),
     )
     def create_ark(
-        self, model: contracts.Model, data: st.DataObject, key: str, outcome: str, expires: int | None
-    ) -> str:
+        self, model: contracts.Model, data: st.DataObject, key: str, outcome: str, expires: int | None,
+        callback: bool,
+    ) -> str:  # fmt: skip
         body = data.draw(gen.valid_ark_bodies(model))
         body["content"][0] = {"type": "text", "text": self._prompt(outcome)}
         if expires is not None:
             body["execution_expires_after"] = expires
+        body["callback_url"] = self.mock.server.base_url + "/_mock/sink/machine" if callback else None
         status, answer = self.mock.create_ark(body, key=key)
         assert status == 200, answer
         default = contracts.family_rules("ark")["execution_expires_after_default"]
-        self._remember(answer["id"], key, model, expires or default, outcome)
+        known = self._remember(answer["id"], key, model, expires or default, outcome)
+        known.hook = "callback" if callback else None
         return answer["id"]
 
     @rule(
@@ -123,16 +132,21 @@ class Lifecycle(RuleBasedStateMachine):
         key=st.sampled_from(KEYS),
         outcome=st.sampled_from(["succeed", "fail", "expire"]),
         sync=st.sampled_from([False, False, False, True]),
+        webhook=st.booleans(),
     )
-    def create_prediction(self, model: contracts.Model, data: st.DataObject, key: str, outcome: str, sync: bool) -> str:
+    def create_prediction(
+        self, model: contracts.Model, data: st.DataObject, key: str, outcome: str, sync: bool, webhook: bool
+    ) -> str:
         op, name, body = data.draw(gen.valid_prediction_requests(model))
         body["prompt"] = self._prompt(outcome)
         if sync:
             body["enable_sync_mode"] = True
-        status, answer = self.mock.submit(op, name, body, key=key)
+        url = self.mock.server.base_url + "/_mock/sink/machine" if webhook else None
+        status, answer = self.mock.submit(op, name, body, key=key, webhook=url)
         assert status == 200, answer
         default = contracts.family_rules("ark")["execution_expires_after_default"]
         known = self._remember(answer["data"]["id"], key, model, default, outcome)
+        known.hook = "webhook" if webhook else None
         word = answer["data"]["status"]
         if sync and outcome != "expire":
             # enable_sync_mode answers once the task has ended [UPSTREAM §3].
@@ -246,6 +260,38 @@ class Lifecycle(RuleBasedStateMachine):
                     and self.known[t["id"]].created_at + self.mock.config.queue_seconds <= now
                 ]  # fmt: skip
                 assert not ready, f"{ready} wait while only {len(running)} run"
+
+
+    @invariant()
+    def deliveries_follow_the_lifecycle(self) -> None:
+        """One delivery per transition reached, in order, each body the task at that status; none for a
+        task that asked for none [UPSTREAM §7; FIDELITY §8]."""
+        hooked = {k.id: k for k in self.known.values() if k.hook}
+        events: dict[str, list[str]] = {}
+        for item in self.mock.deliveries():
+            known = self.known.get(item["task_id"])
+            assert known is not None and known.hook == item["kind"], item
+            assert (item["attempt"], item["outcome"]) == (1, "delivered"), item  # the sink answers 200
+            assert item["body"]["id"] == known.id and item["body"]["status"] == item["event"], item
+            events.setdefault(known.id, []).append(item["event"])
+        for known in hooked.values():
+            if not known.deleted:
+                self._observe(known, self.mock.get_task(known.id, key=known.key)[1]["status"])
+            got = events.get(known.id, [])
+            if known.hook == "webhook":
+                word = PREDICTION_STATUS[known.status]
+                assert got == ([word] if known.status in TERMINAL else []), (known, got)
+                continue
+            path = {
+                "queued": [["queued"]],
+                "running": [["queued", "running"]],
+                "succeeded": [["queued", "running", "succeeded"]],
+                "failed": [["queued", "running", "failed"]],
+                "cancelled": [["queued", "cancelled"]],
+                # expiry may come before or after the task started; both reach it in order
+                "expired": [["queued", "expired"], ["queued", "running", "expired"]],
+            }[known.status]
+            assert got in path, (known, got)
 
 
 def test_lifecycle_state_machine(small: Harness) -> None:

@@ -20,7 +20,8 @@ def test_help_documents_every_option() -> None:
     for option in ["--host", "--port", "--time-scale", "--queue-seconds", "--run-seconds", "--max-running",
                    "--max-queued", "--balance", "--rpm", "--api-key", "--journal-size", "--cache-dir",
                    "--media-ttl", "--max-body-mb", "--public-url", "--random-seed", "--quiet",
-                   "--max-tasks", "--admin-token"]:  # fmt: skip
+                   "--max-tasks", "--admin-token", "--callback-allow", "--callback-timeout", "--callback-retries",
+                   "--callback-retry-seconds", "--callback-concurrency", "--callback-events"]:  # fmt: skip
         assert option in text
 
 
@@ -71,3 +72,22 @@ def test_a_busy_port_is_a_one_line_error() -> None:
         )
     assert done.returncode == 1
     assert "cannot listen" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_callback_options_map_onto_the_config_and_bad_values_are_one_line_errors() -> None:
+    args = build_parser().parse_args(
+        ["--callback-allow", "http://127.0.0.1:*", "--callback-allow", "https://hooks.example/*",
+         "--callback-timeout", "2.5", "--callback-retries", "0", "--callback-retry-seconds", "60",
+         "--callback-concurrency", "4", "--callback-events", "succeeded, failed"]
+    )  # fmt: skip
+    config = config_from_args(args)
+    assert config.callback_allow == ("http://127.0.0.1:*", "https://hooks.example/*")
+    assert (config.callback_timeout, config.callback_retries, config.callback_retry_seconds) == (2.5, 0, 60.0)
+    assert (config.callback_concurrency, config.callback_events) == (4, ("succeeded", "failed"))
+    for bad in (["--callback-timeout", "0"], ["--callback-retries", "11"], ["--callback-retry-seconds", "-1"],
+                ["--callback-concurrency", "0"], ["--callback-events", "queued,done"],
+                ["--callback-allow", " "]):  # fmt: skip
+        done = subprocess.run([sys.executable, "-m", "mock_server", *bad], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2, bad
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+        assert bad[0] in done.stderr

@@ -81,6 +81,35 @@ def test_freeze_and_finish_all(seedance_mock):
     assert tasks.get(task_id=created.id).status == "succeeded"
 
 
+@pytest.mark.seedance_mock(time_scale=0)
+def test_callbacks_reach_the_ready_sink_and_finish_all_flushes_them(seedance_mock):
+    tasks = Ark(base_url=seedance_mock.ark_base_url, api_key=seedance_mock.api_key).content_generation.tasks
+    created = tasks.create(model=MODEL, content=CONTENT, callback_url=seedance_mock.sink_url("app"))
+    assert seedance_mock.wait_for_callback(created.id, "queued")["body"]["status"] == "queued"
+    failing = tasks.create(model=MODEL, content=CONTENT, callback_url=seedance_mock.sink_url("down") + "?status=500")
+    seedance_mock.finish_all()  # every task ended and every delivery (retries included) is done
+    assert [e["body"]["status"] for e in seedance_mock.sink("app")] == ["queued", "running", "succeeded"]
+    done = seedance_mock.wait_for_callback(created.id, "succeeded", timeout=0)
+    assert done["body"]["content"]["video_url"].startswith(seedance_mock.base_url)
+    assert [a["attempt"] for a in seedance_mock.callbacks(failing.id, event="succeeded")] == [1, 2, 3, 4]
+    with pytest.raises(TimeoutError):
+        seedance_mock.wait_for_callback(created.id, "failed", timeout=0.1)
+
+
+@pytest.mark.asyncio
+async def test_async_fixture_waits_for_a_webhook(seedance_mock_async):
+    url = seedance_mock_async.base_url + "/api/v3/bytedance/" + MODEL + "/text-to-video"
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(url, params={"webhook": seedance_mock_async.sink_url()},
+                                 headers={"Authorization": seedance_mock_async.api_key}, json={"prompt": "a"})
+    prediction_id = answer.json()["data"]["id"]
+    attempt = await seedance_mock_async.wait_for_callback(prediction_id, "completed")
+    assert attempt["kind"] == "webhook" and attempt["body"]["status"] == "completed"
+    (received,) = await seedance_mock_async.sink()
+    assert received["headers"]["webhook-signature"].startswith("v3,")
+    assert len(await seedance_mock_async.callbacks(prediction_id)) == 1
+
+
 @pytest.mark.seedance_mock(no_such_setting=1)
 def test_a_misspelt_marker_is_a_usage_error(seedance_mock):
     pass
@@ -133,7 +162,7 @@ def test_the_installed_plugin_serves_a_users_tests(pytester: pytest.Pytester) ->
     pytester.makepyfile(test_my_app=USER_TESTS)
     assert not list(pytester.path.glob("conftest.py"))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(passed=8, errors=1)
+    result.assert_outcomes(passed=10, errors=1)
     result.stdout.fnmatch_lines(["*test_a_misspelt_marker_is_a_usage_error*", "*unknown MockConfig field*"])
     # A user's project has no asyncio configuration: nothing of pytest-asyncio's nagging reaches their run.
     result.stdout.no_fnmatch_line("*warnings summary*")
