@@ -100,6 +100,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--random-seed", type=int, default=None, help="seed task ids and random generation seeds (reproducible)"
     )
+    p.add_argument(
+        "--sync-timeout",
+        type=float,
+        default=_DEFAULTS.sync_timeout_seconds,
+        help="mock seconds a predictions enable_sync_mode submit waits before answering the gateway's sync "
+        "timeout (data.code 5004) while the task goes on",
+    )
+    p.add_argument(
+        "--flex-queue-seconds",
+        type=float,
+        default=_DEFAULTS.flex_queue_seconds,
+        help="extra mock seconds a service_tier flex task waits queued",
+    )
+    p.add_argument(
+        "--retention",
+        type=float,
+        default=_DEFAULTS.retention_seconds,
+        help="mock seconds a task stays visible after its creation (upstream: 7 days)",
+    )
+    p.add_argument(
+        "--cancelled-retention",
+        type=float,
+        default=_DEFAULTS.cancelled_retention_seconds,
+        help="mock seconds a cancelled task stays visible after its cancellation (upstream: 24 h)",
+    )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     return p
 
@@ -125,6 +150,10 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         public_url=args.public_url,
         random_seed=args.random_seed,
         log_requests=not args.quiet,
+        sync_timeout_seconds=args.sync_timeout,
+        flex_queue_seconds=args.flex_queue_seconds,
+        retention_seconds=args.retention,
+        cancelled_retention_seconds=args.cancelled_retention,
     )
 
 
@@ -168,6 +197,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.time_scale < 0:
         print("seedance-mock: --time-scale must be >= 0", file=sys.stderr)
         return 2
+    for option, value in (
+        ("--sync-timeout", args.sync_timeout),
+        ("--flex-queue-seconds", args.flex_queue_seconds),
+        ("--retention", args.retention),
+        ("--cancelled-retention", args.cancelled_retention),
+    ):
+        if not 0 <= value <= 10**9:  # NaN fails too
+            print(f"seedance-mock: {option} must be a number of seconds in [0, 1e9]", file=sys.stderr)
+            return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:
         asyncio.run(serve(config_from_args(args)))

@@ -45,10 +45,10 @@ __all__ = [
 
 #: Output frame rate of every model [UPSTREAM §4: "Output is 24 fps"].
 FPS = 24
-#: Largest width or height accepted: the table's biggest side is 2176 (1080p 21:9) [UPSTREAM §4].
-MAX_SIDE = 4096
-#: Most frames accepted: 20 s at 24 fps + 1, above every model's longest duration (15 s) [UPSTREAM §5].
-MAX_FRAMES = FPS * 20 + 1
+#: Largest width or height accepted: the table's biggest side is 4398 (4k 21:9) [FIDELITY §4].
+MAX_SIDE = 4398
+#: Most frames accepted: 30 s at 24 fps + 1, every model's longest duration (2.5: 30 s) [FIDELITY §5].
+MAX_FRAMES = FPS * 30 + 1
 #: Audio sample rate of the AAC track.
 SAMPLE_RATE = 48_000
 #: Bump when the picture or the encoding changes, so caches made by older versions are not served.

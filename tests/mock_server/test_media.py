@@ -115,7 +115,7 @@ def test_from_key_rejects_non_strings() -> None:
 
 
 def test_spec_bounds() -> None:
-    assert MediaSpec(MAX_SIDE, MAX_SIDE, MAX_FRAMES, True, 1).frames == 481
+    assert MediaSpec(MAX_SIDE, MAX_SIDE, MAX_FRAMES, True, 1).frames == 721  # 2.5: 30 s [FIDELITY §5]
     with pytest.raises(ValueError):
         MediaSpec(0, 2, 1, False, 1)
     with pytest.raises(ValueError):

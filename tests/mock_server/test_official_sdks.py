@@ -38,6 +38,7 @@ def test_ark_sdks_create_get_list_delete(server: MockServer, sdk: str) -> None:
         model=MODEL,
         content=[{"type": "text", "text": "A cat on a beach --dur 4"}],
         resolution="480p",
+        ratio="16:9",  # text-only 2.x defaults to adaptive, a ratio the model picks [FIDELITY §5]
         return_last_frame=True,
     )
     assert created.id.startswith("cgt-")
