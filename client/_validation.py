@@ -177,7 +177,8 @@ def _check_seed(value: Any, family: str) -> None:
 
 def _must_be_empty(model: Model, param: str, value: Any) -> ValidationError:
     """A field the model does not take, worded as upstream words it [FIDELITY §5]."""
-    return _fail(param, value, f"the specified parameter `{param}` is not supported for model {model.id}, must be empty")
+    message = f"the specified parameter `{param}` is not supported for model {model.id}, must be empty"
+    return _fail(param, value, message)
 
 
 def _check_camera_fixed(param: str, value: Any, model: Model, scenario: str, family: str = "ark") -> None:
@@ -362,7 +363,8 @@ def _check_final_of_draft(model: Model, items: list[dict[str, Any]], fields: dic
             f"the specified parameter `draft_task` is not supported for model {model.id}, must be empty",
         )
     if len(items) > 1:
-        raise _fail("content", len(items), "a draft_task item stands alone: the final reuses the draft's text and media")
+        why = "a draft_task item stands alone: the final reuses the draft's text and media"
+        raise _fail("content", len(items), why)
     for param in _FROM_DRAFT:
         if param in fields:
             raise _fail(param, fields[param], f"{param} is taken from the draft task and must be empty")

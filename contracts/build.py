@@ -136,9 +136,8 @@ def _ark_rules(model: dict[str, Any]) -> list[Rule]:
     rules += [_must_be_empty(mid, name) for name in model.get("refuses", []) if name not in _CAMERA]
     for name, key in (("output_format", "output_formats"), ("omni_reference_task_type", "omni_reference_task_types")):
         if model.get(key):
-            rules.append(
-                _field(name, {"enum": [*model[key], None], "x-message": f"{name} must be one of {', '.join(model[key])}"})
-            )
+            message = f"{name} must be one of {', '.join(model[key])}"
+            rules.append(_field(name, {"enum": [*model[key], None], "x-message": message}))
     if "draft" in model.get("refuses", []):
         # draft_task content is 1.5 pro's, as draft is [FIDELITY §5].
         rules.append(

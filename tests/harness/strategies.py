@@ -275,7 +275,8 @@ def ark_options(model: Model) -> dict[str, st.SearchStrategy[Any]]:
     low, high = model.duration
     expires_low, expires_high = ARK["execution_expires_after_range"]
     # The family floor is 1; 1.x's own minimum is 3600 [FIDELITY §5]: probe both.
-    expires_edges = st.sampled_from([model.execution_expires_after_min - 1, model.execution_expires_after_min, 3599, 3600, 60])
+    floor = model.execution_expires_after_min
+    expires_edges = st.sampled_from([floor - 1, floor, 3599, 3600, 60])
     strings = st.one_of(st.sampled_from(["https://example.com/hook", "user-42"]), WRONG_TYPES, st.none())
     formats = st.one_of(st.sampled_from(["mp4", "mov", "avi", "MP4"]), WRONG_TYPES, st.none())
     task_types = st.one_of(st.sampled_from(["auto", "reference", "edit", "extend", "remix"]), WRONG_TYPES, st.none())

@@ -18,7 +18,10 @@ MINI = "dreamina-seedance-2-0-mini-260615"
 V25 = "dreamina-seedance-2-5-260628"
 PRO15 = "seedance-1-5-pro-251215"
 PRO10 = "seedance-1-0-pro-250528"
-RED = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAYAAAD0In+KAAAAEUlEQVR4nGP4z8DwHwyBNAMAR+4H+Z9zE0QAAAAASUVORK5CYII="
+RED = (  # a real 2×1 PNG
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAYAAAD0In+KAAAAEUlEQVR4nGP4z8DwHwyBNAMAR+4H+Z9zE0QAAAAASUVORK5CYII="
+)
 
 
 def body(model: str, text: str = "a kite over a hill", **fields: Any) -> dict[str, Any]:
