@@ -42,7 +42,7 @@ def redact(key: str | None) -> str | None:
     return key[:3] + "…" + key[-4:] if len(key) > 10 else "…" + key[-2:]
 
 
-#: The gateway's 401 wording [FIDELITY §1, §10: GPTProto "Invalid authentication credentials"].
+#: The gateway's 401 wording [FIDELITY §10: GPTProto "Invalid authentication credentials"].
 INVALID_CREDENTIALS = "Invalid authentication credentials."
 
 

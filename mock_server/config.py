@@ -50,7 +50,7 @@ class MockConfig:
     #: Mock seconds a predictions ``enable_sync_mode`` submit waits; a task needing longer is answered as the
     #: gateway's sync timeout (data.code 5004) and goes on [FIDELITY §3].
     sync_timeout_seconds: float = 600.0
-    #: Extra mock seconds a flex-tier task waits queued (no latency guarantee upstream) [FIDELITY §7].
+    #: Extra mock seconds a flex-tier task waits queued (no latency guarantee upstream) [FIDELITY §2].
     flex_queue_seconds: float = 600.0
     #: Tasks are visible (GET, list) this long after creation, then gone [FIDELITY §9: 7 days].
     retention_seconds: float = 7 * 86400.0

@@ -124,7 +124,7 @@ class MockState:
             )
         now = self.now()
         flex = spec.service_tier == "flex"
-        # Flex has no latency guarantee: it waits much longer queued [FIDELITY §7].
+        # Flex has no latency guarantee: it waits much longer queued [FIDELITY §2].
         wait = self.config.queue_seconds + (self.config.flex_queue_seconds if flex else 0.0)
         task = Task(
             id=self.new_id(now, flex=flex),
@@ -154,7 +154,8 @@ class MockState:
         param = "content[0].draft_task.id"
         task = self.store.get(task_id)
         if task is None or task.key != key:
-            raise ApiError(404, "NotFound", f"The specified draft task {task_id} is not found.", param)
+            shown = task_id if len(task_id) <= 80 else task_id[:77] + "..."  # ids come from the caller
+            raise ApiError(404, "NotFound", f"The specified draft task {shown} is not found.", param)
         if not task.spec.draft:
             raise ApiError(400, "InvalidParameter", f"The task {task_id} is not a draft task.", param)
         if task.status != "succeeded":

@@ -105,7 +105,7 @@ class Task:
 class _KeyState:
     tasks: dict[str, Task] = field(default_factory=dict)  # insertion (creation) order
     waiting: deque[Task] = field(default_factory=deque)  # queued tasks that will start, FIFO
-    # Flex-tier tasks wait longer [FIDELITY §7]: their own FIFO, so they never hold up default ones.
+    # Flex-tier tasks wait longer [FIDELITY §2]: their own FIFO, so they never hold up default ones.
     flex_waiting: deque[Task] = field(default_factory=deque)
     running: int = 0
     queued: int = 0

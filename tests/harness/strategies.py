@@ -476,6 +476,8 @@ def valid_prediction_requests(model: Model | None = None) -> st.SearchStrategy[t
             body["aspect_ratio"] = draw(st.sampled_from(PREDICTIONS["ratio_values"]))
         if m.takes("seed") and draw(st.integers(0, 3)) == 0:
             body["seed"] = draw(integral(st.integers(*PREDICTIONS["seed_range"])))
+        if draw(st.integers(0, 5)) == 0:
+            body["enable_base64_output"] = True  # outputs become the MP4 itself [FIDELITY §3]
         return op, draw(st.sampled_from(m.names)), body
 
     return request()

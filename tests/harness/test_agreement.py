@@ -56,7 +56,7 @@ def _follow(mock: Harness, task_id: str, *, finished_at_once: bool = False) -> d
     assert task_id.startswith("cgt-batch-") == flex, task  # a flex task's id [FIDELITY §2]
     if not finished_at_once:
         assert task["status"] == "queued", task
-        # Flex waits longer queued [FIDELITY §7].
+        # Flex waits longer queued [FIDELITY §2].
         mock.advance(mock.config.queue_seconds + (mock.config.flex_queue_seconds if flex else 0))
         assert mock.read_both(task_id)["status"] == "running"
         mock.advance(mock.config.run_seconds)
