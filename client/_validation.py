@@ -220,7 +220,7 @@ def _check_counts(
             raise _fail(param, n, f"{model.id} needs at least {low} reference {kind}, got {n}")
     if not counts.get("images") and not counts.get("videos") and not (audio_alone and counts.get("audios")):
         if counts.get("audios"):
-            raise _fail(params["audios"], counts["audios"], "reference_audio cannot be the only reference input")
+            raise _fail(params["images"], 0, "reference_audio cannot be the only reference input")
         raise _fail(params["images"], 0, "reference generation needs at least one reference image or video")
 
 
