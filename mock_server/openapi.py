@@ -32,6 +32,27 @@ def _errors(shape: str) -> dict[str, Any]:
     }
 
 
+def _component(name: str) -> dict[str, Any]:
+    """A contract as an OpenAPI component: references that the contracts resolve through their ``$id`` in
+    our registry (``common.json#/$defs/seed``) point inside this document instead (``#/components/schemas/
+    common/$defs/seed``), and ``$id`` goes, so that tools outside this repository can resolve them."""
+
+    def local(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: local(v) for k, v in node.items() if k not in ("$id", "$schema")}
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                base, _, pointer = ref.partition("#")
+                target = base.removesuffix(".json") if base else name
+                out["$ref"] = f"#/components/schemas/{target}{pointer}"
+            return out
+        if isinstance(node, list):
+            return [local(item) for item in node]
+        return node
+
+    return local(contracts.schema(name))
+
+
 @cache
 def document() -> dict[str, Any]:
     """The OpenAPI document (built once)."""
@@ -70,8 +91,16 @@ def document() -> dict[str, Any]:
         "/api/v3/predictions/{task_id}/result": {
             "parameters": [task_id],
             "get": {
-                "operationId": "getPrediction",
+                "operationId": "getPredictionResult",
                 "responses": {"200": _json("predictions.envelope", "The prediction"),
+                              **_errors("predictions.error")},
+            },
+        },
+        "/api/v3/predictions/{task_id}": {
+            "parameters": [task_id],
+            "get": {
+                "operationId": "getPrediction",
+                "responses": {"200": _json("predictions.envelope", "The prediction (WaveSpeed's path)"),
                               **_errors("predictions.error")},
             },
         },
@@ -91,7 +120,7 @@ def document() -> dict[str, Any]:
         "info": {"title": "GPTProto Seedance API (seedance-mock)", "version": __version__},
         "servers": [{"url": "/"}],
         "components": {
-            "schemas": {name: contracts.schema(name) for name in contracts.names()},
+            "schemas": {name: _component(name) for name in contracts.names()},
             "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "Authorization"}},
         },
         "security": [{"apiKey": []}],

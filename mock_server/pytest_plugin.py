@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -130,12 +132,41 @@ class AsyncSeedanceMock:
         return await self._call(lambda: self.server.task(task_id))
 
 
+#: Markers by which another plugin (pytest-asyncio, anyio, trio) claims a coroutine test for itself.
+_ASYNC_MARKERS = ("asyncio", "anyio", "trio")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker so ``--strict-markers`` accepts it."""
+    """Register the marker so ``--strict-markers`` accepts it.
+
+    Runs first so that, in a user's project with pytest-asyncio installed but not configured, its
+    configure-time "asyncio_default_fixture_loop_scope is unset" deprecation is not printed on every run:
+    this plugin needs no event-loop fixture of theirs, and the unset value already means the future default.
+    """
     config.addinivalue_line(
         "markers",
         "seedance_mock(**settings): MockConfig fields for the seedance_mock fixtures, e.g. time_scale=0",
     )
+    warnings.filterwarnings(
+        "ignore", message='The configuration option "asyncio_default_fixture_loop_scope" is unset'
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run an ``async def`` test that uses ``seedance_mock_async`` on a fresh event loop when no async
+    plugin has claimed it, so the fixture works in a project with no asyncio configuration at all.
+
+    pytest-asyncio in auto mode (or a test marked ``asyncio``/``anyio``/``trio``) runs it as usual."""
+    test = pyfuncitem.obj
+    if "seedance_mock_async" not in pyfuncitem.fixturenames or not inspect.iscoroutinefunction(test):
+        return None
+    if any(pyfuncitem.get_closest_marker(name) for name in _ASYNC_MARKERS):
+        return None
+    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(test(**args))
+    return True
 
 
 def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from client import ENV_API_KEY
+from tests.contracts.contract_helpers import SEEDS
 from tests.harness.drift import DriftLog
 from tests.harness.live import NO_KEY_REASON
 from tests.harness.live_options import BUDGET, DRIFT, Budget
@@ -46,9 +47,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[BUDGET] = Budget(budget, budget)
 
 
+def _deselect(config: pytest.Config, items: list[pytest.Item], dropped: list[pytest.Item]) -> None:
+    config.hook.pytest_deselected(items=dropped)
+    gone = {id(item) for item in dropped}
+    items[:] = [item for item in items if id(item) not in gone]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without --live the live tests are deselected: an ordinary run never leaves the machine. With --live
-    but no key, one of them stays, skipped with the reason, so the run says why in one line."""
+    """Tests that read the seed documents are deselected where the checkout has none beside it (the header
+    says so). Without --live the live tests are deselected: an ordinary run never leaves the machine. With
+    --live but no key, one of them stays, skipped with the reason, so the run says why in one line."""
+    if not SEEDS.is_dir():
+        _deselect(config, items, [item for item in items if item.get_closest_marker("seed_documents")])
     live = [item for item in items if item.get_closest_marker("live")]
     if not live or (config.getoption("--live") and os.environ.get(ENV_API_KEY)):
         return
@@ -56,14 +66,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if config.getoption("--live"):
         live[0].add_marker(pytest.mark.skip(reason=NO_KEY_REASON))
         kept = live[:1]
-    dropped = live[len(kept) :]
-    config.hook.pytest_deselected(items=dropped)
-    gone = {id(item) for item in dropped}
-    items[:] = [item for item in items if id(item) not in gone]
+    _deselect(config, items, live[len(kept) :])
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    """Every drift of a live run, after all the tests (a drifting test also fails)."""
+    """Why the seed-document tests were deselected, if they were; every drift of a live run, after all the
+    tests (a drifting test also fails)."""
+    if not SEEDS.is_dir():
+        terminalreporter.write_line(
+            f"seed documents not found at {SEEDS} (set SEEDANCE_SEEDS): the tests that compare the fixtures"
+            " with them were deselected"
+        )
     if not config.getoption("--live"):
         return
     log = config.stash[DRIFT]

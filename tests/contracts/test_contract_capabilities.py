@@ -10,7 +10,7 @@ from importlib import resources
 import pytest
 
 import contracts
-from tests.contracts.contract_helpers import SEEDS
+from tests.contracts.contract_helpers import SEEDS, needs_seed_documents
 
 RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9")
 
@@ -86,10 +86,10 @@ def test_resolution_data_equals_the_literal_seed_table() -> None:
     assert _data() == expected
 
 
+@needs_seed_documents
 def test_resolution_data_equals_seed_000_cell_by_cell() -> None:
-    found = sorted(SEEDS.glob("000_*.txt")) if SEEDS.is_dir() else []
-    if not found:
-        pytest.skip("seed 000 not present")
+    found = sorted(SEEDS.glob("000_*.txt"))
+    assert len(found) == 1, f"seed 000 not found in {SEEDS}"
     expected = _parse(found[0].read_text("utf-8"))
     assert len(expected) == 36
     assert _data() == expected

@@ -112,6 +112,18 @@ async def test_async_fixture_with_the_async_sdk(seedance_mock_async):
     with pytest.raises(ArkNotFoundError) as info:  # the fault's 404, not any failure (a refused connection)
         await client.content_generation.tasks.get(task_id=created.id)
     assert info.value.status_code == 404
+
+
+@pytest.mark.seedance_mock(time_scale=0)
+async def test_async_fixture_needs_no_asyncio_configuration(seedance_mock_async):
+    # No marker and no asyncio_mode in this project: the plugin runs the coroutine itself.
+    import asyncio
+
+    client = AsyncArk(base_url=seedance_mock_async.ark_base_url, api_key=seedance_mock_async.api_key)
+    created = await client.content_generation.tasks.create(model=MODEL, content=CONTENT)
+    await seedance_mock_async.finish_all()
+    assert (await client.content_generation.tasks.get(task_id=created.id)).status == "succeeded"
+    assert asyncio.get_running_loop() is not None
 """
 
 
@@ -121,8 +133,12 @@ def test_the_installed_plugin_serves_a_users_tests(pytester: pytest.Pytester) ->
     pytester.makepyfile(test_my_app=USER_TESTS)
     assert not list(pytester.path.glob("conftest.py"))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(passed=7, errors=1)
+    result.assert_outcomes(passed=8, errors=1)
     result.stdout.fnmatch_lines(["*test_a_misspelt_marker_is_a_usage_error*", "*unknown MockConfig field*"])
+    # A user's project has no asyncio configuration: nothing of pytest-asyncio's nagging reaches their run.
+    result.stdout.no_fnmatch_line("*warnings summary*")
+    result.stderr.no_fnmatch_line("*Warning*")
+    result.stdout.no_fnmatch_line("*asyncio_default_fixture_loop_scope*")
 
 
 def test_the_plugin_is_registered_by_entry_point(pytester: pytest.Pytester) -> None:
