@@ -208,7 +208,7 @@ def _ark_rules(model: dict[str, Any]) -> list[Rule]:
                 _field(
                     "resolution",
                     {
-                        "enum": [*allowed, None],
+                        "enum": [*_cases(allowed), None],
                         "x-message": f"{mid} accepts resolution {', '.join(allowed)} with reference inputs",
                     },
                 )
