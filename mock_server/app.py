@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from mock_server import admin, ark, files, openapi, predictions
+from mock_server import admin, ark, files, openapi, predictions, ui
 from mock_server.accounts import redact
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError, render
@@ -170,4 +170,6 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     app.add_routes(files.routes())
     app.add_routes(admin.routes())
     app.add_routes(openapi.routes())
+    app.add_routes(ui.routes())
+    app.on_response_prepare.append(ui.note_create)  # the dashboard pairs each task with its create request
     return app

@@ -148,6 +148,10 @@ class TaskStore:
         """The task with ``task_id``, or None (callers settle first)."""
         return self._tasks.get(task_id)
 
+    def all(self) -> list[Task]:
+        """Every stored task of every key, oldest first (the dashboard's feed)."""
+        return list(self._tasks.values())
+
     def queued_count(self, key: str) -> int:
         """How many of ``key``'s tasks are queued now."""
         state = self._keys.get(key)

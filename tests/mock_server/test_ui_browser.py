@@ -1,0 +1,436 @@
+"""The /_mock/ui dashboard in a real headless Chromium (Debian's, driven by Playwright's Python API).
+
+One browser per module; each test gets its own server (port 0, frozen clock) and browser context, so the
+module is safe under pytest-xdist. The run also writes the README's screenshot, docs/dashboard.png.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        "browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+from mock_server.config import MockConfig  # noqa: E402
+from mock_server.testing import MockServer  # noqa: E402
+
+# Flags the machine notes give for Chromium on a closed network: no background calls home, no sandbox as root.
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+KEY = "sk-dashboard-test-0001"
+OTHER_KEY = "sk-dashboard-other-0002"
+ARK_TASKS = "/api/v3/contents/generations/tasks"
+MODEL = "dreamina-seedance-2-0-260128"
+FAST = "doubao-seedance-2-0-fast-260128"
+#: Waits for the page (it polls once a second); generous so a loaded CI machine does not flake.
+WAIT_MS = 15_000
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def mock(media_dir: Path) -> Iterator[MockServer]:
+    # A fixed start and seed: the same ids and times on every run, so the screenshot only changes with the page.
+    with MockServer(
+        time_scale=0, queue_seconds=1, run_seconds=3, random_seed=16, start_time=1_790_000_000, cache_dir=media_dir
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def api(mock: MockServer, key: str = KEY) -> httpx.Client:
+    return httpx.Client(base_url=mock.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+
+def create_ark(client: httpx.Client, prompt: str = "a fox in the snow", **extra: Any) -> str:
+    body = {"model": MODEL, "content": [{"type": "text", "text": prompt}], "resolution": "480p", "duration": 4, **extra}
+    answer = client.post(ARK_TASKS, json=body)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["id"]
+
+
+def create_prediction(client: httpx.Client, prompt: str = "a heron takes off") -> str:
+    answer = client.post(f"/api/v3/bytedance/{FAST}/text-to-video", json={"prompt": prompt, "resolution": "480p"})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["data"]["id"]
+
+
+def row(page: Page, task_id: str, status: str) -> str:
+    return f'#tasks tr[data-id="{task_id}"][data-status="{status}"]'
+
+
+def open_ui(page: Page, mock: MockServer) -> None:
+    page.goto(mock.base_url + "/_mock/ui")
+
+
+def test_the_page_lists_every_task_with_its_status(mock: MockServer, page: Page) -> None:
+    with api(mock) as one, api(mock, OTHER_KEY) as other:
+        first = create_ark(one)
+        mock.advance(1)  # first starts running
+        second = create_prediction(other)
+    open_ui(page, mock)
+    page.wait_for_selector(row(page, first, "running"), timeout=WAIT_MS)
+    page.wait_for_selector(row(page, second, "queued"), timeout=WAIT_MS)
+    ids = page.eval_on_selector_all("#tasks tbody tr", "rows => rows.map(r => r.dataset.id)")
+    assert ids == [second, first]  # newest first
+    text = page.inner_text("#tasks")
+    assert "sk-…0001" in text and "sk-…0002" in text and KEY not in page.content()  # keys redacted
+    assert "queued (created)" in text  # the predictions family's own word beside the status
+
+
+def test_a_status_change_appears_without_a_reload(mock: MockServer, page: Page) -> None:
+    with api(mock) as client:
+        task_id = create_ark(client)
+    open_ui(page, mock)
+    page.wait_for_selector(row(page, task_id, "queued"), timeout=WAIT_MS)
+    page.evaluate("window.__same_document = true")
+    mock.advance(4)
+    page.wait_for_selector(row(page, task_id, "succeeded"), timeout=WAIT_MS)
+    assert page.evaluate("window.__same_document") is True  # no navigation happened
+
+
+def test_filters_narrow_the_list_by_status_model_and_key(mock: MockServer, page: Page) -> None:
+    with api(mock) as one, api(mock, OTHER_KEY) as other:
+        ark_id = create_ark(one)
+        prediction_id = create_prediction(other)
+    open_ui(page, mock)
+    page.wait_for_selector(row(page, prediction_id, "queued"), timeout=WAIT_MS)
+    page.select_option("#filter-key", "sk-…0002")
+    page.wait_for_selector(f'#tasks tr[data-id="{ark_id}"]', state="detached", timeout=WAIT_MS)
+    assert page.is_visible(row(page, prediction_id, "queued"))
+    page.select_option("#filter-key", "")
+    page.select_option("#filter-model", MODEL)
+    page.wait_for_selector(f'#tasks tr[data-id="{prediction_id}"]', state="detached", timeout=WAIT_MS)
+    page.wait_for_selector(row(page, ark_id, "queued"), timeout=WAIT_MS)
+    page.select_option("#filter-model", "")
+    page.select_option("#filter-status", "succeeded")
+    page.wait_for_selector("#tasks-empty", state="visible", timeout=WAIT_MS)
+
+
+def test_the_video_of_a_succeeded_task_plays(mock: MockServer, page: Page) -> None:
+    with api(mock) as client:
+        task_id = create_ark(client, return_last_frame=True)
+    mock.advance(4)
+    open_ui(page, mock)
+    page.click(row(page, task_id, "succeeded"))
+    page.wait_for_selector("#player", timeout=WAIT_MS)
+    # Debian's Chromium decodes H.264 (it is built with the proprietary codecs): the mock's MP4s play as they are.
+    assert page.evaluate("document.createElement('video').canPlayType('video/mp4; codecs=\"avc1.42E01E\"')") != ""
+    duration = page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const v = document.querySelector('#player');
+            const done = () => resolve(v.duration);
+            if (v.readyState >= 1) done();
+            v.addEventListener('loadedmetadata', done);
+            v.addEventListener('error', () => reject(new Error('video error ' + (v.error && v.error.code))));
+        })"""
+    )
+    assert duration == pytest.approx(4 + 1 / 24, abs=0.1)  # 4 s at 24 fps, plus the first frame
+    played = page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const v = document.querySelector('#player');
+            v.muted = true;
+            v.addEventListener('timeupdate', () => { if (v.currentTime > 0) resolve(v.currentTime); });
+            v.play().catch(reject);
+        })"""
+    )
+    assert played > 0
+    page.wait_for_function("document.querySelector('#last-frame').naturalWidth > 0", timeout=WAIT_MS)
+    assert page.evaluate("document.querySelector('#last-frame').naturalWidth") == 864  # 480p 16:9 [seed table]
+
+
+def test_advancing_the_clock_from_the_page_moves_the_api(mock: MockServer, page: Page) -> None:
+    with api(mock) as client:
+        task_id = create_ark(client)
+        open_ui(page, mock)
+        page.wait_for_selector(row(page, task_id, "queued"), timeout=WAIT_MS)
+        before = client.get("/_mock/clock").json()["now"]
+        page.fill("#advance-seconds", "4")
+        page.click("#advance")
+        page.wait_for_selector(row(page, task_id, "succeeded"), timeout=WAIT_MS)
+        assert client.get("/_mock/clock").json()["now"] == pytest.approx(before + 4)
+        assert client.get(f"{ARK_TASKS}/{task_id}").json()["status"] == "succeeded"
+
+
+def test_freeze_resume_and_finish_all_from_the_page(mock: MockServer, page: Page) -> None:
+    with api(mock) as client:
+        ids = [create_ark(client, f"clip {i}") for i in range(12)]  # two rounds of 10 running at once
+        open_ui(page, mock)
+        page.wait_for_selector(row(page, ids[-1], "queued"), timeout=WAIT_MS)
+        page.click("#finish")
+        for task_id in ids:
+            page.wait_for_selector(row(page, task_id, "succeeded"), timeout=WAIT_MS)
+        listed = client.get(ARK_TASKS, params={"page_size": 50}).json()["items"]
+        assert {t["status"] for t in listed} == {"succeeded"}
+        page.fill("#scale", "2")
+        page.click("#set-scale")
+        page.wait_for_selector("#clock-scale:text('×2')", timeout=WAIT_MS)
+        assert client.get("/_mock/clock").json()["time_scale"] == 2
+        page.click("#freeze")
+        page.wait_for_selector("#clock-scale:text('frozen')", timeout=WAIT_MS)
+        assert client.get("/_mock/clock").json()["time_scale"] == 0
+        page.click("#resume")
+        page.wait_for_selector("#clock-scale:text('×2')", timeout=WAIT_MS)
+        assert client.get("/_mock/clock").json()["time_scale"] == 2
+
+
+def test_a_fault_rule_added_from_the_page_takes_effect(mock: MockServer, page: Page) -> None:
+    open_ui(page, mock)
+    page.click("#tabs button[data-tab=faults]")
+    page.select_option("#fault-form select[name=method]", "POST")
+    page.fill("#fault-form input[name=path]", ARK_TASKS)
+    page.fill("#fault-form input[name=status]", "503")
+    page.fill("#fault-form input[name=times]", "1")
+    page.click("#fault-form button[type=submit]")
+    page.wait_for_selector("#faults tr[data-rule]", timeout=WAIT_MS)
+    with api(mock) as client:
+        body = {"model": MODEL, "content": [{"type": "text", "text": "x"}]}
+        assert client.post(ARK_TASKS, json=body).status_code == 503
+        assert client.post(ARK_TASKS, json=body).status_code == 200  # times=1: used up
+        page.wait_for_selector("#faults tr[data-rule]", state="detached", timeout=WAIT_MS)
+        mock.add_fault(path="/api/*", status=500, times=None)
+        page.wait_for_selector("#faults tr[data-rule]", timeout=WAIT_MS)
+        page.click("#clear-faults")
+        page.wait_for_selector("#faults tr[data-rule]", state="detached", timeout=WAIT_MS)
+        assert client.get("/_mock/faults").json()["items"] == []
+
+
+def test_key_settings_and_reset_from_the_page(mock: MockServer, page: Page) -> None:
+    with api(mock) as client:
+        task_id = create_ark(client)
+        open_ui(page, mock)
+        page.wait_for_selector(row(page, task_id, "queued"), timeout=WAIT_MS)
+        page.click("#tabs button[data-tab=keys]")
+        page.fill("#key-form input[name=key]", KEY)
+        page.fill("#key-form input[name=balance]", "0")
+        page.fill("#key-form input[name=rpm]", "5")
+        page.click("#key-form button[type=submit]")
+        page.wait_for_selector("#key-result:text('\"rpm\": 5')", timeout=WAIT_MS)
+        assert client.get(f"/_mock/keys/{KEY}").json()["balance"] == 0
+        refused = client.post(ARK_TASKS, json={"model": MODEL, "content": [{"type": "text", "text": "x"}]})
+        assert refused.status_code == 403
+        page.click("#reset")
+        page.click("#reset")  # the second click confirms
+        page.click("#tabs button[data-tab=tasks]")
+        page.wait_for_selector(f'#tasks tr[data-id="{task_id}"]', state="detached", timeout=WAIT_MS)
+        assert client.get(f"{ARK_TASKS}/{task_id}").status_code == 404
+        assert client.get(f"/_mock/keys/{KEY}").json()["balance"] > 0
+
+
+def test_a_tasks_callback_deliveries_are_listed_and_nothing_shows_without_the_endpoint(
+    mock: MockServer, page: Page
+) -> None:
+    with api(mock) as client:
+        task_id = create_ark(client, callback_url="http://127.0.0.1:9/hook")
+    mock.advance(4)
+    open_ui(page, mock)
+    page.click(row(page, task_id, "succeeded"))
+    if httpx.get(mock.base_url + "/_mock/callbacks").status_code == 404:
+        # A server without GET /_mock/callbacks: the page shows nothing for it.
+        page.wait_for_selector("#callbacks[data-state=unavailable]", state="attached", timeout=WAIT_MS)
+        assert page.inner_html("#callbacks") == ""
+
+    # The record shape of GET /_mock/callbacks (issue 12): one row per attempt.
+    attempt = {"task_id": task_id, "kind": "callback", "url": "http://127.0.0.1:9/hook", "event": "succeeded"}
+    items = [
+        {**attempt, "seq": 1, "attempt": 1, "outcome": "error", "status_code": 500, "error": None},
+        {**attempt, "seq": 2, "attempt": 2, "outcome": "delivered", "status_code": 200, "error": None},
+    ]
+    page.route(
+        re.compile(r".*/_mock/callbacks\?.*"),
+        lambda route: route.fulfill(status=200, content_type="application/json", json={"total": 2, "items": items}),
+    )
+    page.reload()
+    page.click(row(page, task_id, "succeeded"))
+    page.wait_for_selector("#callbacks table tbody tr:nth-child(2)", timeout=WAIT_MS)
+    cells = page.eval_on_selector_all("#callbacks tbody tr", "rows => rows.map(r => r.innerText)")
+    assert "500" in cells[0] and "error" in cells[0] and "delivered" in cells[1]
+    assert "Callbacks (2)" in page.inner_text("#callbacks summary")
+
+
+def test_the_journal_shows_requests_and_their_bodies(mock: MockServer, page: Page) -> None:
+    with api(mock) as client:
+        create_ark(client, "a lighthouse at dusk")
+        assert client.get(f"{ARK_TASKS}/cgt-nope").status_code == 404
+    open_ui(page, mock)
+    page.click("#tabs button[data-tab=journal]")
+    page.wait_for_selector("#journal tbody tr", timeout=WAIT_MS)
+    rows = page.eval_on_selector_all("#journal tbody tr", "rows => rows.map(r => r.innerText)")
+    assert "404" in rows[0] and "cgt-nope" in rows[0]  # newest first
+    assert "POST" in rows[1] and "200" in rows[1]
+    page.click("#journal tbody tr:nth-child(2)")
+    page.wait_for_selector("#journal-detail pre:text('a lighthouse at dusk')", timeout=WAIT_MS)
+
+
+def test_the_page_asks_once_for_the_admin_token_and_sends_it(mock: MockServer, page: Page) -> None:
+    """The --admin-token convention, enforced here by the browser so the page is tested on its own."""
+    token = "t0ken-for-the-test"
+    seen: list[str | None] = []
+
+    def guard(route: Any) -> None:
+        sent = route.request.headers.get("x-admin-token")
+        seen.append(sent)
+        if sent != token:
+            route.fulfill(status=401, content_type="application/json", body='{"error":{"message":"admin token"}}')
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/_mock/(?!ui$).*"), guard)
+    with api(mock) as client:
+        task_id = create_ark(client)
+    open_ui(page, mock)
+    page.wait_for_selector("#token-form", state="visible", timeout=WAIT_MS)
+    assert page.query_selector(f'#tasks tr[data-id="{task_id}"]') is None
+    page.fill("#token-input", token)
+    page.click("#token-form button[type=submit]")
+    page.wait_for_selector(row(page, task_id, "queued"), timeout=WAIT_MS)
+    page.fill("#advance-seconds", "4")
+    page.click("#advance")
+    page.wait_for_selector(row(page, task_id, "succeeded"), timeout=WAIT_MS)
+    assert page.is_hidden("#token-form")
+    assert page.evaluate("sessionStorage.getItem('seedance-mock-admin-token')") == token
+    assert seen.count(None) >= 1 and set(seen) == {None, token}  # asked once, then always sent
+
+
+@pytest.mark.skipif(not hasattr(MockConfig, "admin_token"), reason="--admin-token comes with the hardening branch")
+def test_under_a_real_admin_token_the_page_asks_once_and_its_controls_work(media_dir: Path, page: Page) -> None:
+    token = "s3cret-admin-token"
+    with MockServer(time_scale=0, admin_token=token, cache_dir=media_dir) as mock, api(mock) as client:
+        task_id = create_ark(client)
+        open_ui(page, mock)  # the page itself needs no token
+        page.wait_for_selector("#token-form", state="visible", timeout=WAIT_MS)
+        page.fill("#token-input", token)
+        page.click("#token-form button[type=submit]")
+        page.wait_for_selector(row(page, task_id, "queued"), timeout=WAIT_MS)
+        page.fill("#advance-seconds", "4")
+        page.click("#advance")
+        page.wait_for_selector(row(page, task_id, "succeeded"), timeout=WAIT_MS)
+        assert client.get(f"{ARK_TASKS}/{task_id}").json()["status"] == "succeeded"
+        assert page.is_hidden("#token-form")
+
+
+def test_dump_dom_shows_every_task_id_status_and_a_video(mock: MockServer, tmp_path: Path) -> None:
+    with api(mock) as client:
+        ids = [create_ark(client, f"clip {i}") for i in range(3)]
+        mock.advance(4)
+        ids.append(create_prediction(client))
+    command = [str(CHROMIUM), *ARGS, f"--user-data-dir={tmp_path}", "--virtual-time-budget=5000", "--dump-dom"]
+    dom = subprocess.run(
+        [*command, mock.base_url + "/_mock/ui"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    statuses = dict(re.findall(r'<tr data-id="(cgt-[\w-]+)" data-status="(\w+)"', dom))
+    assert statuses == {ids[0]: "succeeded", ids[1]: "succeeded", ids[2]: "succeeded", ids[3]: "queued"}
+    assert re.search(r'<video class="mini" src="http://127\.0\.0\.1:\d+/media/', dom)
+
+
+def _same_picture(old: bytes, new: bytes) -> bool:
+    """Whether two screenshots show the same page: a few anti-aliased pixels that differ from run to run are
+    rendering noise, not a change worth a new docs/dashboard.png in git."""
+    import numpy as np
+    from PIL import Image
+
+    a, b = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16) for png in (old, new))
+    return a.shape == b.shape and int((np.abs(a - b).sum(axis=2) > 0).sum()) < 200
+
+
+def _png(width: int, height: int) -> str:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), (40, 90, 160))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((width // 3, height // 4, 2 * width // 3, 3 * height // 4), fill=(240, 180, 60))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def test_a_task_detail_shows_the_request_with_a_thumbnail_and_writes_the_screenshot(
+    mock: MockServer, page: Page
+) -> None:
+    with api(mock) as client, api(mock, OTHER_KEY) as other:
+        image = {"type": "image_url", "image_url": {"url": _png(640, 360)}}
+        body = {
+            "model": MODEL,
+            "content": [{"type": "text", "text": "the sun rises over the bay"}, image],
+            "resolution": "480p",
+            "duration": 4,
+            "return_last_frame": True,
+        }
+        answer = client.post(ARK_TASKS, json=body)
+        assert answer.status_code == 200, answer.text
+        shown = answer.json()["id"]
+        create_ark(client, "a paper boat [mock:fail]")
+        create_prediction(other, "a heron takes off")
+        mock.advance(4)
+        create_ark(other, "rain on a window")
+        mock.advance(1)
+        create_prediction(client, "a city at night")
+        create_ark(client, "a slow pan over a desert")
+    open_ui(page, mock)
+    page.click(row(page, shown, "succeeded"))
+    page.wait_for_selector("#detail .datauri img", timeout=WAIT_MS)
+    chip = page.inner_text("#detail .datauri")
+    assert "data:image/png" in chip and "640×360" in chip
+    assert "the sun rises over the bay" in page.inner_text("#detail")
+    page.wait_for_function("document.querySelector('#detail .datauri img').complete", timeout=WAIT_MS)
+    assert page.evaluate("document.querySelector('#detail .datauri img').naturalWidth") == 160
+    page.wait_for_function(
+        """() => document.querySelector('#player').readyState >= 4 && document.querySelector('#last-frame').complete
+            && Array.from(document.querySelectorAll('video.mini')).every(v => v.poster)""",
+        timeout=WAIT_MS,
+    )
+    # Show a frame from the middle of the clip, with the player idle (no loading spinner in the picture).
+    page.evaluate(
+        """() => new Promise((resolve) => {
+            const v = document.querySelector('#player');
+            v.addEventListener('seeked', resolve, { once: true });
+            v.currentTime = 2;
+        })"""
+    )
+    page.wait_for_function("document.querySelector('#player').networkState !== 2", timeout=WAIT_MS)
+    page.wait_for_timeout(1000)  # cosmetic only: the player's loading spinner fades out after its data arrived
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shot = page.screenshot()
+    if not SCREENSHOT.exists() or not _same_picture(SCREENSHOT.read_bytes(), shot):
+        SCREENSHOT.write_bytes(shot)
+    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
