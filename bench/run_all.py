@@ -2,6 +2,7 @@
 
     python bench/run_all.py                 # everything, ~8 min on 2 cores (the suite is most of it)
     python bench/run_all.py --quick         # short load runs, 1k/10k tasks only, one media render, no suite
+                                            # (and only the 60 × 8 MB memory case)
     python bench/run_all.py --skip-suite --skip-media
 
 Progress goes to stderr; the table goes to stdout, so ``python bench/run_all.py > table.md`` keeps only
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_handlers
 import bench_http
+import bench_memory
 import bench_scale
 import bench_startup
 import bench_suite
@@ -95,6 +97,7 @@ def main() -> None:
     parser.add_argument("--skip-scale", action="store_true", help="no 1k/10k/100k tasks run")
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--skip-media", action="store_true", help="no MP4 renders")
+    parser.add_argument("--skip-memory", action="store_true", help="no big data: image creates (RSS)")
     parser.add_argument("--skip-suite", action="store_true", help="no full test-suite run (the slowest part)")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto", help="load generator")
     parser.add_argument("--duration", type=float, default=None, help="measured seconds per load case (8)")
@@ -130,6 +133,10 @@ def main() -> None:
         step("media")
         media_rows, extra = media(1 if args.quick else 3)
         rows += media_rows
+    if not args.skip_memory:
+        cases = bench_memory.CASES[:1] if args.quick else bench_memory.CASES
+        step(f"memory ({', '.join(f'{n} × {mb} MB' for n, mb in cases)} data: images)")
+        rows += bench_memory.run(cases)
     if not args.skip_suite and not args.quick:
         step("test suite")
         rows += bench_suite.run()

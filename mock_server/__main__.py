@@ -16,7 +16,8 @@ _DEFAULTS = MockConfig()
 DESCRIPTION = """\
 A local fake of GPTProto's Seedance video-generation API: the Ark tasks family (/api/v3/contents/...) and
 the predictions family (/api/v3/bytedance/..., /api/v3/predictions/...), with the real lifecycle, upstream
-errors, real MP4 files, and a control plane under /_mock/ (see README)."""
+errors, real MP4 files, and a control plane under /_mock/ (see README). With --upstream it is a validation
+proxy in front of the real API; `seedance-mock drift-report` prints the drift a running proxy found."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,10 +79,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal-size", type=int, default=_DEFAULTS.journal_size, help="requests kept by GET /_mock/requests"
     )
     p.add_argument(
+        "--journal-mb",
+        type=float,
+        default=_DEFAULTS.journal_mb,
+        help="and about this many MiB at most (0.1-4096): bodies are kept summed up, a data: URI as its "
+        "media type, size and sha256",
+    )
+    p.add_argument(
         "--cache-dir",
         type=Path,
         default=None,
         help="where generated MP4/PNG files are cached (default: the user's cache dir, seedance-mock/media)",
+    )
+    p.add_argument(
+        "--cache-max-mb",
+        type=int,
+        default=_DEFAULTS.cache_max_mb,
+        help="largest total size of the media cache in MiB (1-1048576); least recently used files go first",
     )
     p.add_argument(
         "--media-ttl",
@@ -126,7 +140,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="mock seconds a cancelled task stays visible after its cancellation (upstream: 24 h)",
     )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    proxy = p.add_argument_group("validation proxy, recording and replay (issue 14; see README)")
+    proxy.add_argument(
+        "--upstream",
+        metavar="URL",
+        default=None,
+        help="forward every /api/ request to URL (e.g. https://gptproto.com), check both sides against the "
+        "contracts, report drift at GET /_mock/drift",
+    )
+    proxy.add_argument(
+        "--upstream-timeout",
+        type=float,
+        default=_DEFAULTS.upstream_timeout,
+        metavar="S",
+        help="seconds to wait for the upstream's answer before answering 502",
+    )
+    proxy.add_argument(
+        "--record", type=Path, default=None, metavar="DIR", help="with --upstream: write each exchange, per task"
+    )
+    proxy.add_argument(
+        "--replay", type=Path, default=None, metavar="DIR", help="answer creates and reads from recordings in DIR"
+    )
+    proxy.add_argument(
+        "--replay-strict", action="store_true", help="with --replay: unrecorded requests are 404 (no simulation)"
+    )
+    proxy.add_argument(
+        "--replay-ignore",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="with --replay: a create-body field (dotted path, repeatable) that may differ from the recording",
+    )
     return p
+
+
+#: Valid ranges (inclusive) of the memory and disk bounds: a value outside is refused at start.
+BOUNDS_RANGES = {"journal_mb": (0.1, 4096.0), "cache_max_mb": (1, 2**20)}
+
+
+def check_bounds(args: argparse.Namespace) -> str | None:
+    """A one-line complaint about the first bound outside its range, else None."""
+    for name, (low, high) in BOUNDS_RANGES.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if not (low <= value <= high):  # NaN fails this too
+            return f"--{name.replace('_', '-')} must be from {low} to {high}, not {value}"
+    return None
 
 
 def config_from_args(args: argparse.Namespace) -> MockConfig:
@@ -144,7 +204,9 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         api_keys=tuple(args.api_keys) if args.api_keys else None,
         max_tasks=args.max_tasks or None,
         journal_size=args.journal_size,
+        journal_mb=args.journal_mb,
         cache_dir=args.cache_dir,
+        cache_max_mb=args.cache_max_mb,
         media_ttl_seconds=args.media_ttl,
         max_body_bytes=args.max_body_mb * 2**20,
         public_url=args.public_url,
@@ -154,7 +216,44 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         flex_queue_seconds=args.flex_queue_seconds,
         retention_seconds=args.retention,
         cancelled_retention_seconds=args.cancelled_retention,
+        upstream=args.upstream,
+        upstream_timeout=args.upstream_timeout,
+        record_dir=args.record,
+        replay_dir=args.replay,
+        replay_strict=args.replay_strict,
+        replay_ignore=tuple(args.replay_ignore),
     )
+
+
+def proxy_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the proxy / record / replay options, or None."""
+    from mock_server.proxy import check_upstream
+    from mock_server.recording import load
+
+    if args.upstream is not None:
+        try:
+            check_upstream(args.upstream)
+        except ValueError as exc:
+            return str(exc)
+    if not 0 < args.upstream_timeout <= 3600:
+        return "--upstream-timeout must be in (0, 3600] seconds"
+    if args.record is not None:
+        if args.upstream is None:
+            return "--record needs --upstream (it records proxied traffic)"
+        if args.record.exists() and not args.record.is_dir():
+            return f"--record {args.record}: not a directory"
+    if args.replay is not None:
+        if args.upstream is not None:
+            return "--replay answers offline: it cannot be combined with --upstream"
+        if not args.replay.is_dir():
+            return f"--replay {args.replay}: no such directory"
+        try:
+            load(args.replay)
+        except ValueError as exc:
+            return f"--replay: {exc}"
+    elif args.replay_strict or args.replay_ignore:
+        return "--replay-strict and --replay-ignore need --replay DIR"
+    return None
 
 
 def banner(base: str) -> str:
@@ -183,6 +282,10 @@ async def serve(config: MockConfig, ready: asyncio.Event | None = None) -> None:
     port = runner.addresses[0][1]
     host = config.host if ":" not in config.host else f"[{config.host}]"
     print(banner(f"http://{host}:{port}"), flush=True)
+    if config.upstream:
+        print(f"  proxy          /api/ → {config.upstream}   drift: http://{host}:{port}/_mock/drift", flush=True)
+    if config.replay_dir:
+        print(f"  replay         {config.replay_dir}{' (strict)' if config.replay_strict else ''}", flush=True)
     if ready is not None:
         ready.set()
     try:
@@ -192,7 +295,12 @@ async def serve(config: MockConfig, ready: asyncio.Event | None = None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``seedance-mock``."""
+    """Entry point of ``seedance-mock`` (and of ``seedance-mock drift-report``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["drift-report"]:
+        from mock_server.drift_report import main as drift_report
+
+        return drift_report(argv[1:])
     args = build_parser().parse_args(argv)
     if args.time_scale < 0:
         print("seedance-mock: --time-scale must be >= 0", file=sys.stderr)
@@ -206,6 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not 0 <= value <= 10**9:  # NaN fails too
             print(f"seedance-mock: {option} must be a number of seconds in [0, 1e9]", file=sys.stderr)
             return 2
+    problem = check_bounds(args) or proxy_problem(args)
+    if problem:
+        print(f"seedance-mock: {problem}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:
         asyncio.run(serve(config_from_args(args)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,20 +70,53 @@ def parse_authorization(header: str | None) -> str:
 
 
 class Accounts:
-    """Every key seen so far; unknown well-formed keys are accepted unless the mock runs with a key list."""
+    """Every key seen so far; unknown well-formed keys are accepted unless the mock runs with a key list.
 
-    def __init__(self, *, default_balance: int, default_rpm: int | None, api_keys: tuple[str, ...] | None):
+    Bounded [issue 10, FIDELITY §12]: reading a key never stores it (an unknown key reads as the defaults).
+    A key is stored when its state changes: set with ``PUT /_mock/keys/{key}`` (kept until a reset), or
+    *implicitly* when it pays for a task or counts requests against a rate limit. At most
+    ``max_implicit`` implicit accounts are kept; beyond that the least recently used one is forgotten (its
+    spending and rate window start afresh if it comes back), so random keys cannot grow the server.
+    """
+
+    #: Implicit accounts kept at most (each holds a few hundred bytes and up to ``rpm`` timestamps).
+    MAX_IMPLICIT = 10_000
+
+    def __init__(
+        self,
+        *,
+        default_balance: int,
+        default_rpm: int | None,
+        api_keys: tuple[str, ...] | None,
+        max_implicit: int = MAX_IMPLICIT,
+    ):
         self.default_balance = default_balance
         self.default_rpm = default_rpm
         self.strict = api_keys is not None
+        self.max_implicit = max(1, max_implicit)
         self._allowed = set(api_keys or ())
         self._accounts: dict[str, KeyAccount] = {}
+        self._implicit: OrderedDict[str, None] = OrderedDict()  # least recently used first
+
+    def __len__(self) -> int:
+        return len(self._accounts)
 
     def account(self, key: str) -> KeyAccount:
-        """The account of ``key``, created with the defaults on first sight."""
+        """The account of ``key``; an unknown key reads as a fresh default account, which is not stored."""
+        acct = self._accounts.get(key)
+        return acct if acct is not None else KeyAccount(self.default_balance, self.default_rpm)
+
+    def _stored(self, key: str) -> KeyAccount:
+        """The account of ``key``, stored (implicitly, on first use) and marked as used just now."""
         acct = self._accounts.get(key)
         if acct is None:
             acct = self._accounts[key] = KeyAccount(self.default_balance, self.default_rpm)
+            self._implicit[key] = None
+            while len(self._implicit) > self.max_implicit:
+                forgotten, _ = self._implicit.popitem(last=False)
+                del self._accounts[forgotten]
+        elif key in self._implicit:
+            self._implicit.move_to_end(key)
         return acct
 
     def authenticate(self, header: str | None) -> str:
@@ -96,7 +129,10 @@ class Accounts:
 
     def check_rate(self, key: str, now: float) -> None:
         """Count a request; 429 with Retry-After when the key's per-minute limit is spent [§1]."""
-        acct = self.account(key)
+        acct = self._accounts.get(key)
+        if (acct.rpm if acct is not None else self.default_rpm) is None:
+            return  # no limit: nothing to count, nothing to store
+        acct = self._stored(key)
         if acct.rpm is None:
             return
         hits = acct.hits
@@ -144,13 +180,14 @@ class Accounts:
 
     def charge(self, key: str, tokens: int) -> None:
         """Take a succeeded task's tokens from the key's balance."""
-        acct = self.account(key)
+        acct = self._stored(key)
         acct.balance -= tokens
         acct.spent += tokens
 
     def update(self, key: str, patch: dict[str, Any]) -> KeyAccount:
-        """Apply ``PUT /_mock/keys/{key}``; the caller has validated ``patch``."""
-        acct = self.account(key)
+        """Apply ``PUT /_mock/keys/{key}``; the caller has validated ``patch``. The key is kept until a reset."""
+        acct = self._stored(key)
+        self._implicit.pop(key, None)
         if "balance" in patch:
             acct.balance = int(patch["balance"])
         if "rpm" in patch:
@@ -166,3 +203,4 @@ class Accounts:
     def reset(self) -> None:
         """Forget every account's settings and usage."""
         self._accounts.clear()
+        self._implicit.clear()

@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from mock_server import admin, ark, files, openapi, predictions, ui
+from mock_server import admin, ark, files, openapi, predictions, proxy, ui
 from mock_server.accounts import redact
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError, render
-from mock_server.journal import Entry
+from mock_server.journal import entry
 from mock_server.state import STATE, MockState
 from mock_server.wire import API_KEY, BODY, RAW_BODY, REQUEST_ID, read_json, reply
 
@@ -43,8 +43,9 @@ def _record(request: web.Request, state: MockState, status: int | None, started:
     if body is None and RAW_BODY in request:
         body = request[RAW_BODY].decode("utf-8", "replace")
     state.journal_seq += 1
+    # Summed up now, not when read: a data: image must not outlive its request [FIDELITY §12].
     state.journal.append(
-        Entry(
+        entry(
             state.journal_seq,
             state.now(),
             request.get(REQUEST_ID),
@@ -172,4 +173,6 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     app.add_routes(openapi.routes())
     app.add_routes(ui.routes())
     app.on_response_prepare.append(ui.note_create)  # the dashboard pairs each task with its create request
+    if config.upstream or config.replay_dir:
+        proxy.install(app, config)  # --upstream / --record / --replay [issue 14]
     return app

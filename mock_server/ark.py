@@ -9,7 +9,7 @@ from aiohttp import web
 
 import contracts
 from mock_server.errors import ApiError
-from mock_server.media import image_size
+from mock_server.images import image_size
 from mock_server.requests import carries_inline_image, check_contract, parse_ark
 from mock_server.state import STATE, MockState, origin, usage
 from mock_server.store import Task

@@ -33,8 +33,13 @@ class MockConfig:
     max_tasks: int | None = 200_000
     #: Requests kept in the journal (GET /_mock/requests); older entries are dropped.
     journal_size: int = 1000
+    #: And at most about this many MiB: bodies are kept summed up (a data: URI as its type, size and
+    #: sha256; long strings cut), so the bound holds even for 60 creates of 8 MB images [issue 10].
+    journal_mb: float = 4.0
     #: Where generated MP4/PNG files are cached; None = the user's cache dir.
     cache_dir: Path | None = None
+    #: Largest total size of the media cache (MiB); least recently used files are deleted beyond it.
+    cache_max_mb: int = 1024
     #: Mock seconds a media URL stays valid after the task finished (upstream signs URLs for 24 h).
     media_ttl_seconds: float = 86400.0
     #: Largest accepted request body (bytes).
@@ -56,3 +61,15 @@ class MockConfig:
     retention_seconds: float = 7 * 86400.0
     #: A cancelled task is deleted this long after it was cancelled [FIDELITY §9: 24 h].
     cancelled_retention_seconds: float = 86400.0
+    #: Validation proxy [issue 14]: forward every /api/ request to this origin and check both sides.
+    upstream: str | None = None
+    #: Seconds the proxy waits for the upstream's whole answer before it answers 502.
+    upstream_timeout: float = 120.0
+    #: Write every proxied exchange here, one file per task (needs ``upstream``).
+    record_dir: Path | None = None
+    #: Answer creates and reads from the recordings in this directory (offline).
+    replay_dir: Path | None = None
+    #: With ``replay_dir``: a request no recording answers is a 404 instead of the simulated mock.
+    replay_strict: bool = False
+    #: Create-body fields (dotted paths) a replay ignores when matching a recorded create.
+    replay_ignore: tuple[str, ...] = ()

@@ -1,24 +1,131 @@
 """The request journal (``GET /_mock/requests``): what came in and what went out, keys redacted.
 
-Entries are recorded on every API request and read rarely, so recording keeps references only; the JSON
-view (with long strings such as data URIs cut) is built when someone reads it.
+Bounded twice [issue 10, FIDELITY §12]: by entries (``--journal-size``) and by bytes (``--journal-mb``). A body
+is summed up when it is recorded, so no large value outlives its request: a ``data:`` URI over 64 KiB becomes
+its media type, size and sha256 (:func:`mock_server.images.data_uri_facts`; smaller ones are kept for the
+dashboard's thumbnails and shown as those facts too), any other long string its first 200
+characters and its length, and one entry's body keeps at most ~16 KB of structure (deeper or further items
+become ``"…"``). What remains is always JSON that can be listed (lone surrogates replaced, huge integers
+written as text).
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
+from mock_server.images import data_uri_facts
 
-def summary(value: Any, limit: int = 200) -> Any:
-    """A body as the journal shows it: long strings (data URIs) cut, structure kept."""
-    if isinstance(value, str):
-        return value if len(value) <= limit else f"{value[:limit]}…({len(value)} chars)"
-    if isinstance(value, list):
-        return [summary(v, limit) for v in value]
-    if isinstance(value, dict):
-        return {k: summary(v, limit) for k, v in value.items()}
+#: Strings longer than this are cut (data URIs summed up instead).
+STRING_LIMIT = 200
+#: A data: URI up to this long is kept whole (counted in the bytes): the dashboard draws its thumbnail.
+#: ``GET /_mock/requests`` shows every data: URI as its facts, whatever its length.
+KEEP_DATA_URI_CHARS = 64 * 1024
+#: Approximate bytes of body one entry keeps at most; the rest of a bigger body is elided.
+ENTRY_BODY_BUDGET = 16 * 1024
+#: Containers nested deeper than this are elided (a body is refused deeper than that anyway).
+MAX_DEPTH = 32
+#: Integers wider than this many bits are kept as text (Python refuses str() of > 4300 digits).
+_INT_BITS = 64
+#: What one entry costs besides its body: the tuple, the request id, method, path (approximate).
+_ENTRY_OVERHEAD = 400
+ELIDED = "…"
+
+
+def _text(value: str) -> str:
+    """``value`` as JSON can carry it: lone surrogates (invalid UTF-8) become U+FFFD, once, here."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return value
+
+
+class _Summary:
+    """One body walk with a byte budget. Costs model CPython objects roughly (str ~50 + len, dict ~64 + 32
+    per item), so the journal's byte count is near the memory it really holds."""
+
+    def __init__(self, budget: int) -> None:
+        self.left = budget
+        self.kept_uris = 0  # bytes of small data: URIs kept whole (outside the structure budget)
+
+    def string(self, value: str) -> Any:
+        if len(value) <= STRING_LIMIT:
+            self.left -= 50 + len(value)
+            return _text(value)
+        if value[:5].lower() == "data:" and len(value) <= KEEP_DATA_URI_CHARS:
+            self.kept_uris += 50 + len(value)
+            return _text(value)
+        if value[:5].lower() == "data:":
+            facts = data_uri_facts(value)
+            if facts is not None:
+                facts["data_uri"] = _text(facts["data_uri"])[:STRING_LIMIT]
+                self.left -= 400
+                return facts
+        cut = f"{_text(value[:STRING_LIMIT])}…({len(value)} chars)"
+        self.left -= 50 + len(cut)
+        return cut
+
+    def walk(self, value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            return self.string(value)
+        if isinstance(value, bool) or value is None or isinstance(value, float):
+            self.left -= 24
+            return value
+        if isinstance(value, int):
+            self.left -= 32
+            return value if value.bit_length() <= _INT_BITS else f"…({value.bit_length()}-bit integer)"
+        if isinstance(value, dict):
+            if depth >= MAX_DEPTH:
+                return ELIDED
+            self.left -= 64
+            out: dict[str, Any] = {}
+            for n, (key, item) in enumerate(value.items()):
+                if self.left <= 0:
+                    out[ELIDED] = f"({len(value) - n} more keys)"
+                    break
+                self.left -= 32
+                out[self.string(str(key))] = self.walk(item, depth + 1)
+            return out
+        if isinstance(value, list | tuple):
+            if depth >= MAX_DEPTH:
+                return ELIDED
+            self.left -= 56
+            items: list[Any] = []
+            for n, item in enumerate(value):
+                if self.left <= 0:
+                    items.append(f"{ELIDED}({len(value) - n} more items)")
+                    break
+                self.left -= 8
+                items.append(self.walk(item, depth + 1))
+            return items
+        self.left -= 50
+        return _text(repr(value))[:STRING_LIMIT]
+
+
+def summarize(body: Any, budget: int = ENTRY_BODY_BUDGET) -> tuple[Any, int]:
+    """``(what the journal keeps of body, its approximate size in bytes)``."""
+    walk = _Summary(budget)
+    kept = walk.walk(body, 0)
+    return kept, budget - walk.left + walk.kept_uris
+
+
+def view(kept: Any, depth: int = 0) -> Any:
+    """A kept body as ``GET /_mock/requests`` shows it: every data: URI as its facts (small ones were kept
+    whole for the dashboard's thumbnails)."""
+    if isinstance(kept, str):
+        return data_uri_facts(kept) or kept if kept[:5].lower() == "data:" else kept
+    if depth >= MAX_DEPTH:
+        return kept
+    if isinstance(kept, list):
+        return [view(v, depth + 1) for v in kept]
+    if isinstance(kept, dict):
+        return {k: view(v, depth + 1) for k, v in kept.items()}
+    return kept
 
 
 class Entry(NamedTuple):
@@ -31,8 +138,9 @@ class Entry(NamedTuple):
     path: str
     query_string: str
     key: str | None  # already redacted
-    body: Any
+    body: Any  # already summed up (see summarize)
     status: int | None
+    size: int = 0  # approximate bytes this entry holds
 
     def as_json(self) -> dict[str, Any]:
         """The entry as ``GET /_mock/requests`` shows it."""
@@ -41,9 +149,69 @@ class Entry(NamedTuple):
             "time": self.time,
             "request_id": self.request_id,
             "method": self.method,
-            "path": self.path,
+            "path": _text(self.path),
             "query": parse_qs(self.query_string, keep_blank_values=True),
             "key": self.key,
-            "body": summary(self.body),
+            "body": view(self.body),
             "status": self.status,
         }
+
+
+def entry(
+    seq: int,
+    time: float,
+    request_id: str | None,
+    method: str,
+    path: str,
+    query_string: str,
+    key: str | None,
+    body: Any,
+    status: int | None,
+) -> Entry:
+    """An :class:`Entry` with ``body`` summed up and its size counted."""
+    kept, size = summarize(body)
+    query_string = _text(query_string)
+    size += _ENTRY_OVERHEAD + len(path) + len(query_string)
+    return Entry(seq, time, request_id, method, path, query_string, key, kept, status, size)
+
+
+class Journal:
+    """The newest entries, at most ``max_entries`` of them and about ``max_bytes`` in all (the newest entry is
+    always kept). Iterates oldest first."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max(1, max_entries)
+        self.max_bytes = max_bytes
+        self._entries: deque[Entry] = deque()
+        #: Approximate bytes held by the entries kept now.
+        self.bytes = 0
+
+    def append(self, item: Entry) -> None:
+        """Keep ``item``, forgetting the oldest entries until both bounds hold."""
+        entries = self._entries
+        entries.append(item)
+        self.bytes += item.size
+        while len(entries) > 1 and (len(entries) > self.max_entries or self.bytes > self.max_bytes):
+            self.bytes -= entries.popleft().size
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._entries.clear()
+        self.bytes = 0
+
+    @property
+    def maxlen(self) -> int:
+        """The entry bound (as a deque names it)."""
+        return self.max_entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __reversed__(self) -> Iterator[Entry]:
+        return reversed(self._entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries)
+
+    def __getitem__(self, index: int) -> Entry:
+        return self._entries[index]

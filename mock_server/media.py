@@ -3,7 +3,7 @@
 A fake that answers ``https://example.com/video.mp4`` breaks every pipeline that downloads, probes or plays
 the result, so the mock makes real files with PyAV (FFmpeg ships in its wheels; no ``ffmpeg`` binary needed).
 One file per distinct :class:`MediaSpec` (size, frames, audio, seed), rendered once in a worker thread and
-then served from :class:`MediaCache`'s directory.
+then served from :class:`MediaCache`'s directory. Input images are measured in :mod:`mock_server.images`.
 
 ``av`` and ``numpy`` are imported inside the functions that need them: the server must start fast and most
 runs never render anything.
@@ -12,20 +12,19 @@ runs never render anything.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import os
 import random
 import re
 import tempfile
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import unquote_to_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,7 +37,6 @@ __all__ = [
     "MediaKind",
     "MediaSpec",
     "default_cache_dir",
-    "image_size",
     "render_last_frame",
     "render_video",
 ]
@@ -291,6 +289,15 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("seedance-mock") / "media"
 
 
+#: A render's temporary file (see _atomic_write): hidden, with ``.tmp`` before its suffix.
+_TEMPORARY = re.compile(r"\..+\.tmp(\.[A-Za-z0-9]+)?")
+#: A cached file of any render version: ``<key>.r<version>.<kind>``; nothing else in the directory is touched.
+_CACHED = re.compile(r"[0-9]+x[0-9]+-[0-9]+f-[am]--?[0-9]+(?:-[0-9a-f]+)?\.r[0-9]+\.[a-z0-9]+")
+#: Temporaries untouched this long belong to a render that died (killed server); younger ones may be another
+#: server's render in progress on a shared directory, so they stay.
+STALE_TEMPORARY_SECONDS = 600.0
+
+
 class MediaCache:
     """Media files on disk, one per (spec, kind), rendered on first request in a worker thread.
 
@@ -298,16 +305,107 @@ class MediaCache:
     at most ``max_parallel`` at a time (each encoder already uses every core), on the cache's own threads:
     never in the loop's default executor, where aiohttp's FileResponse opens and reads the cached files a
     render must not hold up. Files appear by atomic rename, so several servers may share a directory.
+
+    Bounded [issue 10, FIDELITY §11]: beyond ``max_bytes`` the least recently used files are deleted after
+    each render. Never deleted: a file whose render is under way, the file handed out last, and any file
+    handed out in the last ``keep_recent`` seconds (a download may be about to open it). :meth:`open`
+    (run at start) indexes what is on disk, oldest first, and deletes temporaries a killed render left.
     """
 
-    def __init__(self, directory: Path | str | None = None, *, max_parallel: int = 2) -> None:
+    def __init__(
+        self,
+        directory: Path | str | None = None,
+        *,
+        max_parallel: int = 2,
+        max_bytes: int | None = None,
+        keep_recent: float = 60.0,
+    ) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
+        #: Total size the files may reach before the least recently used are deleted; None = unbounded.
+        self.max_bytes = max_bytes
+        self.keep_recent = keep_recent
         #: How many files this cache has rendered (a seam for tests and the control plane).
         self.renders = 0
+        #: How many files the size cap has deleted.
+        self.evictions = 0
         self._count_lock = threading.Lock()
         self._max_parallel = max_parallel
         self._pool: ThreadPoolExecutor | None = None
         self._pending: dict[Path, asyncio.Task[Path]] = {}
+        # Cached files by recency (least recently used first) with their sizes, and when each was handed out.
+        self._index: OrderedDict[Path, int] | None = None
+        self._handed: dict[Path, float] = {}
+        self._total = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes of the cached files this cache knows of."""
+        self.open()
+        return self._total
+
+    def open(self) -> None:
+        """Index the cached files on disk (by modification time: oldest first) and delete stale temporaries.
+
+        Idempotent and cheap to call again; a missing directory is an empty cache (nothing is created).
+        """
+        if self._index is not None:
+            return
+        found: list[tuple[float, str, int]] = []
+        now = time.time()
+        try:
+            entries = list(os.scandir(self.directory))
+        except OSError:
+            entries = []
+        for entry in entries:
+            try:
+                if _TEMPORARY.fullmatch(entry.name):
+                    if now - entry.stat().st_mtime > STALE_TEMPORARY_SECONDS and entry.is_file():
+                        os.unlink(entry.path)
+                elif _CACHED.fullmatch(entry.name) and entry.is_file():
+                    stat = entry.stat()
+                    found.append((stat.st_mtime, entry.name, stat.st_size))
+            except OSError:
+                continue  # gone meanwhile (another server): nothing to do
+        found.sort()
+        self._index = OrderedDict((self.directory / name, size) for _, name, size in found)
+        self._total = sum(size for _, _, size in found)
+        self._evict()
+
+    def _used(self, path: Path, *, made: bool = False) -> None:
+        """``path`` is being handed out (``made``: just rendered): it becomes the most recently used file."""
+        self.open()
+        assert self._index is not None
+        if made or path not in self._index:
+            try:
+                size = path.stat().st_size
+            except OSError:
+                return
+            self._total += size - self._index.get(path, 0)
+            self._index[path] = size
+        self._index.move_to_end(path)
+        self._handed[path] = time.monotonic()
+
+    def _evict(self) -> None:
+        """Delete least recently used files until the total fits ``max_bytes`` (see the class docstring)."""
+        if self.max_bytes is None or self._index is None or self._total <= self.max_bytes:
+            return
+        now = time.monotonic()
+        newest = next(reversed(self._index), None)
+        for path in list(self._index):
+            if self._total <= self.max_bytes:
+                break
+            if path == newest or path in self._pending:
+                continue
+            handed = self._handed.get(path)
+            if handed is not None and now - handed < self.keep_recent:
+                continue
+            self._total -= self._index.pop(path)
+            self._handed.pop(path, None)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                continue
+            self.evictions += 1
 
     def path_for(self, spec: MediaSpec, kind: MediaKind) -> Path:
         """Where the ``kind`` (``"mp4"`` or ``"png"``) file of ``spec`` lives, made yet or not."""
@@ -328,6 +426,7 @@ class MediaCache:
     ) -> Path:
         path = self.path_for(spec, kind)
         if path.is_file():
+            self._used(path)
             return path
         loop = asyncio.get_running_loop()
         task = self._pending.get(path)
@@ -357,113 +456,10 @@ class MediaCache:
     def _finished(self, path: Path, task: asyncio.Task[Path]) -> None:
         if self._pending.get(path) is task:
             del self._pending[path]
-        if not task.cancelled():
-            task.exception()  # retrieved: a failure reaches the waiters, not the "never retrieved" log
+        if not task.cancelled() and task.exception() is None:  # retrieved: a failure reaches the waiters
+            self._used(path, made=True)
+            self._evict()
 
 
 async def _awaited(future: asyncio.Future[Path]) -> Path:
     return await future
-
-
-# -- measuring input images ------------------------------------------------------------------------------
-#: Data URIs longer than this are not decoded (upstream caps an image at 30 MB; base64 adds a third).
-_MAX_DATA_URI = 48 * 1024 * 1024
-_DATA_URI = re.compile(r"data:(image/[^;,]*)((?:;[^;,]*)*),", re.IGNORECASE)
-
-
-def _data_uri_bytes(url: str) -> bytes | None:
-    match = _DATA_URI.match(url)
-    if match is None:
-        return None
-    payload = url[match.end() :]
-    if ";base64" not in match.group(2).lower():
-        return unquote_to_bytes(payload)
-    payload = "".join(payload.split())
-    payload += "=" * (-len(payload) % 4)
-    try:
-        return base64.b64decode(payload, altchars=b"-_" if "-" in payload or "_" in payload else None)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def image_size(url: str) -> tuple[int, int] | None:
-    """``(width, height)`` of a ``data:image/...`` URI's image, else None; never raises.
-
-    http(s) URLs cannot be fetched offline, so they give None too (the caller falls back to 16:9). PNG,
-    JPEG, GIF and WebP are measured from their headers (microseconds, so it may run on the event loop);
-    anything else FFmpeg reads (BMP, TIFF, AVIF, …) is decoded with PyAV. The stored size is measured:
-    JPEG EXIF orientation is not applied.
-    """
-    try:
-        if not isinstance(url, str) or len(url) > _MAX_DATA_URI:
-            return None
-        data = _data_uri_bytes(url)
-        if not data:
-            return None
-        size = _header_size(data) if data[:4] in _HEADER_MAGIC else _decoded_size(data)
-        return size if size is not None and size[0] > 0 and size[1] > 0 else None
-    except Exception:
-        return None
-
-
-_HEADER_MAGIC = {b"\x89PNG", b"GIF8", b"RIFF"} | {b"\xff\xd8\xff" + bytes([m]) for m in range(0xC0, 0x100)}
-# JPEG start-of-frame markers that carry the size (not DHT C4, JPG C8, DAC CC).
-_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-
-
-def _header_size(data: bytes) -> tuple[int, int] | None:
-    """The size written in a PNG, GIF, JPEG or WebP header (IndexError / struct.error when truncated)."""
-    import struct
-
-    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
-        return struct.unpack(">II", data[16:24])
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return struct.unpack("<HH", data[6:10])
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        chunk = data[12:16]
-        if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # lossy: key frame start code
-            w, h = struct.unpack("<HH", data[26:30])
-            return w & 0x3FFF, h & 0x3FFF
-        if chunk == b"VP8L" and data[20] == 0x2F:  # lossless: 14-bit sizes minus one
-            bits = int.from_bytes(data[21:25], "little")
-            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-        if chunk == b"VP8X":  # extended (alpha, animation): 24-bit canvas sizes minus one
-            return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-        return None
-    if data[:2] == b"\xff\xd8":
-        i = 2
-        while True:
-            while data[i] != 0xFF:  # tolerate junk between segments, as decoders do
-                i += 1
-            while data[i] == 0xFF:  # fill bytes
-                i += 1
-            marker = data[i]
-            i += 1
-            if marker in (0x01, *range(0xD0, 0xD8)):  # standalone markers have no length
-                continue
-            if marker in (0xD9, 0xDA):  # end of image / start of scan before any frame header
-                return None
-            (length,) = struct.unpack(">H", data[i : i + 2])
-            if marker in _JPEG_SOF:
-                h, w = struct.unpack(">HH", data[i + 3 : i + 7])
-                return w, h
-            i += length
-    return None
-
-
-def _decoded_size(data: bytes) -> tuple[int, int] | None:
-    """Decode the first picture with PyAV (formats without a header parser here)."""
-    import io
-
-    import av
-
-    with av.open(io.BytesIO(data), "r") as container:
-        if not container.streams.video:
-            return None
-        stream = container.streams.video[0]
-        try:
-            frame = next(container.decode(stream))
-            return frame.width, frame.height
-        except (StopIteration, av.FFmpegError):
-            # The header parsed but the picture did not decode: trust the header.
-            return stream.codec_context.width, stream.codec_context.height

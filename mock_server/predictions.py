@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from aiohttp import web
 
 from mock_server.errors import ApiError
-from mock_server.media import image_size
+from mock_server.images import image_size
 from mock_server.requests import PREDICTION_OPS, parse_prediction
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import Task

@@ -8,7 +8,6 @@ import random
 import secrets
 import string
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -19,11 +18,13 @@ from mock_server.clock import Clock
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError
 from mock_server.faults import Faults
-from mock_server.journal import Entry
+from mock_server.journal import Journal
 from mock_server.media import MediaCache, MediaSpec, default_cache_dir
 from mock_server.store import Task, TaskSpec, TaskStore
 
 _ID_CHARS = string.digits + string.ascii_lowercase
+#: Signed URLs remembered per task (kind × origin); more origins than this (Host headers) start afresh.
+_MAX_URLS_PER_TASK = 8
 
 
 @dataclass
@@ -35,7 +36,7 @@ class MockState:
     store: TaskStore
     accounts: Accounts
     faults: Faults
-    journal: deque[Entry]
+    journal: Journal
     rng: random.Random
     media: MediaCache
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
@@ -68,9 +69,9 @@ class MockState:
             store=store,
             accounts=accounts,
             faults=Faults(),
-            journal=deque(maxlen=max(1, config.journal_size)),
+            journal=Journal(config.journal_size, int(config.journal_mb * 2**20)),
             rng=random.Random(config.random_seed),
-            media=MediaCache(config.cache_dir or default_cache_dir()),
+            media=_media_cache(config),
         )
 
     # -- time ------------------------------------------------------------------------------------------
@@ -181,9 +182,16 @@ class MockState:
             name = f"{MediaSpec(s.width, s.height, s.frame_count, s.audio, s.seed).key}.{kind}"
             expires = int((task.finished_at or task.updated_at) + self.config.media_ttl_seconds)
             url = f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
+            if len(urls) >= _MAX_URLS_PER_TASK:
+                urls.clear()  # one entry per Host a client made up: recomputing is cheap, growing is not
             urls[(kind, origin)] = url
             task.urls = urls
         return url
+
+    def signed_media_url(self, origin: str, media: MediaSpec, kind: str, expires: int) -> str:
+        """A signed URL on this server for ``media`` (a replayed recording's video, issue 14)."""
+        name = f"{media.key}.{kind}"
+        return f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
 
     def check_media(self, name: str, expires: str | None, signature: str | None) -> MediaSpec:
         """The spec behind a media URL, or 403/404 when the URL is forged, altered or expired."""
@@ -202,6 +210,13 @@ class MockState:
             return MediaSpec.from_key(stem)
         except ValueError:
             raise ApiError(404, "NotFound", f"No media called {name}.") from None
+
+
+def _media_cache(config: MockConfig) -> MediaCache:
+    """The media cache, bounded by ``--cache-max-mb``, indexed and rid of stale temporaries at start."""
+    cache = MediaCache(config.cache_dir or default_cache_dir(), max_bytes=config.cache_max_mb * 2**20)
+    cache.open()
+    return cache
 
 
 def usage(spec: TaskSpec) -> int:

@@ -288,6 +288,8 @@ class TaskStore:
         state = self._keys.get(task.key)
         if state is not None:
             state.tasks.pop(task.id, None)
+            if not state.tasks and not state.running and not state.queued:
+                del self._keys[task.key]  # a key with no task left holds nothing: one per random key adds up
 
     def reset(self) -> None:
         """Forget every task and pending transition."""

@@ -308,6 +308,9 @@ def shown_body(value: Any, depth: int = 0) -> Any:
     if isinstance(value, list):
         return [shown_body(v, depth + 1) for v in value]
     if isinstance(value, dict):
+        if isinstance(value.get("data_uri"), str) and "sha256" in value:
+            # The journal keeps a data: URI over 64 KiB as its facts, never its bytes [FIDELITY §12]: no thumbnail.
+            return {"data_uri": True, "mime": value["data_uri"], "bytes": value["bytes"], "sha256": value["sha256"]}
         return {k: shown_body(v, depth + 1) for k, v in value.items()}
     return value
 

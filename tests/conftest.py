@@ -37,7 +37,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+    parser.getgroup("recordings", "recorded traffic as a regression test (issue 14)").addoption(
+        "--recordings",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also check every answer recorded by seedance-mock --record DIR against today's contracts "
+        "(tests/contracts/test_recorded_traffic.py; repeatable)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--live") and getattr(config.option, "numprocesses", None):
+        # The live run's drift log and its end-of-run summary live in one process: no xdist workers (the
+        # default -n auto would hide every drift in a worker and print no summary).
+        config.option.numprocesses = 0
+        config.option.dist = "no"
+    for folder in config.getoption("--recordings"):
+        if not os.path.isdir(folder):
+            raise pytest.UsageError(f"--recordings {folder}: no such directory")
     # When a property fails, hypothesis's pytest plugin imports its patch writer (libcst), whose import
     # warns from mypy_extensions; under `filterwarnings = error` that is an INTERNALERROR hiding the
     # minimal example.

@@ -7,11 +7,12 @@ recorded any, so a CI job against the real API goes red with the whole list in i
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import contracts
+from contracts import conformance
+from contracts.conformance import Finding, short
 
 
 @dataclass(frozen=True)
@@ -28,26 +29,6 @@ class Drift:
         return f"{self.endpoint}  [{self.where}]  expected {self.expected}; got {self.got}"
 
 
-def _short(value: Any, limit: int = 160) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=repr) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _at(instance: Any, path: str) -> Any:
-    """The value at a violation's path (``error.param``, ``items[0].status``), or ``<absent>``."""
-    current = instance
-    for part in path.replace("[", ".").replace("]", "").split("."):
-        if part == "":
-            continue
-        if isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        elif isinstance(current, dict) and part in current:
-            current = current[part]
-        else:
-            return "<absent>"
-    return current
-
-
 @dataclass
 class DriftLog:
     """Every drift of the run, and how many live checks were made."""
@@ -58,15 +39,19 @@ class DriftLog:
 
     def record(self, test: str, endpoint: str, where: str, expected: str, got: Any) -> None:
         """Note one drift."""
-        self.items.append(Drift(test, endpoint, where, expected, got if isinstance(got, str) else _short(got)))
+        self.items.append(Drift(test, endpoint, where, expected, got if isinstance(got, str) else short(got)))
+
+    def add(self, test: str, endpoint: str, findings: Iterable[Finding]) -> bool:
+        """One check made by ``contracts.conformance``; each finding becomes a drift. True when none."""
+        self.checks += 1
+        found = list(findings)
+        for f in found:
+            self.record(test, endpoint, f.where, f.expected, f.got)
+        return not found
 
     def check_contract(self, test: str, endpoint: str, name: str, body: Any) -> bool:
         """Validate ``body`` against contract ``name``; every violation becomes a drift. True when none."""
-        self.checks += 1
-        found = contracts.violations(name, body)
-        for v in found:
-            self.record(test, endpoint, f"{name}: {v.param or '(body)'}", v.message, _short(_at(body, v.param)))
-        return not found
+        return self.add(test, endpoint, conformance.check_contract(name, body))
 
     def expect(self, test: str, endpoint: str, where: str, ok: bool, expected: str, got: Any) -> bool:
         """A check that is not a schema: record a drift unless ``ok``."""

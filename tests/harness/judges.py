@@ -20,22 +20,12 @@ from typing import Any
 
 import contracts
 from client import ValidationError, validate_ark_request, validate_prediction_request
+from contracts import conformance
 
-#: Spellings that name the same field. ``camerafixed`` (seed 000) and ``camera_fixed`` (the SDKs) are one
-#: parameter sent under two names [UPSTREAM §2]; nothing else is normalised.
-PARAM_ALIASES = {"camerafixed": "camera_fixed"}
-
-#: Which request contract judges each predictions operation.
-PREDICTION_CONTRACTS = {
-    "text-to-video": "predictions.text_to_video.request",
-    "image-to-video": "predictions.image_to_video.request",
-    "reference-to-video": "predictions.reference_to_video.request",
-}
-
-
-def canonical(param: str | None) -> str | None:
-    """``param`` with the aliases of :data:`PARAM_ALIASES` folded."""
-    return None if param is None else PARAM_ALIASES.get(param, param)
+#: Aliases, the predictions contracts and ``canonical`` are the package's (shared with the validation proxy).
+PARAM_ALIASES = conformance.PARAM_ALIASES
+PREDICTION_CONTRACTS = conformance.PREDICTION_REQUEST_CONTRACTS
+canonical = conformance.canonical
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,14 @@ import httpx
 import contracts
 from client import SeedanceClient
 
-ARK_TASKS = "/api/v3/contents/generations/tasks"
-GATEWAY_TYPES = frozenset({"invalid_request_error", "permission_error", "rate_limit_error"})
+# The contract checks are the package's, shared with the validation proxy (seedance-mock --upstream).
+from contracts.conformance import (  # noqa: F401 (re-exported for the live tests)
+    ARK_TASKS,
+    GATEWAY_TYPES,
+    family_error_contract,
+    success_contract,
+)
+
 NO_KEY_REASON = "GPTPROTO_API_KEY is not set: live contract tests need a real key"
 UNKNOWN_TASK = "cgt-20200101000000-zz9zz"
 #: A key no gateway can know: "!" is outside every key alphabet, so even the mock refuses it.
@@ -85,22 +91,6 @@ def send_raw(
 ) -> None:
     """Send through the client's public raw request, without its validation; errors are its typed ones."""
     client.request(method, path, json=json_body, authenticate=authenticate)
-
-
-def success_contract(method: str, path: str) -> str | None:
-    """The contract a 2xx answer of ``method path`` must meet."""
-    if path.startswith("/api/v3/bytedance/") or path.startswith("/api/v3/predictions/"):
-        return "predictions.envelope"
-    if path == ARK_TASKS:
-        return {"POST": "ark.create_task.response", "GET": "ark.task_list"}.get(method)
-    if path.startswith(ARK_TASKS + "/"):
-        return {"GET": "ark.task", "DELETE": "ark.delete_task.response"}.get(method)
-    return None
-
-
-def family_error_contract(path: str) -> str:
-    """The error contract of the family ``path`` belongs to."""
-    return "predictions.error" if path.startswith(("/api/v3/bytedance/", "/api/v3/predictions")) else "ark.error"
 
 
 # ---------------------------------------------------------------------------------------------- curated refusals

@@ -19,22 +19,20 @@ import pytest
 
 import contracts
 from client import DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL, APIError, SeedanceClient, TaskError
+from contracts import conformance
 from tests.harness.drift import DriftLog
 from tests.harness.live import (
     ARK_REFUSALS,
     ARK_TASKS,
     BAD_KEY,
-    GATEWAY_TYPES,
     NO_KEY_REASON,
     PREDICTION_REFUSALS,
     UNKNOWN_TASK,
     Exchange,
     RecordingTransport,
     cheapest_model,
-    family_error_contract,
     live_client,
     send_raw,
-    success_contract,
 )
 from tests.harness.live_options import BUDGET, DRIFT
 
@@ -79,20 +77,16 @@ class Live:
         return self.log.expect(self.test, ex.endpoint, where, ok, expected, got)
 
     def answers_meet_contracts(self, exchanges: list[Exchange], error_contract: str | None = None) -> None:
-        """Every answer meets its contract: a 2xx its success contract, an error ``error_contract`` (by
-        default the gateway's shape for a gateway error type, else the family's)."""
+        """Every answer meets its contract (``contracts.conformance.check_answer``, the checks the validation
+        proxy runs): a 2xx its success contract, with a finished task's usage fitting the token formula and
+        each task's status moving only forward; an error ``error_contract`` (by default the gateway's shape
+        for a gateway error type, else the family's)."""
+        tracker = conformance.StatusTracker()
         for ex in exchanges:
-            if 200 <= ex.status < 300:
-                name = success_contract(ex.method, ex.path)
-                if name is not None:
-                    self.log.check_contract(self.test, ex.endpoint, name, ex.body)
-                continue
-            name = error_contract
-            if name is None:
-                error = ex.body.get("error") if isinstance(ex.body, dict) else None
-                gateway = isinstance(error, dict) and error.get("type") in GATEWAY_TYPES
-                name = "gateway.error" if gateway else family_error_contract(ex.path)
-            self.log.check_contract(self.test, ex.endpoint, name, ex.body)
+            found = conformance.check_answer(
+                ex.method, ex.path, ex.status, ex.body, error_contract_name=error_contract, tracker=tracker
+            )
+            self.log.add(self.test, ex.endpoint, found)
 
     def refused(
         self,

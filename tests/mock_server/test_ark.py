@@ -315,8 +315,8 @@ async def test_text_command_integers_are_ascii_digits_only(mock: Mock, raw: str)
 
 
 async def test_measuring_an_inline_image_happens_off_the_event_loop(mock: Mock, monkeypatch) -> None:
-    # A BMP or TIFF data URI is decoded with PyAV to measure it for ratio "adaptive": that must not stall
-    # every other request on the server.
+    # Measuring a data: image for ratio "adaptive" may decode megabytes of base64 (a header far into the
+    # file): that must not stall every other request on the server.
     import threading
 
     import mock_server.ark as ark

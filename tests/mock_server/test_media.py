@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import subprocess
-import sys
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -14,16 +11,20 @@ import numpy as np
 import pytest
 
 from mock_server import media
+from mock_server.images import image_size
 from mock_server.media import (
     MAX_FRAMES,
     MAX_SIDE,
     MediaCache,
     MediaSpec,
     default_cache_dir,
-    image_size,
     render_last_frame,
     render_video,
 )
+
+
+def data_uri(data: bytes, subtype: str) -> str:
+    return f"data:image/{subtype};base64,{base64.b64encode(data).decode()}"
 
 
 def probe(path: Path) -> dict[str, object]:
@@ -281,116 +282,6 @@ async def test_a_failed_render_reaches_every_waiter_and_can_be_retried(
     assert [type(r) for r in results] == [RuntimeError, RuntimeError]
     monkeypatch.setattr(media, "_h264_encoder", real)
     assert (await cache.ensure_video(spec)).is_file()
-
-
-# -- measuring images ------------------------------------------------------------------------------------
-def encode_image(width: int, height: int, codec: str, pix_fmt: str, **options: str) -> bytes:
-    """An image file made with PyAV (no imaging library needed)."""
-    rgb = np.zeros((height, width, 3), np.uint8)
-    rgb[..., 0] = np.linspace(0, 255, width, dtype=np.uint8)
-    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pix_fmt)
-    ctx = av.CodecContext.create(codec, "w")
-    ctx.width, ctx.height, ctx.pix_fmt = width, height, pix_fmt
-    ctx.time_base = Fraction(1, 25)
-    ctx.options = options
-    frame.pts = 0
-    return b"".join(bytes(p) for p in [*ctx.encode(frame), *ctx.encode(None)])
-
-
-def data_uri(data: bytes, subtype: str) -> str:
-    return f"data:image/{subtype};base64,{base64.b64encode(data).decode()}"
-
-
-@pytest.mark.parametrize(
-    ("codec", "pix_fmt", "subtype", "options"),
-    [
-        ("png", "rgb24", "png", {}),
-        ("mjpeg", "yuvj420p", "jpeg", {}),
-        ("gif", "rgb8", "gif", {}),
-        ("libwebp", "yuv420p", "webp", {}),  # lossy: VP8
-        ("libwebp", "bgra", "webp", {"lossless": "1"}),  # lossless: VP8L
-        ("bmp", "bgr24", "bmp", {}),  # no header parser: decoded by PyAV
-        ("tiff", "rgb24", "tiff", {}),
-    ],
-    ids=lambda v: v if isinstance(v, str) else None,
-)
-def test_image_size_of_data_uris(codec: str, pix_fmt: str, subtype: str, options: dict[str, str]) -> None:
-    data = encode_image(301, 171, codec, pix_fmt, **options)  # odd sides catch off-by-one header maths
-    assert image_size(data_uri(data, subtype)) == (301, 171)
-
-
-def test_image_size_of_an_extended_webp_header() -> None:
-    """VP8X (alpha or animation) stores the canvas size minus one in 24 bits."""
-    vp8x = b"VP8X" + (10).to_bytes(4, "little") + b"\x10\0\0\0" + (4999).to_bytes(3, "little")
-    vp8x += (299).to_bytes(3, "little")
-    webp = b"RIFF" + (4 + len(vp8x)).to_bytes(4, "little") + b"WEBP" + vp8x
-    assert image_size(data_uri(webp, "webp")) == (5000, 300)
-
-
-def test_jpeg_size_is_found_after_other_segments() -> None:
-    jpeg = encode_image(120, 64, "mjpeg", "yuvj420p")
-    exif = b"\xff\xe1" + (18).to_bytes(2, "big") + b"Exif\0\0" + b"\xff" * 10  # an APP1 full of 0xFF
-    assert image_size(data_uri(jpeg[:2] + exif + jpeg[2:], "jpeg")) == (120, 64)
-
-
-def test_image_size_is_lenient_with_the_data_uri() -> None:
-    data = encode_image(40, 90, "png", "rgb24")
-    b64 = base64.b64encode(data).decode()
-    assert image_size(f"DATA:image/PNG;BASE64,{b64}") == (40, 90)
-    assert image_size(f"data:image/png;base64,{b64.rstrip('=')}") == (40, 90)  # padding dropped
-    wrapped = "\n".join(b64[i : i + 76] for i in range(0, len(b64), 76))
-    assert image_size(f"data:image/png;base64,{wrapped}") == (40, 90)  # MIME line breaks
-    assert image_size(f"data:image/jpeg;base64,{b64}") == (40, 90)  # a wrong subtype: the bytes decide
-    url_safe = base64.urlsafe_b64encode(data).decode()
-    assert image_size(f"data:image/png;base64,{url_safe}") == (40, 90)
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "https://example.com/cat.png",
-        "http://127.0.0.1/first.jpg",
-        "",
-        "data:image/png;base64,",
-        "data:image/png;base64,!!!!",
-        "data:image/png;base64," + base64.b64encode(b"not an image at all" * 10).decode(),
-        "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 40).decode(),
-        "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0").decode(),
-        "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff\xe0\0\x10JFIF").decode(),
-        "data:image/webp;base64," + base64.b64encode(b"RIFF\0\0\0\0WEBPVP8 ").decode(),
-        "data:image/gif;base64,R0lGODlh",
-        "data:text/plain;base64,aGVsbG8=",
-        "data:image/png,",
-        "not a url",
-        "asset://asset-20250101-abc",
-    ],
-)
-def test_image_size_is_none_when_unknowable(url: str) -> None:
-    assert image_size(url) is None
-
-
-def test_image_size_never_raises_on_odd_input() -> None:
-    assert image_size(None) is None  # type: ignore[arg-type]
-    assert image_size(12) is None  # type: ignore[arg-type]
-
-
-def test_image_size_of_a_truncated_jpeg() -> None:
-    data = encode_image(200, 100, "mjpeg", "yuvj420p")
-    # Only the header survives: either its size or None, never an exception.
-    assert image_size(data_uri(data[: len(data) // 3], "jpeg")) in {(200, 100), None}
-
-
-def test_importing_and_measuring_do_not_load_the_encoder() -> None:
-    """The server starts without PyAV, and measuring a PNG/JPEG/GIF/WebP needs only its header."""
-    png = data_uri(encode_image(40, 30, "png", "rgb24"), "png")
-    code = (
-        "import sys, mock_server.media as m; m.MediaSpec.from_key('2x2-1f-m-1');"
-        f"assert m.image_size({png!r}) == (40, 30);"
-        "print(sorted(x for x in ('av', 'numpy') if x in sys.modules))"
-    )
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
-    assert out.stdout.strip() == "[]"
 
 
 async def test_renders_leave_the_default_executor_free(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
