@@ -77,6 +77,11 @@ def _int(value: Any) -> int | None:
     return None
 
 
+def _str(value: Any) -> str | None:
+    """``value`` when it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
 # A predictions ``data.error`` is one string, "Code: message" when upstream gave a code
 # ("OutputVideoSensitiveContentDetected: The generated video…") and a plain sentence otherwise.
 _CODED_MESSAGE = re.compile(r"([A-Z][A-Za-z0-9.]+): (.+)", re.DOTALL)
@@ -168,6 +173,13 @@ class Task(_StatusMixin):
     execution_expires_after: int | None = None
     created_at: int | None = None
     updated_at: int | None = None
+    #: Beyond the seeds [UPSTREAM §7]: 2.x priority, 2.5's output format, the echoed safety identifier,
+    #: a 1.5 pro draft and the draft a final was made from.
+    priority: int | None = None
+    output_format: str | None = None
+    safety_identifier: str | None = None
+    draft: bool | None = None
+    draft_task_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -199,6 +211,11 @@ class Task(_StatusMixin):
             execution_expires_after=_int(data.get("execution_expires_after")),
             created_at=_int(data.get("created_at")),
             updated_at=_int(data.get("updated_at")),
+            priority=_int(data.get("priority")),
+            output_format=_str(data.get("output_format")),
+            safety_identifier=_str(data.get("safety_identifier")),
+            draft=data["draft"] if isinstance(data.get("draft"), bool) else None,
+            draft_task_id=_str(data.get("draft_task_id")),
             raw=dict(data),
         )
 
@@ -212,7 +229,7 @@ class Task(_StatusMixin):
             return None
         try:
             return contracts.frame_size(model, self.resolution, self.ratio)
-        except KeyError:
+        except (KeyError, AttributeError):
             return None  # e.g. ratio "adaptive" or a resolution outside the table
 
     @property

@@ -167,7 +167,8 @@ def _check_scenario(model: Model, scenario: str, param: str, value: Any) -> None
 
 def _check_resolution(model: Model, scenario: str, value: Any) -> None:
     allowed = model.resolutions_for(scenario)
-    if not isinstance(value, str) or value not in allowed:
+    # Matched case-insensitively ("1080P", "4K") [FIDELITY §5].
+    if not isinstance(value, str) or value.lower() not in allowed:
         where = " with reference media" if scenario == "reference" and model.reference_resolutions else ""
         raise _fail(
             "resolution", value, f"resolution {_show(value)} is not offered by {model.id}{where} "
@@ -186,21 +187,38 @@ def _check_seed(value: Any, family: str) -> None:
     _in_range("seed", _require_int("seed", value), low, high)
 
 
-def _check_camera_fixed(param: str, value: Any, model: Model, scenario: str) -> None:
+def _must_be_empty(model: Model, param: str, value: Any) -> ValidationError:
+    """A field the model does not take, worded as upstream words it [FIDELITY §5]."""
+    message = f"the specified parameter `{param}` is not supported for model {model.id}, must be empty"
+    return _fail(param, value, message)
+
+
+def _check_camera_fixed(param: str, value: Any, model: Model, scenario: str, family: str = "ark") -> None:
+    mode = model.camera_fixed if family == "ark" else model.predictions_camera_fixed
+    if mode == "no":
+        raise _must_be_empty(model, param, value)
     _require_bool(param, value)
-    if model.camera_fixed_allowed(value, scenario):
+    if model.camera_fixed_allowed(value, scenario, family):
         return
-    if model.camera_fixed == "not_with_reference":
+    if mode == "not_with_reference":
         why = "with reference images"
-    elif model.camera_fixed == "false_only":
+    elif mode == "false_only":
         why = "(only false is accepted)"
     else:
         why = "(it has no fixed camera)"
     raise _fail(param, value, f"{param} true is not supported by {model.id} {why}")
 
 
-def _check_counts(model: Model, counts: dict[str, int], limits: Mapping[str, Any], params: Mapping[str, str]) -> None:
-    """Reference media counts against ``limits`` (``{"images": max or [min, max], "videos": max, …}``)."""
+def _check_counts(
+    model: Model,
+    counts: dict[str, int],
+    limits: Mapping[str, Any],
+    params: Mapping[str, str],
+    *,
+    audio_alone: bool = False,
+) -> None:
+    """Reference media counts against ``limits`` (``{"images": max or [min, max], "videos": max, …}``);
+    ``audio_alone``: reference audio may be the only reference input (2.5 on Ark [FIDELITY §5])."""
     for kind in ("images", "videos", "audios"):
         n = counts.get(kind, 0)
         limit = limits.get(kind, 0)
@@ -212,7 +230,9 @@ def _check_counts(model: Model, counts: dict[str, int], limits: Mapping[str, Any
             raise _fail(param, n, f"{n} reference {kind} is more than the {high} {model.id} accepts")
         if n < low:
             raise _fail(param, n, f"{model.id} needs at least {low} reference {kind}, got {n}")
-    if not counts.get("images") and not counts.get("videos"):
+    if not counts.get("images") and not counts.get("videos") and not (audio_alone and counts.get("audios")):
+        if counts.get("audios"):
+            raise _fail(params["images"], 0, "reference_audio cannot be the only reference input")
         raise _fail(params["images"], 0, "reference generation needs at least one reference image or video")
 
 
@@ -241,10 +261,12 @@ def _content_items(content: Any) -> list[dict[str, Any]]:
                 raise _fail(f"{where}.{kind}.url", media, f'{where}.{kind} must be {{"url": "…"}}')
             role = item.get("role")
             if role is not None and role not in _ROLES[kind]:
+                # Upstream's words for an image [probe, FIDELITY §10].
+                what = "invalid role specified for image content: " if kind == "image_url" else ""
                 raise _fail(
                     f"{where}.role",
                     role,
-                    f"{where}.role {_show(role)} is not one of {_choices(_ROLES[kind])}",
+                    f"{what}{where}.role {_show(role)} is not one of {_choices(_ROLES[kind])}",
                 )
             if role is None and kind != "image_url":
                 raise _fail(f"{where}.role", role, f"{where}.role is required for {kind} ({_ROLES[kind][0]})")
@@ -274,7 +296,7 @@ def ark_scenario(content: list[dict[str, Any]]) -> str:
         if frame_roles:
             raise _fail(
                 "content", frame_roles[0] or "first_frame",
-                "first/last frames and reference media are separate scenarios and cannot be mixed",
+                "first/last frame content cannot be mixed with reference media content",
             )  # fmt: skip
         return "reference"
     if not images:
@@ -321,6 +343,9 @@ def validate_ark_request(body: Mapping[str, Any]) -> None:
         raise _fail(unknown[0], fields[unknown[0]], f"unknown parameter {unknown[0]!r} for the Ark create API")
     model = _known_model(fields.get("model"))
     items = _content_items(fields.get("content"))
+    if any(i.get("type") == "draft_task" for i in items):
+        _check_final_of_draft(model, items, fields)
+        return
     scenario = ark_scenario(items)
     _check_scenario(model, scenario, "content", scenario)
     if scenario == "reference" and model.reference is not None:
@@ -330,15 +355,39 @@ def validate_ark_request(body: Mapping[str, Any]) -> None:
             "audios": sum(1 for i in items if i.get("type") == "audio_url"),
         }
         params = {"images": "content", "videos": "content", "audios": "content"}
-        _check_counts(model, counts, model.reference, params)
+        _check_counts(model, counts, model.reference, params, audio_alone=model.audio_only_references)
     prompt = next((i["text"] for i in items if i.get("type") == "text"), "")
     # A body field wins over the same text command in the prompt [UPSTREAM §2, decision].
     fields = {**_text_commands(prompt), **fields}
     _check_ark_options(model, scenario, fields)
 
 
+#: What a final reuses from its draft: sending it again is refused [FIDELITY §5 decision].
+_FROM_DRAFT = ("ratio", "duration", "frames", "seed", "camera_fixed", "camerafixed", "generate_audio", "draft")
+
+
+def _check_final_of_draft(model: Model, items: list[dict[str, Any]], fields: dict[str, Any]) -> None:
+    """A create whose content is ``{"type": "draft_task", …}``: 1.5 pro only, the item alone [FIDELITY §5]."""
+    if not model.has_draft:
+        raise _fail(
+            "content",
+            "draft_task",
+            f"the specified parameter `draft_task` is not supported for model {model.id}, must be empty",
+        )
+    if len(items) > 1:
+        why = "a draft_task item stands alone: the final reuses the draft's text and media"
+        raise _fail("content", len(items), why)
+    for param in _FROM_DRAFT:
+        if param in fields:
+            raise _fail(param, fields[param], f"{param} is taken from the draft task and must be empty")
+    _check_ark_options(model, "text", fields)
+
+
 def _check_ark_options(model: Model, scenario: str, fields: dict[str, Any]) -> None:
     rules = contracts.family_rules("ark")
+    for param in model.refuses:
+        if param in fields:
+            raise _must_be_empty(model, param, fields[param])
     for param in ("generate_audio", "watermark", "return_last_frame", "draft"):
         if param in fields:
             _require_bool(param, fields[param])
@@ -348,7 +397,9 @@ def _check_ark_options(model: Model, scenario: str, fields: dict[str, Any]) -> N
         _check_ratio("ratio", fields["ratio"], "ark")
     if "duration" in fields:
         low, high = model.duration
-        _in_range("duration", _require_int("duration", fields["duration"]), low, high, model, " s")
+        duration = _require_int("duration", fields["duration"])
+        if not (model.duration_auto and duration == -1):  # -1: the model picks [FIDELITY §5]
+            _in_range("duration", duration, low, high, model, " s")
     if "frames" in fields:
         frames = _require_int("frames", fields["frames"])
         if not model.frames:
@@ -375,14 +426,31 @@ def _check_ark_options(model: Model, scenario: str, fields: dict[str, Any]) -> N
     if "execution_expires_after" in fields:
         low, high = rules["execution_expires_after_range"]
         value = _require_int("execution_expires_after", fields["execution_expires_after"])
-        _in_range("execution_expires_after", value, low, high, unit=" s")
+        _in_range("execution_expires_after", value, max(low, model.execution_expires_after_min), high, model, " s")
     if "callback_url" in fields:
         _require_callback_url("callback_url", fields["callback_url"])
     for param in ("safety_identifier", "output_format", "omni_reference_task_type"):
         if param in fields:
             _require_str(param, fields[param])
+    for param, allowed in (
+        ("output_format", model.output_formats),
+        ("omni_reference_task_type", model.omni_reference_task_types),
+    ):
+        if param in fields and allowed and fields[param] not in allowed:
+            raise _fail(param, fields[param], f"{param} {_show(fields[param])} is not one of {_choices(allowed)}")
     if "priority" in fields:
-        _require_int("priority", fields["priority"])
+        low, high = rules["priority_range"]
+        _in_range("priority", _require_int("priority", fields["priority"]), low, high)
+        if fields.get("service_tier") == "flex":
+            raise _fail("priority", fields["priority"], "priority is not supported with service_tier flex")
+    if fields.get("draft") is True:
+        # A draft renders at 480p, with no last frame, never on flex [FIDELITY §5].
+        if "resolution" in fields and str(fields["resolution"]).lower() != "480p":
+            raise _fail("resolution", fields["resolution"], "a draft task renders at 480p only")
+        if fields.get("return_last_frame") is True:
+            raise _fail("return_last_frame", True, "return_last_frame is not supported for a draft task")
+        if fields.get("service_tier") == "flex":
+            raise _fail("service_tier", "flex", "a draft task cannot use the flex tier")
     if "tools" in fields:
         tools = fields["tools"]
         if not isinstance(tools, list):
@@ -448,6 +516,8 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
         if scenario == "first_last_frame" and "first_frame" in m.scenarios:
             _check_scenario(m, scenario, "last_image", fields["last_image"])
         _check_scenario(m, scenario, "model", model)
+    if "seed" in fields and not m.takes("seed"):
+        raise _must_be_empty(m, "seed", fields["seed"])
     if op == "reference-to-video":
         counts = {kind: _url_list(kind, fields[kind]) for kind in ("images", "videos", "audios") if kind in fields}
         limits = m.predictions_reference or {}
@@ -477,4 +547,4 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
     if "seed" in fields:
         _check_seed(fields["seed"], "predictions")
     if "camera_fixed" in fields:
-        _check_camera_fixed("camera_fixed", fields["camera_fixed"], m, scenario)
+        _check_camera_fixed("camera_fixed", fields["camera_fixed"], m, scenario, "predictions")

@@ -20,6 +20,7 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+import contracts
 from client._base import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL
 from client._errors import SeedanceError, ValidationError
 from client._sync import SeedanceClient
@@ -64,9 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--reference", metavar="PATH", action="append", default=[],
         help="reference image, video or audio (repeatable; cannot be mixed with --image)",
     )  # fmt: skip
-    gen.add_argument("--resolution", choices=["480p", "720p", "1080p"], help="output resolution")
+    gen.add_argument(
+        "--resolution", choices=list(contracts.resolutions()), help="output resolution (4k: Seedance 2.0 only)"
+    )
+    gen.add_argument("--duration", type=int, metavar="S", help="length in seconds (-1: the model picks, 1.5 pro / 2.x)")
     gen.add_argument("--ratio", help="aspect ratio: 16:9 4:3 1:1 3:4 9:16 21:9 (or adaptive, Ark only)")
-    gen.add_argument("--duration", type=int, metavar="S", help="length in seconds")
     gen.add_argument("--no-audio", action="store_true", help="ask for a silent video (generate_audio false)")
     gen.add_argument("--seed", type=int, metavar="N", help="random seed (-1 for random)")
     gen.add_argument(

@@ -22,8 +22,10 @@ __all__ = [
     "frame_size",
     "lookup_model",
     "nearest_ratio",
+    "normalize_resolution",
     "ratios",
     "resolution_table",
+    "resolutions",
     "text_commands",
     "token_usage",
 ]
@@ -57,8 +59,22 @@ class Model:
     duration: tuple[int, int]
     predictions_duration: tuple[int, int]
     frames: bool
-    camera_fixed: str  # "yes" | "not_with_reference" | "false_only" (only false, the no-op, accepted)
+    #: Ark family: "yes" | "not_with_reference" | "no" (any value refused, even false [FIDELITY §5]).
+    camera_fixed: str
     sources: dict[str, str]
+    #: ``duration: -1`` (the model picks) accepted [FIDELITY §5]; ``duration_default`` may be -1 (2.5).
+    duration_auto: bool = False
+    duration_default: int = 5
+    #: Predictions family: "yes" | "false_only" (seed 004 lists it for 2.0 fast) | "no" [FIDELITY §5].
+    predictions_camera_fixed: str = "yes"
+    #: Smallest ``execution_expires_after`` (3600 on 1.x, not enforced on 2.x [FIDELITY §5]).
+    execution_expires_after_min: int = 3600
+    #: Reference audio may be the only reference input (2.5) [FIDELITY §5].
+    audio_only_references: bool = False
+    output_formats: tuple[str, ...] | None = None
+    omni_reference_task_types: tuple[str, ...] | None = None
+    #: Ark fields the model does not take: any value but null is a 400 "must be empty" [FIDELITY §5].
+    refuses: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -71,13 +87,28 @@ class Model:
             return self.reference_resolutions
         return self.resolutions
 
-    def camera_fixed_allowed(self, value: bool, scenario: Scenario) -> bool:
-        """Whether ``camera_fixed=value`` is accepted in ``scenario``."""
+    def camera_fixed_allowed(self, value: bool, scenario: Scenario, family: str = "ark") -> bool:
+        """Whether ``camera_fixed=value`` is accepted in ``scenario`` by ``family`` [FIDELITY §5]."""
+        mode = self.camera_fixed if family == "ark" else self.predictions_camera_fixed
+        if mode == "no":
+            return False
         if not value:
             return True
-        return self.camera_fixed == "yes" or (
-            self.camera_fixed == "not_with_reference" and scenario != "reference"
-        )
+        return mode == "yes" or (mode == "not_with_reference" and scenario != "reference")
+
+    def takes(self, field: str) -> bool:
+        """Whether the Ark create body may carry ``field`` for this model [FIDELITY §5]."""
+        return field not in self.refuses
+
+    @property
+    def has_draft(self) -> bool:
+        """Draft tasks and ``draft_task`` content (1.5 pro) [FIDELITY §5]."""
+        return self.takes("draft")
+
+    @property
+    def adaptive_text(self) -> bool:
+        """Whether ``adaptive`` without an image is the model's own pick (1.5 pro, 2.x) [FIDELITY §5]."""
+        return self.default_ratio.get("text") == "adaptive"
 
 
 @cache
@@ -104,6 +135,16 @@ def _models() -> dict[str, Model]:
             frames=raw["frames"],
             camera_fixed=raw["camera_fixed"],
             sources=dict(raw["sources"]),
+            duration_auto=raw.get("duration_auto", False),
+            duration_default=raw.get("duration_default", 5),
+            predictions_camera_fixed=raw.get("predictions_camera_fixed", raw["camera_fixed"]),
+            execution_expires_after_min=raw.get("execution_expires_after_min", 3600),
+            audio_only_references=raw.get("audio_only_references", False),
+            output_formats=tuple(raw["output_formats"]) if raw.get("output_formats") else None,
+            omni_reference_task_types=(
+                tuple(raw["omni_reference_task_types"]) if raw.get("omni_reference_task_types") else None
+            ),
+            refuses=tuple(raw.get("refuses", ())),
         )
         for name in model.names:
             by_name[name.lower()] = model
@@ -150,17 +191,28 @@ def resolution_table(size_table: str) -> dict[str, dict[str, tuple[int, int]]]:
     return {res: {ratio: (wh[0], wh[1]) for ratio, wh in row.items()} for res, row in table.items()}
 
 
+def resolutions() -> tuple[str, ...]:
+    """Every resolution of the size tables, lowest first (``4k`` only on one model [FIDELITY §4])."""
+    return tuple(_resolutions()["resolutions"])
+
+
+def normalize_resolution(value: object) -> object:
+    """``value`` lower-cased when it is a string: resolution is matched case-insensitively [FIDELITY §5]."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def ratios() -> tuple[str, ...]:
     """The six concrete aspect ratios of the size table, in the seed's order."""
     return tuple(_resolutions()["ratios"])
 
 
 def frame_size(model: Model | str, resolution: str, ratio: str) -> tuple[int, int]:
-    """Pixel size of the output for ``model`` at ``resolution`` and a concrete ``ratio`` [seed table]."""
+    """Pixel size of the output for ``model`` at ``resolution`` (any case) and a concrete ``ratio``
+    [seed table; ``4k`` from upstream's, FIDELITY §4]."""
     m = lookup_model(model) if isinstance(model, str) else model
     if m is None:
         raise KeyError(f"unknown model {model!r}")
-    return resolution_table(m.size_table)[resolution][ratio]
+    return resolution_table(m.size_table)[resolution.lower()][ratio]
 
 
 def nearest_ratio(width: int, height: int) -> str:

@@ -55,14 +55,32 @@ def _count(item: str, low: int, high: int, what: str) -> Rule:
     )
 
 
+def _cases(resolutions: list[str]) -> list[str]:
+    """Each resolution as written and upper-cased: matched case-insensitively ("1080P", "4K") [FIDELITY §5]."""
+    return [v for r in resolutions for v in dict.fromkeys((r, r.upper()))]
+
+
+def _must_be_empty(mid: str, name: str) -> Rule:
+    """A field the model does not take: any value but null is refused, as upstream words it [FIDELITY §5]."""
+    return _field(
+        name,
+        {
+            "type": "null",
+            "x-kind": "unsupported",
+            "x-message": f"the specified parameter `{name}` is not supported for model {mid}, must be empty",
+        },
+    )
+
+
 def _camera_fixed(
-    model: dict[str, Any], in_reference: Rule | None, field_names: tuple[str, ...]
+    model: dict[str, Any], mode: str, in_reference: Rule | None, field_names: tuple[str, ...]
 ) -> list[Rule]:
-    """The ``camera_fixed`` column of UPSTREAM §5, for both spellings of the field."""
-    mode = model["camera_fixed"]
+    """The ``camera_fixed`` column of UPSTREAM §5 for one family's ``mode``, for both spellings."""
     rules: list[Rule] = []
     for name in field_names:
-        if mode == "false_only":
+        if mode == "no":
+            rules.append(_must_be_empty(model["id"], name))
+        elif mode == "false_only":
             rules.append(
                 _field(
                     name, {"enum": [False, None], "x-message": f"{model['id']} does not accept {name}=true"}
@@ -89,19 +107,47 @@ def _ark_rules(model: dict[str, Any]) -> list[Rule]:
     mid = model["id"]
     scenarios = set(model["scenarios"])
     low, high = model["duration"]
+    duration: Rule = {"minimum": low, "maximum": high, "x-message": f"duration must be in [{low}, {high}] for {mid}"}
+    if model.get("duration_auto"):
+        # -1: the model picks the length [FIDELITY §5].
+        duration = {
+            "anyOf": [{"type": "integer", "minimum": low, "maximum": high}, {"const": -1}, {"type": "null"}],
+            "x-param": "duration",
+            "x-message": f"duration must be -1 or in [{low}, {high}] for {mid}",
+        }
+    expires_low = model.get("execution_expires_after_min", 3600)
     rules: list[Rule] = [
-        _field(
-            "duration",
-            {"minimum": low, "maximum": high, "x-message": f"duration must be in [{low}, {high}] for {mid}"},
-        ),
+        _field("duration", duration),
         _field(
             "resolution",
             {
-                "enum": [*model["resolutions"], None],
+                "enum": [*_cases(model["resolutions"]), None],
                 "x-message": f"{mid} accepts resolution {', '.join(model['resolutions'])}",
             },
         ),
+        _field(
+            "execution_expires_after",
+            {
+                "minimum": expires_low,
+                "x-message": f"execution_expires_after must be at least {expires_low} for {mid}",
+            },
+        ),
     ]
+    rules += [_must_be_empty(mid, name) for name in model.get("refuses", []) if name not in _CAMERA]
+    for name, key in (("output_format", "output_formats"), ("omni_reference_task_type", "omni_reference_task_types")):
+        if model.get(key):
+            message = f"{name} must be one of {', '.join(model[key])}"
+            rules.append(_field(name, {"enum": [*model[key], None], "x-message": message}))
+    if "draft" in model.get("refuses", []):
+        # draft_task content is 1.5 pro's, as draft is [FIDELITY §5].
+        rules.append(
+            _content(
+                {"not": {"contains": _ref("is_draft_task_item")}},
+                f"the specified parameter `draft_task` is not supported for model {mid}, must be empty",
+            )
+        )
+    else:
+        rules.append(_when(_ref("ark_draft_on"), {"allOf": _DRAFT_RULES}))
     if not model["frames"]:
         rules.append(
             _field(
@@ -162,14 +208,37 @@ def _ark_rules(model: dict[str, Any]) -> list[Rule]:
                 _field(
                     "resolution",
                     {
-                        "enum": [*allowed, None],
+                        "enum": [*_cases(allowed), None],
                         "x-message": f"{mid} accepts resolution {', '.join(allowed)} with reference inputs",
                     },
                 )
             )
+        if not model.get("audio_only_references"):
+            in_ref.append(
+                _when(
+                    {"properties": {"content": {"contains": _ref("is_audio_item")}}},
+                    _content(
+                        {"contains": {"anyOf": [_ref("is_reference_image_item"), _ref("is_video_item")]}},
+                        "reference_audio cannot be the only reference input",
+                    ),
+                )
+            )
         rules.append(_when(reference, {"allOf": in_ref}))
-    rules += _camera_fixed(model, reference, ("camera_fixed", "camerafixed"))
+    rules += _camera_fixed(model, model["camera_fixed"], reference, _CAMERA)
     return rules
+
+
+_CAMERA = ("camera_fixed", "camerafixed")
+
+# A draft (``draft: true``, 1.5 pro) renders at 480p only, without a last frame, never on flex [FIDELITY §5].
+_DRAFT_RULES: list[Rule] = [
+    _field("resolution", {"enum": ["480p", "480P", None], "x-message": "a draft task renders at 480p only"}),
+    _field(
+        "return_last_frame",
+        {"enum": [False, None], "x-message": "return_last_frame is not supported for a draft task"},
+    ),
+    _field("service_tier", {"enum": ["default", None], "x-message": "a draft task cannot use the flex tier"}),
+]
 
 
 _OPS = {
@@ -191,6 +260,7 @@ def _predictions_rules(model: dict[str, Any], op: str) -> list[Rule]:
     if op == "reference_to_video" and model["reference_resolutions"]:
         resolutions = model["reference_resolutions"]
     rules: list[Rule] = [
+        *(_must_be_empty(mid, name) for name in ("seed",) if name in model.get("refuses", [])),
         _field(
             "duration",
             {
@@ -205,7 +275,7 @@ def _predictions_rules(model: dict[str, Any], op: str) -> list[Rule]:
         _field(
             "resolution",
             {
-                "enum": [*resolutions, None],
+                "enum": [*_cases(resolutions), None],
                 "x-message": f"{mid} accepts resolution {', '.join(resolutions)} here",
             },
         ),
@@ -227,7 +297,8 @@ def _predictions_rules(model: dict[str, Any], op: str) -> list[Rule]:
                 )
             )
     in_reference = {} if op == "reference_to_video" else None
-    rules += _camera_fixed(model, in_reference, ("camera_fixed",))
+    mode = model.get("predictions_camera_fixed", model["camera_fixed"])
+    rules += _camera_fixed(model, mode, in_reference, ("camera_fixed",))
     return rules
 
 

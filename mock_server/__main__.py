@@ -124,6 +124,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="require the header X-Admin-Token: TOKEN on every /_mock/* request (except the dashboard page "
         "GET /_mock/ui and the callback receiver /_mock/sink/*)",
     )
+    p.add_argument(
+        "--sync-timeout",
+        type=float,
+        default=_DEFAULTS.sync_timeout_seconds,
+        help="mock seconds a predictions enable_sync_mode submit waits before answering the gateway's sync "
+        "timeout (data.code 5004) while the task goes on",
+    )
+    p.add_argument(
+        "--flex-queue-seconds",
+        type=float,
+        default=_DEFAULTS.flex_queue_seconds,
+        help="extra mock seconds a service_tier flex task waits queued",
+    )
+    p.add_argument(
+        "--retention",
+        type=float,
+        default=_DEFAULTS.retention_seconds,
+        help="mock seconds a task stays visible after its creation (upstream: 7 days)",
+    )
+    p.add_argument(
+        "--cancelled-retention",
+        type=float,
+        default=_DEFAULTS.cancelled_retention_seconds,
+        help="mock seconds a cancelled task stays visible after its cancellation (upstream: 24 h)",
+    )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     _add_callback_options(p)
     proxy = p.add_argument_group("validation proxy, recording and replay (issue 14; see README)")
@@ -176,6 +201,10 @@ RANGES: dict[str, tuple[str, float, float]] = {
     "media_ttl": ("--media-ttl", 1, _TEN_YEARS),
     "max_body_mb": ("--max-body-mb", 1, 4096),  # aiohttp takes 0 as "unlimited": never what was meant
     "random_seed": ("--random-seed", -(2**63), 2**64 - 1),
+    "sync_timeout": ("--sync-timeout", 0, 1e9),
+    "flex_queue_seconds": ("--flex-queue-seconds", 0, 1e9),
+    "retention": ("--retention", 0, 1e9),
+    "cancelled_retention": ("--cancelled-retention", 0, 1e9),
 }
 _TOKEN = re.compile(r"[\x21-\x7e]{1,256}")  # what an HTTP header can carry unchanged
 _PUBLIC_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
@@ -332,6 +361,10 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         callback_retry_seconds=args.callback_retry_seconds,
         callback_concurrency=args.callback_concurrency,
         callback_events=tuple(e.strip() for e in args.callback_events.split(",") if e.strip()),
+        sync_timeout_seconds=args.sync_timeout,
+        flex_queue_seconds=args.flex_queue_seconds,
+        retention_seconds=args.retention,
+        cancelled_retention_seconds=args.cancelled_retention,
         upstream=args.upstream,
         upstream_timeout=args.upstream_timeout,
         record_dir=args.record,

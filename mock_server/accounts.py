@@ -47,11 +47,18 @@ def redact(key: str | None) -> str | None:
     return key[:3] + "…" + key[-4:] if len(key) > 10 else "…" + key[-2:]
 
 
+#: The gateway's 401 wording [FIDELITY §10: GPTProto "Invalid authentication credentials"].
+INVALID_CREDENTIALS = "Invalid authentication credentials."
+
+
 def parse_authorization(header: str | None) -> str:
     """The key in ``Authorization: <key>`` or ``Authorization: Bearer <key>`` [UPSTREAM §1], else a 401."""
     if header is None or not header.strip():
         raise ApiError(
-            401, "invalid_api_key", "Missing API key: send it in the Authorization header.", gateway=True
+            401,
+            "invalid_api_key",
+            "Invalid authentication credentials: send the API key in the Authorization header.",
+            gateway=True,
         )
     parts = header.strip().split()
     if len(parts) == 2 and parts[0].lower() == "bearer":
@@ -59,9 +66,11 @@ def parse_authorization(header: str | None) -> str:
     elif len(parts) == 1 and parts[0].lower() != "bearer":
         key = parts[0]
     else:
-        raise ApiError(401, "invalid_api_key", "Malformed Authorization header.", gateway=True)
+        raise ApiError(
+            401, "invalid_api_key", "Invalid authentication credentials: malformed Authorization header.", gateway=True
+        )
     if not _KEY.match(key):
-        raise ApiError(401, "invalid_api_key", "Incorrect API key provided.", gateway=True)
+        raise ApiError(401, "invalid_api_key", INVALID_CREDENTIALS, gateway=True)
     return key
 
 
@@ -126,7 +135,7 @@ class Accounts:
         key = parse_authorization(header)
         known = key in self._accounts
         if (self.strict and key not in self._allowed and not known) or (known and not self._accounts[key].valid):
-            raise ApiError(401, "invalid_api_key", "Incorrect API key provided.", gateway=True)
+            raise ApiError(401, "invalid_api_key", INVALID_CREDENTIALS, gateway=True)
         return key
 
     def check_rate(self, key: str, now: float) -> None:
@@ -157,14 +166,21 @@ class Accounts:
         if allowed is not None and not (set(allowed) & set(names)):
             raise ApiError(
                 403,
-                "model_not_allowed",
-                f"This API key does not have permission to use {model_id}.",
+                "insufficient_permissions",
+                f"You do not have access to this resource: this API key may not use {model_id}.",
                 gateway=True,
             )
 
     def check_balance(self, key: str, cost: int) -> None:
         """403 when the balance cannot pay for ``cost`` tokens [seed: 403 insufficient balance]."""
         acct = self.account(key)
+        if acct.balance < 0:
+            # A balance already below zero is an overdue account, in Ark's words [FIDELITY §10].
+            raise ApiError(
+                403,
+                "AccountOverdueError",
+                f"The request failed because your account has an overdue balance ({acct.balance} tokens).",
+            )
         if acct.balance < cost:
             raise ApiError(
                 403,

@@ -26,29 +26,37 @@ _QUERY_INT = re.compile(r"[+-]?[0-9]+")
 def task_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
     """The Ark task object [UPSTREAM §2]; timestamps as integers (the seed's strings are accepted)."""
     s = task.spec
+    model = contracts.lookup_model(s.model_id)
+    assert model is not None
     body: dict[str, Any] = {
         "id": task.id,
         "model": s.model,
         "status": task.status,
         "error": task.error,
-        "seed": s.seed,
         "resolution": s.resolution,
         "ratio": s.actual_ratio,
-        "duration": s.duration,
         "framespersecond": contracts.FPS,
-        "generate_audio": s.generate_audio,
-        "draft": s.draft,
         "service_tier": s.service_tier,
         "execution_expires_after": s.execution_expires_after,
         "created_at": int(task.created_at),
         "updated_at": int(task.updated_at),
     }
+    # Fields only where they apply [FIDELITY §2, task object]: seed where the model takes one, duration
+    # or frames (frames only when sent, and then no duration), audio on models with sound, draft on 1.5 pro.
+    if model.takes("seed"):
+        body["seed"] = s.seed
     if s.frames is not None:
         body["frames"] = s.frames
-    if s.priority is not None:
-        body["priority"] = s.priority
-    if s.safety_identifier is not None:
-        body["safety_identifier"] = s.safety_identifier
+    else:
+        body["duration"] = s.duration
+    if model.audio:
+        body["generate_audio"] = s.generate_audio
+    if model.has_draft:
+        body["draft"] = s.draft
+    for name in ("draft_task_id", "priority", "output_format", "safety_identifier"):
+        value = getattr(s, name)
+        if value is not None:
+            body[name] = value
     if task.status == "succeeded":
         content = {"video_url": state.media_url(base, task, "mp4")}
         if s.return_last_frame:
@@ -63,12 +71,16 @@ async def create(request: web.Request) -> web.Response:
     """POST /contents/generations/tasks → ``{"id": "cgt-…"}``."""
     state = request.app[STATE]
     body = await read_json(request)
+    key = request[API_KEY]
     ingest = state.ingest_image
     if carries_inline_image(body):  # measuring and storing a data: image decodes it: keep the loop free
         spec, _ = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size, ingest=ingest)
     else:
-        spec, _ = parse_ark(body, rng=state.rng, sizer=image_size, ingest=ingest)
-    task = state.submit(request[API_KEY], "ark", "create", spec, origin=origin(request, state.config))
+        state.settle()  # a draft_task must be read as it is now
+        spec, _ = parse_ark(
+            body, rng=state.rng, sizer=image_size, ingest=ingest, drafts=lambda i: state.draft_spec(key, i)
+        )
+    task = state.submit(key, "ark", "create", spec, origin=origin(request, state.config))
     return reply({"id": task.id})
 
 
@@ -120,8 +132,9 @@ async def list_(request: web.Request) -> web.Response:
         models=_model_names(query["filter.model"]) if "filter.model" in query else [],
         task_ids=query.get("filter.task_ids", []),
     )
-    if "filter.service_tier" in query:
-        tasks = [t for t in tasks if t.spec.service_tier == query["filter.service_tier"]]
+    # The tier filter defaults to "default": flex tasks appear only when asked for [FIDELITY §2].
+    tier = query.get("filter.service_tier", "default")
+    tasks = [t for t in tasks if t.spec.service_tier == tier]
     start = (page_num - 1) * page_size
     base = origin(request, state.config)
     items = [task_json(state, t, base) for t in tasks[start : start + page_size]]

@@ -68,6 +68,15 @@ class MockConfig:
     callback_events: tuple[str, ...] = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
     #: Shell-style URL patterns the mock may call back; None = any http(s) URL.
     callback_allow: tuple[str, ...] | None = None
+    #: Mock seconds a predictions ``enable_sync_mode`` submit waits; a task needing longer is answered as the
+    #: gateway's sync timeout (data.code 5004) and goes on [FIDELITY §3].
+    sync_timeout_seconds: float = 600.0
+    #: Extra mock seconds a flex-tier task waits queued (no latency guarantee upstream) [FIDELITY §2].
+    flex_queue_seconds: float = 600.0
+    #: Tasks are visible (GET, list) this long after creation, then gone [FIDELITY §9: 7 days].
+    retention_seconds: float = 7 * 86400.0
+    #: A cancelled task is deleted this long after it was cancelled [FIDELITY §9: 24 h].
+    cancelled_retention_seconds: float = 86400.0
     #: Validation proxy [issue 14]: forward every /api/ request to this origin and check both sides.
     upstream: str | None = None
     #: Seconds the proxy waits for the upstream's whole answer before it answers 502.

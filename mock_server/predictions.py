@@ -8,9 +8,11 @@ failed``: the official wavespeed SDK treats only ``completed`` as success and ``
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
@@ -65,6 +67,50 @@ def prediction_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
     }
 
 
+async def _base64_outputs(state: MockState, task: Task, base: str) -> list[str]:
+    """``enable_base64_output``: the video itself as a bare base64 string, no ``data:`` prefix [FIDELITY §3].
+
+    The file is the one the task's signed URL serves (checked as that URL would be), rendered on demand.
+    """
+    url = urlsplit(state.media_url(base, task, "mp4"))
+    query = parse_qs(url.query)
+    try:
+        spec = state.check_media(
+            url.path.rsplit("/", 1)[-1],
+            query.get("expires", [""])[0],
+            query.get("signature", [""])[0],
+            query.get("spec", [None])[0],
+        )
+    except ApiError:
+        return []  # the file's 24 h are over: nothing left to inline [FIDELITY §9]
+    path = await state.media.ensure_video(spec)
+    data = await asyncio.to_thread(path.read_bytes)
+    return [base64.b64encode(data).decode("ascii")]
+
+
+async def prediction_answer(state: MockState, task: Task, base: str) -> dict[str, Any]:
+    """``data`` of the envelope, with the outputs inlined when the submit asked for base64 [FIDELITY §3]."""
+    data = prediction_json(state, task, base)
+    if task.spec.base64_output and task.status == "succeeded":
+        data["outputs"] = await _base64_outputs(state, task, base)
+    return data
+
+
+def sync_timed_out(data: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """The gateway's answer when a sync submit outlives its wait: HTTP 200, ``data.code`` 5004, status
+    ``processing`` and "Sync mode timed out", which the wavespeed SDK reads as a sync timeout; the task goes
+    on and its result URL answers later [FIDELITY §3]."""
+    return {
+        **data,
+        "status": "processing",
+        "code": 5004,
+        "error": (
+            f"Sync mode timed out after {timeout:g} s; the prediction continues. "
+            f"Query the result later at {data['urls']['get']}"
+        ),
+    }
+
+
 def envelope(data: dict[str, Any]) -> dict[str, Any]:
     """The family's success envelope [seed 004]."""
     return {"code": 200, "message": "success", "data": data}
@@ -84,12 +130,20 @@ def _submit(op: str):  # type: ignore[no-untyped-def]
             spec, _, sync = parse()
         webhook = _webhook(request, body)
         # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3]; the mock runs such a
-        # task to its end at once rather than holding the request open on a clock that may be frozen.
+        # task to its end at once rather than holding the request open on a clock that may be frozen. A task
+        # that needs longer than --sync-timeout gets the gateway's sync timeout instead, and runs on
+        # its normal schedule [FIDELITY §3].
+        config = state.config
+        timeout = config.sync_timeout_seconds
+        fits = config.queue_seconds + config.run_seconds <= timeout
         task = state.submit(
-            request[API_KEY], "predictions", op, spec, immediate=sync,
-            origin=origin(request, state.config), webhook=webhook,
+            request[API_KEY], "predictions", op, spec, immediate=sync and fits,
+            origin=origin(request, config), webhook=webhook,
         )  # fmt: skip
-        return reply(envelope(prediction_json(state, task, origin(request, state.config))))
+        data = await prediction_answer(state, task, origin(request, config))
+        if sync and not fits:
+            data = sync_timed_out(data, timeout)
+        return reply(envelope(data))
 
     submit.__name__ = f"submit_{op.replace('-', '_')}"
     submit.__doc__ = f"POST /api/v3/bytedance/{{model}}/{op} → the prediction envelope."
@@ -130,7 +184,7 @@ async def result(request: web.Request) -> web.Response:
     """GET /api/v3/predictions/{id}/result (and WaveSpeed's /api/v3/predictions/{id})."""
     state = request.app[STATE]
     task = state.owned_task(request[API_KEY], request.match_info["task_id"])
-    return reply(envelope(prediction_json(state, task, origin(request, state.config))))
+    return reply(envelope(await prediction_answer(state, task, origin(request, state.config))))
 
 
 def routes() -> list[web.RouteDef]:

@@ -6,9 +6,11 @@ their verdict onto upstream's error codes), then defaults are filled from the ca
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import re
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +25,8 @@ log = logging.getLogger("seedance_mock")
 ImageSizer = Callable[[str], "tuple[int, int] | None"]
 #: An input image URL -> the reference the media shows it by (mock_server.render.ingest_image).
 ImageIngester = Callable[[str], str]
+#: The spec of the caller's succeeded draft task ``id`` (or the ApiError why it cannot be used).
+DraftLookup = Callable[[str], TaskSpec]
 
 # Legacy text commands inside the prompt [UPSTREAM §2; seed 002 ends its prompt with "--ratio 16:9"]; the flag
 # spellings are capability data (contracts.text_commands()).
@@ -31,7 +35,11 @@ _INT_FIELDS = {"duration", "framespersecond", "seed", "frames"}
 _INT_TEXT = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would also take "1_0" and "١٠"
 _BOOL_FIELDS = {"watermark", "camerafixed"}
 
-MARKERS = ("content_policy", "fail", "expire", "500", "429")
+MARKERS = (
+    "content_policy", "fail", "expire", "500", "429",
+    # The catalogue beyond the seeds [FIDELITY §10].
+    "image_policy", "video_policy", "audio_policy", "output_audio_policy", "set_limit", "overloaded",
+)  # fmt: skip
 _MARKER = re.compile(r"\[mock:([a-z0-9_]+)\]")
 
 
@@ -70,6 +78,8 @@ def strip_nulls(body: dict[str, Any]) -> dict[str, Any]:
     Integral floats (``42.0``), which the contract accepts as integers, become ints.
     """
     out = {k: v for k, v in body.items() if v is not None}
+    if isinstance(out.get("resolution"), str):
+        out["resolution"] = out["resolution"].lower()  # "1080P" is 1080p [FIDELITY §5]
     for name in _INTEGERS:
         if isinstance(out.get(name), float):
             out[name] = int(out[name])
@@ -85,6 +95,8 @@ def violation_error(v: Violation) -> ApiError:
     """Ark's answer to one contract violation [UPSTREAM §2 error catalogue]."""
     if v.kind == "missing":
         return ApiError(400, "MissingParameter", f"The request is missing the parameter `{v.param}`.", v.param)
+    if v.kind == "unsupported" and v.message.startswith("the specified parameter"):
+        return ApiError(400, "InvalidParameter.UnsupportedParameter", v.message, v.param)  # [FIDELITY §5]
     if v.kind == "unsupported":
         return ApiError(
             400,
@@ -129,14 +141,38 @@ def markers(prompt: str | None) -> set[str]:
     return set(_MARKER.findall(prompt or "")) & set(MARKERS)
 
 
+# Input refusals by marker: (code, what, Ark param, predictions param) [FIDELITY §10].
+_INPUT_REFUSALS = {
+    "content_policy": ("InputTextSensitiveContentDetected", "input text", "content", "prompt"),
+    "image_policy": ("InputImageSensitiveContentDetected", "input image", "content", "image"),
+    "video_policy": ("InputVideoSensitiveContentDetected", "input video", "content", "videos"),
+    "audio_policy": ("InputAudioSensitiveContentDetected", "input audio", "content", "audios"),
+}
+
+
 def create_time_faults(found: set[str], family: str) -> None:
-    """Raise the create-time error a marker asks for [issue 3: upstream errors on demand]."""
-    if "content_policy" in found:
+    """Raise the create-time error a marker asks for [issue 3: upstream errors on demand; FIDELITY §10]."""
+    for marker, (code, what, ark_param, predictions_param) in _INPUT_REFUSALS.items():
+        if marker in found:
+            raise ApiError(
+                400,
+                code,
+                f"The request failed because the {what} may contain sensitive information.",
+                predictions_param if family == "predictions" else ark_param,
+            )
+    if "set_limit" in found:
         raise ApiError(
-            400,
-            "InputTextSensitiveContentDetected",
-            "The request failed because the input text may contain sensitive information.",
-            "prompt" if family == "predictions" else "content",
+            429,
+            "SetLimitExceeded",
+            "The request failed because you have reached the inference limit you set for this model.",
+            headers={"x-should-retry": "false"},
+        )
+    if "overloaded" in found:
+        raise ApiError(
+            429,
+            "ServerOverloaded",
+            "The service is currently overloaded. Please retry later.",
+            headers={"Retry-After": "1"},
         )
     if "500" in found:
         raise ApiError(500, "InternalServiceError", "The service encountered an unexpected internal error.")
@@ -154,6 +190,8 @@ def _outcome(found: set[str]) -> str:
         return "expire"
     if "fail" in found:
         return "fail"
+    if "output_audio_policy" in found:
+        return "fail_audio"  # the task fails with OutputAudioSensitiveContentDetected [FIDELITY §10]
     return "succeed"
 
 
@@ -181,13 +219,21 @@ def text_commands(prompt: str) -> dict[str, Any]:
     return found
 
 
+def _model_pick(prompt: str | None, seed: int, choices: int) -> int:
+    """A choice the model "makes" from the prompt and seed: deterministic, so a task replays [FIDELITY §5]."""
+    return zlib.crc32(f"{prompt or ''}\x00{seed}".encode("utf-8", "surrogatepass")) % choices
+
+
 def _resolve_ratio(
-    ratio: str, image_url: str | None, sizer: ImageSizer
+    ratio: str, image_url: str | None, sizer: ImageSizer, *, model: Model, prompt: str | None, seed: int
 ) -> str:
-    """The concrete ratio: ``adaptive`` picks the row nearest the first image [UPSTREAM §4]."""
+    """The concrete ratio: ``adaptive`` picks the row nearest the first image [UPSTREAM §4]; without an image,
+    1.5 pro and 2.x pick one from the prompt [FIDELITY §5], 1.0 keeps 16:9."""
     if ratio != "adaptive":
         return ratio
     if image_url is None:
+        if model.adaptive_text:
+            return contracts.ratios()[_model_pick(prompt, seed, len(contracts.ratios()))]
         return "16:9"
     size = sizer(image_url)
     if size is None:
@@ -209,25 +255,37 @@ def _spec(
     fields: dict[str, Any],
     *,
     image_url: str | None,
+    prompt: str | None = None,
     outcome: str,
     family: str,
     rng: random.Random,
     sizer: ImageSizer,
-    prompt: str | None = None,
     image_urls: tuple[str, ...] = (),
     ingest: ImageIngester | None = None,
 ) -> TaskSpec:
     rules = contracts.family_rules(family)
-    resolution = fields.get("resolution") or (
-        rules.get("resolution_default") if family == "predictions" else model.default_resolution
-    )
+    draft = bool(fields.get("draft", False))
+    resolution = str(
+        fields.get("resolution")
+        or (
+            rules.get("resolution_default")
+            if family == "predictions"
+            else "480p" if draft else model.default_resolution  # a draft renders at 480p [FIDELITY §5]
+        )
+    ).lower()  # "1080P" (a text command too) is 1080p [FIDELITY §5]
     ratio = fields.get("ratio") or (
         rules["ratio_default"] if family == "predictions" else model.default_ratio.get(scenario, "16:9")
     )
-    actual = _resolve_ratio(ratio, image_url, sizer)
+    seed = _random_seed(rng, fields.get("seed"))
+    actual = _resolve_ratio(ratio, image_url, sizer, model=model, prompt=prompt, seed=seed)
     width, height = contracts.frame_size(model, resolution, actual)
     frames = fields.get("frames")
-    duration = int(fields.get("duration") or rules["duration_default"])
+    default_duration = rules["duration_default"] if family == "predictions" else model.duration_default
+    duration = int(fields.get("duration") or default_duration)
+    if duration == -1:
+        # -1: the model picks an integer length in its range; the task reports it [FIDELITY §5].
+        low, high = model.duration
+        duration = low + _model_pick(prompt, seed, high - low + 1)
     if frames is not None:
         duration = (frames - 1) // 24  # frames overrides duration [UPSTREAM §2]
     generate_audio = fields.get("generate_audio", True)
@@ -243,7 +301,7 @@ def _spec(
         height=height,
         duration=duration,
         frames=frames,
-        seed=_random_seed(rng, fields.get("seed")),
+        seed=seed,
         generate_audio=generate_audio,
         audio=model.audio and generate_audio,
         camera_fixed=bool(camera_fixed),
@@ -254,13 +312,51 @@ def _spec(
             fields.get("execution_expires_after") or contracts.family_rules("ark")["execution_expires_after_default"]
         ),
         priority=fields.get("priority"),
-        draft=bool(fields.get("draft", False)),
+        draft=draft,
         callback_url=fields.get("callback_url"),
         safety_identifier=fields.get("safety_identifier"),
         outcome=outcome,
         # What the media file shows [FIDELITY §11]: references, not the images themselves.
         prompt_excerpt=prompt_excerpt(prompt),
         images=tuple(ingest(url) for url in image_urls) if ingest is not None else (),
+        output_format=fields.get("output_format") or (model.output_formats or (None,))[0],
+    )
+
+
+def _from_draft(
+    model: Model, draft_id: str, fields: dict[str, Any], lookup: DraftLookup | None
+) -> TaskSpec:
+    """The final of a draft: the draft's model, prompt, media, seed, ratio, duration, camera and audio, at the
+    resolution asked now [FIDELITY §5]."""
+    if lookup is None:
+        raise ApiError(400, "InvalidParameter", "draft_task content is not accepted here.", "content")
+    draft = lookup(draft_id)
+    if draft.model_id != model.id:
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"The draft task {draft_id} was made with {draft.model_id}, not {model.id}.",
+            "content[0].draft_task.id",
+        )
+    resolution = fields.get("resolution") or model.default_resolution
+    width, height = contracts.frame_size(model, resolution, draft.actual_ratio)
+    return dataclasses.replace(
+        draft,
+        model=fields["model"],
+        resolution=resolution,
+        width=width,
+        height=height,
+        draft=False,
+        draft_task_id=draft_id,
+        watermark=bool(fields.get("watermark", False)),
+        return_last_frame=bool(fields.get("return_last_frame", False)),
+        service_tier=fields.get("service_tier") or "default",
+        execution_expires_after=int(
+            fields.get("execution_expires_after") or contracts.family_rules("ark")["execution_expires_after_default"]
+        ),
+        callback_url=fields.get("callback_url"),
+        safety_identifier=fields.get("safety_identifier"),
+        outcome="succeed",
     )
 
 
@@ -284,9 +380,17 @@ def _ark_scenario(content: list[dict[str, Any]]) -> tuple[str, str | None, str |
 
 
 def parse_ark(
-    body: Any, *, rng: random.Random, sizer: ImageSizer, ingest: ImageIngester | None = None
+    body: Any,
+    *,
+    rng: random.Random,
+    sizer: ImageSizer,
+    ingest: ImageIngester | None = None,
+    drafts: DraftLookup | None = None,
 ) -> tuple[TaskSpec, set[str]]:
-    """Judge an Ark create body and settle its parameters; returns the spec and the prompt's markers."""
+    """Judge an Ark create body and settle its parameters; returns the spec and the prompt's markers.
+
+    ``drafts`` finds the caller's draft task for ``draft_task`` content (1.5 pro) [FIDELITY §5].
+    """
     if not isinstance(body, dict):
         raise ApiError(400, "InvalidParameter", "The request body must be a JSON object.")
     model_name = body.get("model")
@@ -294,6 +398,9 @@ def parse_ark(
     check_contract("ark.create_task.request", body)
     fields = strip_nulls(body)
     content = fields["content"]
+    draft_item = next((i for i in content if i.get("type") == "draft_task"), None)
+    if draft_item is not None:
+        return _from_draft(model, draft_item["draft_task"]["id"], fields, drafts), set()
     scenario, image_url, prompt, shown = _ark_scenario(content)
     commands = text_commands(prompt or "")
     if commands:
@@ -358,4 +465,6 @@ def parse_prediction(
         image_url=image_url, outcome=_outcome(found), family="predictions", rng=rng,
         sizer=sizer, prompt=prompt, image_urls=shown, ingest=ingest,
     )  # fmt: skip
+    if fields.get("enable_base64_output"):
+        spec = dataclasses.replace(spec, base64_output=True)
     return spec, found, bool(fields.get("enable_sync_mode", False))

@@ -88,9 +88,11 @@ class MockState:
         return self.clock.now()
 
     def settle(self) -> float:
-        """Apply every transition due by now; returns now."""
+        """Apply every transition due by now, and forget the records past their retention; returns now."""
         now = self.clock.now()
         self.store.settle(now)
+        # Tasks are seen for 7 days after creation; a cancelled one for 24 h [FIDELITY §9].
+        self.store.purge(now, self.config.retention_seconds, self.config.cancelled_retention_seconds)
         return now
 
     def reset(self) -> None:
@@ -102,9 +104,10 @@ class MockState:
         self.journal.clear()
 
     # -- tasks -----------------------------------------------------------------------------------------
-    def new_id(self, now: float) -> str:
-        """A fresh id shaped like upstream's, ``cgt-YYYYMMDDHHMMSS-xxxxx`` [UPSTREAM §2]."""
-        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
+    def new_id(self, now: float, *, flex: bool = False) -> str:
+        """A fresh id shaped like upstream's, ``cgt-YYYYMMDDHHMMSS-xxxxx`` [UPSTREAM §2], or
+        ``cgt-batch-YYYYMMDDHHMMSS-xxxxx`` for a flex-tier task [FIDELITY §2]."""
+        stamp = ("batch-" if flex else "") + time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
         while True:
             n = self.rng.getrandbits(26) % 36**5  # five base-36 characters from one draw
             suffix = ""
@@ -149,15 +152,18 @@ class MockState:
                 headers={"Retry-After": str(max(1, round(self.config.run_seconds)))},
             )
         now = self.now()
+        flex = spec.service_tier == "flex"
+        # Flex has no latency guarantee: it waits much longer queued [FIDELITY §2].
+        wait = self.config.queue_seconds + (self.config.flex_queue_seconds if flex else 0.0)
         task = Task(
-            id=self.new_id(now),
+            id=self.new_id(now, flex=flex),
             key=key,
             family=family,
             op=op,
             spec=spec,
             created_at=now,
             updated_at=now,
-            ready_at=now + self.config.queue_seconds,
+            ready_at=now + wait,
         )
         if spec.callback_url is not None:
             self.deliveries.watch(task, "callback", spec.callback_url, origin)
@@ -181,6 +187,21 @@ class MockState:
                 404, "NotFound", f"The specified task {task_id} is not found.", "id"
             )
         return task
+
+    def draft_spec(self, key: str, task_id: str) -> TaskSpec:
+        """The spec of the caller's succeeded draft ``task_id``, for a final made from it [FIDELITY §5]."""
+        param = "content[0].draft_task.id"
+        task = self.store.get(task_id)
+        if task is None or task.key != key:
+            shown = task_id if len(task_id) <= 80 else task_id[:77] + "..."  # ids come from the caller
+            raise ApiError(404, "NotFound", f"The specified draft task {shown} is not found.", param)
+        if not task.spec.draft:
+            raise ApiError(400, "InvalidParameter", f"The task {task_id} is not a draft task.", param)
+        if task.status != "succeeded":
+            raise ApiError(
+                400, "InvalidParameter", f"The draft task {task_id} is {task.status}, not succeeded.", param
+            )
+        return task.spec
 
     # -- media -----------------------------------------------------------------------------------------
     def ingest_image(self, url: str) -> str:

@@ -29,6 +29,14 @@ OUTPUT_REFUSED = {
     "code": "OutputVideoSensitiveContentDetected",
     "message": "The generated video may contain sensitive content and was withheld.",
 }
+# The terminal error of each failing outcome; the output audio refusal is §7's [FIDELITY §10].
+OUTCOME_ERRORS = {
+    "fail": OUTPUT_REFUSED,
+    "fail_audio": {
+        "code": "OutputAudioSensitiveContentDetected",
+        "message": "The generated audio may contain sensitive content and was withheld.",
+    },
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +65,14 @@ class TaskSpec:
     draft: bool = False
     callback_url: str | None = None
     safety_identifier: str | None = None
-    outcome: str = "succeed"  # "succeed" | "fail" | "expire" (from [mock:…] markers)
+    outcome: str = "succeed"  # "succeed" | "fail" | "fail_audio" | "expire" (from [mock:…] markers)
     # What the media shows [FIDELITY §11]: the prompt's first words, and the input images as
     # render.ingest_image references in layout order (never their bytes).
     prompt_excerpt: str = ""
     images: tuple[str, ...] = ()
+    output_format: str | None = None  # 2.5's mp4 | mov [FIDELITY §5]
+    draft_task_id: str | None = None  # the draft a final was made from [FIDELITY §5]
+    base64_output: bool = False  # predictions' enable_base64_output: outputs as bare base64 [FIDELITY §3]
 
     @property
     def frame_count(self) -> int:
@@ -98,6 +109,8 @@ class Task:
 class _KeyState:
     tasks: dict[str, Task] = field(default_factory=dict)  # insertion (creation) order
     waiting: deque[Task] = field(default_factory=deque)  # queued tasks that will start, FIFO
+    # Flex-tier tasks wait longer [FIDELITY §2]: their own FIFO, so they never hold up default ones.
+    flex_waiting: deque[Task] = field(default_factory=deque)
     running: int = 0
     queued: int = 0
 
@@ -127,6 +140,8 @@ class TaskStore:
         self._events: list[tuple[float, int, str, str, float]] = []
         self._seq = itertools.count()
         self._next_eviction = max_tasks
+        # (cancelled at, task id, created_at), in cancellation order: retention of cancelled tasks [FIDELITY §9].
+        self._cancelled: deque[tuple[float, str, float]] = deque()
 
     # -- reading ---------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -232,7 +247,7 @@ class TaskStore:
         if immediate:
             self._start(task, task.created_at, run_seconds=0.0, state=state)
         else:
-            state.waiting.append(task)
+            (state.flex_waiting if task.spec.service_tier == "flex" else state.waiting).append(task)
             self._push(task.ready_at, "ready", task)
         if self._next_eviction is not None and len(self._tasks) > self._next_eviction:
             self._evict()
@@ -260,7 +275,27 @@ class TaskStore:
         assert task.status == "queued"
         self._set(task, "cancelled", now)
         self._keys[task.key].queued -= 1
+        self._cancelled.append((now, task.id, task.created_at))
         self._changed(task, now)
+
+    def purge(self, now: float, retention: float, cancelled_retention: float) -> None:
+        """Forget tasks created more than ``retention`` ago and tasks cancelled more than
+        ``cancelled_retention`` ago [FIDELITY §9]. Both are found from the front of a creation- or
+        cancellation-ordered sequence (the clock never runs back), so a call costs what it removes.
+        A task still queued or running past its retention is kept until it ends (it expires first).
+        """
+        cutoff = now - retention
+        while self._tasks:
+            oldest = next(iter(self._tasks.values()))
+            if oldest.created_at > cutoff or not oldest.terminal:
+                break
+            self.delete(oldest)
+        cancelled = self._cancelled
+        while cancelled and cancelled[0][0] <= now - cancelled_retention:
+            _, task_id, created_at = cancelled.popleft()
+            task = self._tasks.get(task_id)
+            if task is not None and task.created_at == created_at:
+                self.delete(task)
 
     def delete(self, task: Task) -> None:
         """Forget a finished task's record [UPSTREAM §2: DELETE of succeeded / failed / expired]."""
@@ -276,6 +311,7 @@ class TaskStore:
         self._tasks.clear()
         self._keys.clear()
         self._events.clear()
+        self._cancelled.clear()
 
     # -- transitions -----------------------------------------------------------------------------------
     def _set(self, task: Task, status: str, when: float) -> None:
@@ -295,16 +331,17 @@ class TaskStore:
         state = self._keys.get(key)
         if state is None:
             return
-        waiting = state.waiting
-        while waiting and state.running < self.max_running:
-            head = waiting[0]
-            if head.status != "queued" or head.id not in self._tasks:
-                waiting.popleft()
-                continue
-            if head.ready_at > when:
-                break  # its own "ready" event will pump again
-            waiting.popleft()
-            self._start(head, when, run_seconds=self.run_seconds, state=state)
+        queues = (state.waiting, state.flex_waiting)
+        while state.running < self.max_running:
+            for waiting in queues:
+                while waiting and (waiting[0].status != "queued" or waiting[0].id not in self._tasks):
+                    waiting.popleft()
+            # Each FIFO's head is its oldest; of the heads ready now, the one ready first starts.
+            ready = [w for w in queues if w and w[0].ready_at <= when]
+            if not ready:
+                break  # each head's own "ready" event will pump again
+            waiting = min(ready, key=lambda w: w[0].ready_at)
+            self._start(waiting.popleft(), when, run_seconds=self.run_seconds, state=state)
 
     def _on_ready(self, task: Task, when: float) -> None:
         if task.status == "queued":
@@ -314,8 +351,8 @@ class TaskStore:
         if task.status != "running":
             return  # expired first
         state = self._keys.get(task.key)
-        if task.spec.outcome == "fail":
-            task.error = dict(OUTPUT_REFUSED)
+        if task.spec.outcome in OUTCOME_ERRORS:
+            task.error = dict(OUTCOME_ERRORS[task.spec.outcome])
             self._set(task, "failed", when)
         else:
             self._set(task, "succeeded", when)

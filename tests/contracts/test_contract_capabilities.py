@@ -50,12 +50,34 @@ def _parse(text: str) -> dict[Cell, tuple[int, int]]:
 
 
 def _data() -> dict[Cell, tuple[int, int]]:
+    """The seed's rows of the size tables (4k is upstream's, checked on its own)."""
     return {
         (table, res, ratio): size
         for table in ("seedance-1.0", "seedance-1.5+")
         for res, row in contracts.resolution_table(table).items()
+        if res != "4k"
         for ratio, size in row.items()
     }
+
+
+#: Upstream's 4k row [UPSTREAM §7 sizes; FIDELITY §4].
+UPSTREAM_4K = {
+    "16:9": (3840, 2160), "4:3": (3326, 2494), "1:1": (2880, 2880),
+    "3:4": (2494, 3326), "9:16": (2160, 3840), "21:9": (4398, 1886),
+}  # fmt: skip
+
+
+def test_4k_is_upstreams_table_and_only_on_2_0() -> None:
+    assert contracts.resolution_table("seedance-1.5+")["4k"] == UPSTREAM_4K
+    offering = [m.id for m in contracts.all_models() if "4k" in m.resolutions]
+    assert offering == ["dreamina-seedance-2-0-260128"]
+    assert contracts.frame_size("dreamina-seedance-2-0-260128", "4K", "16:9") == (3840, 2160)
+
+
+def test_1080p_keeps_the_seed_sizes_not_upstreams_newer_table() -> None:
+    # [FIDELITY §4 decision]: upstream's newest table says 1920x1080; GPTProto's pages (the seed) say 1920x1088.
+    assert contracts.frame_size("dreamina-seedance-2-0-260128", "1080p", "16:9") == (1920, 1088)
+    assert contracts.frame_size("seedance-1-5-pro-251215", "1080p", "21:9") == (2176, 928)
 
 
 def test_resolution_data_equals_the_literal_seed_table() -> None:
@@ -134,7 +156,8 @@ def test_common_family_limits_equal_models_json() -> None:
     assert request["service_tier"]["enum"] == [*ark["service_tiers"], None]
     expires = request["execution_expires_after"]
     assert [expires["minimum"], expires["maximum"]] == ark["execution_expires_after_range"]
-    assert set(defs["resolution"]["enum"]) == set(contracts.resolution_table("seedance-1.0"))
+    assert set(defs["resolution"]["enum"]) == set(contracts.resolution_table("seedance-1.5+"))
+    assert set(defs["resolution"]["enum"]) == set(contracts.resolutions())
 
 
 def test_model_enum_holds_every_name() -> None:

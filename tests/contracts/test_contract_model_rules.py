@@ -23,6 +23,13 @@ from tests.contracts.contract_helpers import (
 )
 
 ARK = "ark.create_task.request"
+# Models beyond the seeds' examples [UPSTREAM §7].
+V20, FAST, MINI, V25 = (
+    "dreamina-seedance-2-0-260128", "dreamina-seedance-2-0-fast-260128",
+    "dreamina-seedance-2-0-mini-260615", "dreamina-seedance-2-5-260628",
+)  # fmt: skip
+PRO10, PRO15 = "seedance-1-0-pro-250528", "seedance-1-5-pro-251215"
+DRAFT_TASK = [{"type": "draft_task", "draft_task": {"id": "cgt-1"}}]
 MODELS = contracts.all_models()
 ALL_SCENARIOS = ("text", "first_frame", "first_last_frame", "reference")
 RESOLUTIONS = ("480p", "720p", "1080p")
@@ -116,7 +123,13 @@ def test_reference_limits(model: Model) -> None:
 @pytest.mark.parametrize("model", MODELS, ids=_ids)
 def test_camera_fixed(model: Model, spelling: str) -> None:
     for scenario in model.scenarios:
-        assert contracts.is_valid(ARK, ark_body(model.id, scenario, **{spelling: False}))
+        if model.camera_fixed == "no":
+            # 2.x: even false is refused, worded as upstream [FIDELITY §5].
+            found = _first(ark_body(model.id, scenario, **{spelling: False}))
+            assert found is not None and found.param == spelling and found.kind == "unsupported", found
+            assert "must be empty" in found.message
+        else:
+            assert contracts.is_valid(ARK, ark_body(model.id, scenario, **{spelling: False}))
         found = _first(ark_body(model.id, scenario, **{spelling: True}))
         if model.camera_fixed_allowed(True, scenario):
             assert found is None, (scenario, found)
@@ -176,7 +189,77 @@ LITERAL: list[tuple[str, dict[str, Any], str]] = [
         ark_body("dreamina-seedance-2-0-260128", "reference", content=[TEXT, *[REF_IMAGE] * 10]),
         "content",
     ),
+    # Beyond the seeds [UPSTREAM §7; FIDELITY §5].
+    ("2.0 mini refuses 1080p", ark_body(MINI, "text", resolution="1080p"), "resolution"),
+    ("2.0 fast refuses 4k", ark_body(FAST, "text", resolution="4K"), "resolution"),
+    ("2.5 refuses 4k", ark_body(V25, "text", resolution="4k"), "resolution"),
+    ("2.5 duration is 4-30", ark_body(V25, "text", duration=31), "duration"),
+    ("1.0 takes no duration -1", ark_body(PRO10, "text", duration=-1), "duration"),
+    ("2.5 takes no seed", ark_body(V25, "text", seed=1), "seed"),
+    ("2.0 takes no service_tier", ark_body(V20, "text", service_tier="default"), "service_tier"),
+    ("1.0 takes no draft", ark_body(PRO10, "text", draft=False), "draft"),
+    ("1.5 pro takes no priority", ark_body(PRO15, "text", priority=1), "priority"),
+    ("priority is 0-9", ark_body(V20, "text", priority=10), "priority"),
+    ("flex takes no priority", ark_body(PRO10, "text", service_tier="flex", priority=1), "priority"),
+    ("1.x expires_after >= 3600", ark_body(PRO15, "text", execution_expires_after=3599), "execution_expires_after"),
+    ("a draft is 480p", ark_body(PRO15, "text", draft=True, resolution="720p"), "resolution"),
+    ("a draft has no last frame", ark_body(PRO15, "text", draft=True, return_last_frame=True), "return_last_frame"),
+    ("a draft is not flex", ark_body(PRO15, "text", draft=True, service_tier="flex"), "service_tier"),
+    ("2.0 output_format must be empty", ark_body(V20, "text", output_format="mp4"), "output_format"),
+    ("2.5 output_format mp4|mov", ark_body(V25, "text", output_format="avi"), "output_format"),
+    (
+        "draft_task is 1.5 pro's",
+        ark_body(V20, "text", content=DRAFT_TASK),
+        "content",
+    ),
+    (
+        "a final reuses the draft's seed",
+        ark_body(PRO15, "text", content=DRAFT_TASK, seed=3),
+        "seed",
+    ),
+    (
+        "2.0 mini takes at most 3 reference audios",
+        ark_body(MINI, "reference", content=[TEXT, REF_IMAGE, *[REF_AUDIO] * 4]),
+        "content",
+    ),
+    (
+        "2.0: reference_audio cannot be the only reference input",
+        ark_body(V20, "reference", content=[TEXT, REF_AUDIO]),
+        "content",
+    ),
 ]
+
+ACCEPTED_BEYOND_SEEDS: list[tuple[str, dict[str, Any]]] = [
+    ("2.0 takes 4k in any case", ark_body(V20, "text", resolution="4K")),
+    ("1080P is 1080p", ark_body(PRO10, "text", resolution="1080P")),
+    ("2.x duration -1", ark_body(MINI, "text", duration=-1)),
+    ("1.5 pro duration -1", ark_body(PRO15, "text", duration=-1)),
+    ("2.0 expires_after below 3600", ark_body(V20, "text", execution_expires_after=60)),
+    ("2.0 priority 9", ark_body(V20, "text", priority=9)),
+    ("1.0 priority is a no-op", ark_body(PRO10, "text", priority=0)),
+    ("1.5 pro draft", ark_body(PRO15, "text", draft=True)),
+    ("1.5 pro draft 480P", ark_body(PRO15, "text", draft=True, resolution="480P")),
+    ("1.5 pro final from a draft", ark_body(PRO15, "text", content=DRAFT_TASK, resolution="1080p")),
+    ("2.5 output_format mov", ark_body(V25, "text", output_format="mov")),
+    ("2.5 audio-only references", ark_body(V25, "reference", content=[TEXT, REF_AUDIO])),
+    (
+        "2.5 takes 30 reference images",
+        ark_body(V25, "reference", content=[TEXT, *[REF_IMAGE] * 30]),
+    ),
+]
+
+
+@pytest.mark.parametrize("body", [c[1] for c in ACCEPTED_BEYOND_SEEDS], ids=[c[0] for c in ACCEPTED_BEYOND_SEEDS])
+def test_accepted_beyond_the_seeds(body: dict[str, Any]) -> None:
+    assert contracts.violations(ARK, body) == []
+
+
+def test_refusal_wording_is_upstreams() -> None:
+    found = _first(ark_body("seedance-1-0-pro-250528", "text", draft=True))
+    assert found is not None and found.kind == "unsupported"
+    assert found.message == (
+        "the specified parameter `draft` is not supported for model seedance-1-0-pro-250528, must be empty"
+    )
 
 
 @pytest.mark.parametrize(("body", "param"), [c[1:] for c in LITERAL], ids=[c[0] for c in LITERAL])

@@ -30,6 +30,8 @@ V2 = "dreamina-seedance-2-0-260128"  # takes reference images, videos and audios
 
 BASE = ark_body(PRO, "text")
 REF = ark_body(V2, "reference")
+PRO15 = "seedance-1-5-pro-251215"  # the one model with draft tasks [FIDELITY §5]
+DRAFT_BASE = ark_body(PRO15, "text")
 
 
 def _params(body: Any) -> list[str]:
@@ -113,13 +115,13 @@ CASES: list[tuple[str, dict[str, Any], str, str | None]] = [
     ),
     (
         "draft_task without id",
-        changed(BASE, content=[{"type": "draft_task", "draft_task": {}}]),
+        changed(DRAFT_BASE, content=[{"type": "draft_task", "draft_task": {}}]),
         "content[0].draft_task.id",
         "missing",
     ),
     (
         "draft_task without draft_task",
-        changed(BASE, content=[{"type": "draft_task"}]),
+        changed(DRAFT_BASE, content=[{"type": "draft_task"}]),
         "content[0].draft_task",
         "missing",
     ),
@@ -250,10 +252,9 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
             watermark=True,
             callback_url="https://example.com/cb",
             return_last_frame=True,
-            service_tier="flex",
+            service_tier="default",
             execution_expires_after=3600,
             priority=0,
-            draft=False,
             tools=[{"type": "web_search"}],
             safety_identifier="user-1",
         ),

@@ -105,7 +105,7 @@ CASES: list[tuple[str, str, Any, str]] = [
         changed(TASK, usage={"completion_tokens": 1.5, "total_tokens": 2}),
         "usage.completion_tokens",
     ),
-    ("ark.task", "resolution unknown", changed(TASK, resolution="4k"), "resolution"),
+    ("ark.task", "resolution unknown", changed(TASK, resolution="2k"), "resolution"),
     ("ark.task", "ratio unknown", changed(TASK, ratio="2:1"), "ratio"),
     ("ark.task", "duration a string", changed(TASK, duration="12"), "duration"),
     ("ark.task_list", "total missing", {"items": []}, "total"),

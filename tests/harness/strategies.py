@@ -26,7 +26,7 @@ ARK = contracts.family_rules("ark")
 PREDICTIONS = contracts.family_rules("predictions")
 SCENARIOS = ("text", "first_frame", "first_last_frame", "reference")
 OPS = ("text-to-video", "image-to-video", "reference-to-video")
-RESOLUTIONS = ("480p", "720p", "1080p")
+RESOLUTIONS = contracts.resolutions()  # 480p 720p 1080p 4k (4k on one model only) [FIDELITY §4]
 
 #: Names no model answers to: the API matches names exactly [UPSTREAM §5: unknown model → 404].
 UNKNOWN_MODELS = (
@@ -104,11 +104,12 @@ def _pick(*weighted: Any) -> st.SearchStrategy[Any]:
 
 
 def durations(low: int, high: int) -> st.SearchStrategy[Any]:
-    """Ark durations around the model's range (the per-model limit most worth probing: often past it)."""
+    """Ark durations around the model's range (the per-model limit most worth probing: often past it), and
+    -1 (the model picks: 1.5 pro and 2.x only [FIDELITY §5]) and -2."""
     just_past = st.one_of(st.just(low - 1), st.integers(high + 1, high + 5))
     return _pick(
         4, st.integers(low, high), 1, st.none(), 3, just_past, 1, _ints_around(low, high),
-        1, st.one_of(WRONG_TYPES, st.just(5.0)),
+        1, st.one_of(WRONG_TYPES, st.just(5.0)), 1, st.sampled_from([-1, -1.0, -2]),
     )  # fmt: skip
 
 
@@ -134,11 +135,13 @@ def seeds(family: str) -> st.SearchStrategy[Any]:
 
 
 def resolutions(model: Model | None = None) -> st.SearchStrategy[Any]:
-    """Every resolution (whether the model offers it is the judges' business), often one the model lacks
-    (1080p on 2.0 fast), and some that no model has."""
+    """Every resolution in either case ("1080P", "4K": matched case-insensitively [FIDELITY §5]; whether the
+    model offers it is the judges' business), often one the model lacks (1080p on 2.0 fast, 4k on all but
+    2.0), and some that no model has."""
     lacking = [r for r in RESOLUTIONS if model is not None and r not in model.resolutions]
-    junk = st.sampled_from(["4k", "720P", "360p", 720, ""])
-    return _weighted(st.sampled_from(RESOLUTIONS), _pick(1, junk, 1, st.sampled_from(lacking)) if lacking else junk)
+    junk = st.sampled_from(["2k", "8K", "360p", 720, "", "720 p", "1080pp"])
+    written = st.sampled_from(RESOLUTIONS).flatmap(lambda r: st.sampled_from([r, r, r.upper()]))
+    return _weighted(written, _pick(1, junk, 1, st.sampled_from(lacking)) if lacking else junk)
 
 
 def ark_ratios() -> st.SearchStrategy[Any]:
@@ -271,9 +274,15 @@ def ark_options(model: Model) -> dict[str, st.SearchStrategy[Any]]:
     """Every optional Ark field with values around what ``model`` accepts [seed 000; UPSTREAM §2]."""
     low, high = model.duration
     expires_low, expires_high = ARK["execution_expires_after_range"]
+    # The family floor is 1; 1.x's own minimum is 3600 [FIDELITY §5]: probe both.
+    floor = model.execution_expires_after_min
+    expires_edges = st.sampled_from([floor - 1, floor, 3599, 3600, 60])
     strings = st.one_of(st.sampled_from(["https://example.com/hook", "user-42"]), WRONG_TYPES, st.none())
     # The mock really calls a callback_url back: a loopback port nothing listens on, never the internet.
     callback_urls = st.one_of(st.sampled_from(["http://127.0.0.1:9/hook", "user-42"]), WRONG_TYPES, st.none())
+    formats = st.one_of(st.sampled_from(["mp4", "mov", "avi", "MP4"]), WRONG_TYPES, st.none())
+    task_types = st.one_of(st.sampled_from(["auto", "reference", "edit", "extend", "remix"]), WRONG_TYPES, st.none())
+    priority_low, priority_high = ARK["priority_range"]
     return {
         "resolution": resolutions(model),
         "ratio": ark_ratios(),
@@ -289,17 +298,20 @@ def ark_options(model: Model) -> dict[str, st.SearchStrategy[Any]]:
         "draft": BOOLS,
         "service_tier": _weighted(st.sampled_from(ARK["service_tiers"]), st.sampled_from(["fast", "", 1])),
         "execution_expires_after": _weighted(
-            integral(st.integers(expires_low, expires_high)),
+            integral(st.one_of(st.integers(max(expires_low, 3600), expires_high), expires_edges)),
             st.one_of(_ints_around(expires_low, expires_high), _floats_around(expires_low, expires_high), WRONG_TYPES),
         ),
         "callback_url": callback_urls,
         "safety_identifier": strings,
-        "priority": _weighted(integral(st.integers(-5, 10)), st.sampled_from(["high", 1.5, True])),
+        "priority": _weighted(
+            integral(st.one_of(st.integers(priority_low, priority_high), _ints_around(priority_low, priority_high))),
+            st.sampled_from(["high", 1.5, True]),
+        ),
         "tools": _weighted(
             st.sampled_from([[], [{"type": "web_search"}]]), st.sampled_from(["web_search", [1], [["x"]], {}])
         ),
-        "output_format": strings,
-        "omni_reference_task_type": strings,
+        "output_format": formats,
+        "omni_reference_task_type": task_types,
     }
 
 
@@ -351,16 +363,29 @@ def valid_ark_bodies(model: Model | None = None) -> st.SearchStrategy[dict[str, 
         elif scenario == "reference":
             content.append(draw(_image("reference_image")))
         out: dict[str, Any] = {"model": draw(st.sampled_from(m.names)), "content": content}
+        draft = m.has_draft and draw(st.integers(0, 3)) == 0
+        if draft:
+            out["draft"] = True  # a draft: 480p, no last frame, not flex [FIDELITY §5]
         if draw(st.booleans()):
-            out["resolution"] = draw(st.sampled_from(m.resolutions_for(scenario)))
+            allowed = ("480p",) if draft else m.resolutions_for(scenario)
+            out["resolution"] = draw(st.sampled_from(allowed).flatmap(lambda r: st.sampled_from([r, r.upper()])))
         if draw(st.booleans()):
-            out["duration"] = draw(st.integers(*m.duration))
+            auto = [-1] if m.duration_auto else []
+            out["duration"] = draw(st.one_of(st.integers(*m.duration), st.sampled_from([*auto, m.duration[0]])))
         if m.frames and draw(st.integers(0, 3)) == 0:
             out["frames"] = draw(integral(st.integers(1, 66).map(lambda n: 25 + 4 * n)))
         if draw(st.booleans()):
             out["ratio"] = draw(st.sampled_from(ARK["ratio_values"]))
-        if draw(st.booleans()):
+        if m.takes("seed") and draw(st.booleans()):
             out["seed"] = draw(integral(st.integers(*ARK["seed_range"])))
+        if m.takes("priority") and draw(st.integers(0, 3)) == 0:
+            out["priority"] = draw(st.integers(*ARK["priority_range"]))
+        if m.output_formats and draw(st.booleans()):
+            out["output_format"] = draw(st.sampled_from(m.output_formats))
+        if draw(st.integers(0, 3)) == 0:
+            out["execution_expires_after"] = draw(st.integers(max(3600, m.execution_expires_after_min), 259200))
+        if not draft and m.takes("service_tier") and "priority" not in out and draw(st.integers(0, 3)) == 0:
+            out["service_tier"] = draw(st.sampled_from(ARK["service_tiers"]))
         return out
 
     return body()
@@ -394,6 +419,7 @@ def prediction_requests(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
         "camera_fixed": BOOLS,
         "seed": seeds("predictions"),
         "enable_sync_mode": BOOLS,
+        "enable_base64_output": BOOLS,
     }
     body: dict[str, Any] = {"prompt": draw(PROMPTS)}
     if op == "image-to-video":
@@ -450,8 +476,10 @@ def valid_prediction_requests(model: Model | None = None) -> st.SearchStrategy[t
             body["duration"] = draw(st.integers(*m.predictions_duration))
         if draw(st.booleans()):
             body["aspect_ratio"] = draw(st.sampled_from(PREDICTIONS["ratio_values"]))
-        if draw(st.integers(0, 3)) == 0:
+        if m.takes("seed") and draw(st.integers(0, 3)) == 0:
             body["seed"] = draw(integral(st.integers(*PREDICTIONS["seed_range"])))
+        if draw(st.integers(0, 5)) == 0:
+            body["enable_base64_output"] = True  # outputs become the MP4 itself [FIDELITY §3]
         return op, draw(st.sampled_from(m.names)), body
 
     return request()
@@ -463,7 +491,7 @@ def text_command_prompts(draw: st.DrawFn, model: Model) -> str:
     """A prompt ending in 1-3 ``--flag value`` commands, values around the model's limits."""
     low, high = model.duration
     commands = {
-        "rs": st.sampled_from([*RESOLUTIONS, "4k"]),
+        "rs": st.sampled_from([*RESOLUTIONS, "1080P", "2k"]),
         "rt": st.sampled_from([*ARK["ratio_values"], "2:1"]),
         "dur": st.sampled_from([str(low), str(high), str(high + 1), "x"]),
         "fps": st.sampled_from(["24", "30"]),

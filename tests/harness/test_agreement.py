@@ -52,9 +52,12 @@ def _check_unknown_model(name: Any, contract: Verdict, server: Verdict) -> None:
 def _follow(mock: Harness, task_id: str, *, finished_at_once: bool = False) -> dict[str, Any]:
     """Queued → running → succeeded on the frozen clock, read through both families at each step."""
     task = mock.read_both(task_id)
+    flex = task["service_tier"] == "flex"
+    assert task_id.startswith("cgt-batch-") == flex, task  # a flex task's id [FIDELITY §2]
     if not finished_at_once:
         assert task["status"] == "queued", task
-        mock.advance(mock.config.queue_seconds)
+        # Flex waits longer queued [FIDELITY §2].
+        mock.advance(mock.config.queue_seconds + (mock.config.flex_queue_seconds if flex else 0))
         assert mock.read_both(task_id)["status"] == "running"
         mock.advance(mock.config.run_seconds)
         task = mock.read_both(task_id)
@@ -67,7 +70,10 @@ def _follow(mock: Harness, task_id: str, *, finished_at_once: bool = False) -> d
     tokens = contracts.token_usage(width, height, frames=frames)
     assert task["usage"] == {"completion_tokens": tokens, "total_tokens": tokens}, task
     status, listed = mock.list_tasks([("filter.task_ids", task_id)])
-    assert status == 200 and listed == {"total": 1, "items": [task]}, listed
+    assert status == 200 and listed == {"total": 0 if flex else 1, "items": [] if flex else [task]}, listed
+    if flex:  # absent unless the list asks for flex [FIDELITY §2]
+        status, listed = mock.list_tasks([("filter.task_ids", task_id), ("filter.service_tier", "flex")])
+        assert status == 200 and listed == {"total": 1, "items": [task]}, listed
     for attempt in mock.deliveries(task_id, flush=False):  # a callback_url was asked: bodies meet ark.callback
         assert attempt["body"]["id"] == task_id and attempt["body"]["status"] == attempt["event"], attempt
     return task
@@ -75,13 +81,24 @@ def _follow(mock: Harness, task_id: str, *, finished_at_once: bool = False) -> d
 
 def _settled_as_asked(task: dict[str, Any], asked: dict[str, Any], defaults: dict[str, Any]) -> None:
     """What the task reports is what was asked, or the default when nothing was."""
+    model = contracts.lookup_model(task["model"])
+    assert model is not None
     for field, default in defaults.items():
         value = asked.get(field)
         expected = default if value is None else value
         if field == "duration":
-            expected = int(expected)
             if asked.get("frames") is not None:
+                assert "duration" not in task, task  # frames only when sent, then no duration [FIDELITY §2]
                 continue  # frames overrides duration [UPSTREAM §2]
+            expected = int(expected)
+            if expected == -1:  # the model picked an integer in its range [FIDELITY §5]
+                assert model.duration[0] <= task["duration"] <= model.duration[1], task
+                continue
+        if field == "resolution":
+            expected = expected.lower()  # matched case-insensitively, reported lower-case [FIDELITY §5]
+        if field == "generate_audio" and not model.audio:
+            assert "generate_audio" not in task, task  # only for models with audio [FIDELITY §2]
+            continue
         if field == "ratio" and expected == "adaptive":
             assert task["ratio"] in contracts.ratios(), task
             continue
@@ -90,6 +107,20 @@ def _settled_as_asked(task: dict[str, Any], asked: dict[str, Any], defaults: dic
         assert task["seed"] == asked["seed"]
     if asked.get("frames") is not None:
         assert task["frames"] == asked["frames"]
+
+
+def _echoes_options(task: dict[str, Any], asked: dict[str, Any], model: contracts.Model) -> None:
+    """The task object's per-model fields [FIDELITY §2]: draft on 1.5 pro only, seed only where the model
+    takes one, priority / output_format / safety_identifier echoed."""
+    assert ("draft" in task) == model.has_draft, task
+    if model.has_draft:
+        assert task["draft"] is (asked.get("draft") is True), task
+    assert ("seed" in task) == model.takes("seed"), task
+    for name in ("priority", "safety_identifier", "output_format"):
+        if asked.get(name) is not None:
+            assert task[name] == asked[name], (name, task)
+    if model.output_formats and asked.get("output_format") is None:
+        assert task["output_format"] == model.output_formats[0], task
 
 
 # ---------------------------------------------------------------------------------------------- Ark
@@ -123,12 +154,14 @@ def test_ark_create_judges_agree(mock: Harness, body: dict[str, Any]) -> None:
             task,
             body,
             {
-                "resolution": model.default_resolution,
-                "duration": 5,
+                # A draft renders at 480p [FIDELITY §5].
+                "resolution": "480p" if body.get("draft") is True else model.default_resolution,
+                "duration": model.duration_default,
                 "generate_audio": True,
                 "ratio": model.default_ratio[_ark_scenario(body["content"])],
             },
         )
+        _echoes_options(task, body, model)
 
 
 @NARROW
@@ -228,7 +261,8 @@ def test_text_commands_judges_agree(mock: Harness, data: st.DataObject) -> None:
             if field == "duration" and "frames" in merged:
                 continue  # frames overrides duration [UPSTREAM §2]
             if field in merged and merged[field] != -1:
-                assert task[field] == merged[field], (field, task, merged)
+                asked = merged[field].lower() if field == "resolution" else merged[field]  # [FIDELITY §5]
+                assert task[field] == asked, (field, task, merged)
 
 
 # ---------------------------------------------------------------------------------------------- predictions
@@ -321,6 +355,7 @@ def _ark_boundaries() -> list[dict[str, Any]]:
             for n in (top, top + 1):
                 extra = [] if kind == "images" else [{**image, "role": "reference_image"}]
                 cases.append({"model": model.id, "content": [text, *extra, *[item] * n]})
+    cases += _beyond_the_seeds(contents)
     # Family-wide limits [seed 000; UPSTREAM §2], once, on the first model.
     base = {"model": gen.MODELS[0].id, "content": [text]}
     seed_low, seed_high = gen.ARK["seed_range"]
@@ -335,6 +370,53 @@ def _ark_boundaries() -> list[dict[str, Any]]:
     cases += [{**base, "framespersecond": v} for v in (*gen.ARK["fps"], 25)]
     cases += [{**base, "ratio": v} for v in (*gen.ARK["ratio_values"], "2:1")]
     cases += [{**base, "service_tier": v} for v in (*gen.ARK["service_tiers"], "fast")]
+    return cases
+
+
+#: Fields some model does not take, each with a value another model accepts [FIDELITY §5].
+_REFUSABLE = {
+    "draft": False, "priority": 1, "service_tier": "default", "seed": 7, "camera_fixed": False,
+    "camerafixed": False, "output_format": "mp4", "omni_reference_task_type": "auto",
+}  # fmt: skip
+
+
+def _beyond_the_seeds(contents: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The limits of UPSTREAM §7 for every model [FIDELITY §5]: duration -1, resolution in any case and 4k,
+    each field a model may refuse, the 1.x-only expiry minimum, priority 0-9 and flex, drafts, audio-only
+    references and the reference totals."""
+    text = contents["text"][0]
+    audio = {"type": "audio_url", "audio_url": {"url": "https://example.com/a.mp3"}, "role": "reference_audio"}
+    draft_task = {"type": "draft_task", "draft_task": {"id": "cgt-20260101000000-abcde"}}
+    priority_low, priority_high = gen.ARK["priority_range"]
+    cases: list[dict[str, Any]] = []
+    for model in gen.MODELS:
+        base = {"model": model.id, "content": contents[model.scenarios[0]]}
+        cases += [{**base, "duration": d} for d in (-1, -2, -1.0)]
+        cases += [{**base, "resolution": r} for r in ("480P", "720P", "1080P", "4K", "4k", "2k")]
+        cases += [{**base, name: value} for name, value in _REFUSABLE.items()]
+        low = model.execution_expires_after_min
+        cases += [{**base, "execution_expires_after": v} for v in (low - 1, low, 3599, 3600)]
+        cases += [{**base, "priority": v} for v in (priority_low - 1, priority_low, priority_high, priority_high + 1)]
+        cases += [{**base, "service_tier": "flex", "priority": 1}, {**base, "service_tier": "flex"}]
+        cases += [{**base, "output_format": v} for v in ("mov", "avi")]
+        cases += [{**base, "omni_reference_task_type": v} for v in ("edit", "remix")]
+        cases += [
+            {**base, "draft": True},
+            {**base, "draft": True, "resolution": "480P"},
+            {**base, "draft": True, "resolution": "720p"},
+            {**base, "draft": True, "return_last_frame": True},
+            {**base, "draft": True, "service_tier": "flex"},
+            {"model": model.id, "content": [draft_task, text]},
+            {"model": model.id, "content": [draft_task], "seed": 3},
+            {"model": model.id, "content": [draft_task], "draft": True},
+            {"model": model.id, "content": [text, audio]},
+        ]
+        if model.reference is not None:
+            image = contents["reference"][1]
+            video = {"type": "video_url", "video_url": {"url": "https://example.com/a.mp4"}, "role": "reference_video"}
+            top = model.reference["images"][1]
+            cases.append({"model": model.id, "content": [text, *[image] * top, *[video] * model.reference["videos"],
+                                                          *[audio] * model.reference["audios"]]})  # fmt: skip
     return cases
 
 
@@ -355,6 +437,10 @@ def _prediction_boundaries() -> list[tuple[str, str, dict[str, Any]]]:
             cases += [(op, model.id, {**base, "duration": d}) for d in (low - 1, low, high, high + 1)]
             cases += [(op, model.id, {**base, "duration": str(d)}) for d in (low - 1, high, high + 1)]
             cases += [(op, model.id, {**base, "camera_fixed": v}) for v in (True, False)]
+            # Beyond the seeds [FIDELITY §5]: any case, 4k, seed (2.5 takes none), base64 output.
+            cases += [(op, model.id, {**base, "resolution": r}) for r in ("720P", "4k", "4K")]
+            cases += [(op, model.id, {**base, "seed": 7}), (op, model.id, {**base, "duration": -1})]
+            cases += [(op, model.id, {**base, "enable_base64_output": v}) for v in (False, "yes")]
         cases.append(("image-to-video", model.id, {**bases["image-to-video"], "last_image": url}))
         limits = model.predictions_reference or {"images": 1, "videos": 1, "audios": 1}
         for kind in ("images", "videos", "audios"):

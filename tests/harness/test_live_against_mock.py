@@ -36,7 +36,9 @@ def run_live(*args: str, base_url: str | None, key: str | None) -> subprocess.Co
         env[ENV_BASE_URL] = base_url
     if key is not None:
         env[ENV_API_KEY] = key
-    command = [sys.executable, "-m", "pytest", LIVE_MODULE, "--live", "-p", "no:cacheprovider", "-q", "-rs", *args]
+    # -n 0: the drift summary is printed by this one process (pyproject's addopts say -n auto).
+    command = [sys.executable, "-m", "pytest", LIVE_MODULE, "--live", "-p", "no:cacheprovider", "-q", "-rs", "-n", "0"]
+    command += args
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 

@@ -113,7 +113,8 @@ async def test_both_camera_fixed_spellings(mock: Mock, spelling: str) -> None:
 
 async def test_frames_override_duration(mock: Mock) -> None:
     task = await get(mock, await create(mock, text_body("seedance-1-0-pro-250528", frames=49)))
-    assert task["frames"] == 49 and task["duration"] == 2
+    # duration and frames are exclusive in a task object: frames only when sent [FIDELITY §2].
+    assert task["frames"] == 49 and "duration" not in task
     await mock.advance(10)
     task = await get(mock, task["id"])
     w, h = contracts.frame_size("seedance-1-0-pro-250528", "1080p", "16:9")
@@ -302,7 +303,7 @@ async def test_integral_floats_are_integers_through_the_whole_lifecycle(mock: Mo
     await mock.advance(10)
     task = await get(mock, task_id)
     assert (task["seed"], task["frames"], task["execution_expires_after"]) == (42, 49, 3600)
-    assert all(type(task[k]) is int for k in ("seed", "frames", "execution_expires_after", "duration"))
+    assert all(type(task[k]) is int for k in ("seed", "frames", "execution_expires_after"))
     assert isinstance(task["usage"]["completion_tokens"], int)
     status, listing, _ = await mock.call("GET", TASKS)
     assert status == 200 and listing["items"][0]["seed"] == 42

@@ -250,7 +250,8 @@ async def test_the_journal_lists_after_a_body_with_a_lone_surrogate(mock: Mock) 
     assert 400 <= status < 500
     status, journal, headers = await mock.call("GET", "/_mock/requests")
     assert status == 200 and "x-request-id" in headers
-    assert journal["items"][-1]["body"]["content"][0]["text"] == "\ufffd"
+    # Refused at the door [FIDELITY §12], so the journal shows the text as it came in: the escape, not a surrogate.
+    assert "\\ud800" in journal["items"][-1]["body"]
 
 
 async def test_small_images_keep_their_dashboard_thumbnail_big_ones_their_facts(mock: Mock) -> None:

@@ -10,6 +10,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from mock_server import MockConfig
 from mock_server.__main__ import build_parser, config_from_args
@@ -21,8 +22,27 @@ def test_help_documents_every_option() -> None:
                    "--max-queued", "--balance", "--rpm", "--api-key", "--journal-size", "--cache-dir",
                    "--media-ttl", "--max-body-mb", "--public-url", "--random-seed", "--quiet",
                    "--max-tasks", "--admin-token", "--callback-allow", "--callback-timeout", "--callback-retries",
-                   "--callback-retry-seconds", "--callback-concurrency", "--callback-events"]:  # fmt: skip
+                   "--callback-retry-seconds", "--callback-concurrency", "--callback-events", "--sync-timeout",
+                   "--flex-queue-seconds", "--retention", "--cancelled-retention"]:  # fmt: skip
         assert option in text
+
+
+@pytest.mark.parametrize("option", ["--sync-timeout", "--flex-queue-seconds", "--retention", "--cancelled-retention"])
+@pytest.mark.parametrize("value", ["-1", "nan", "1e12"])
+def test_timing_options_out_of_range_are_a_one_line_error(option: str, value: str, capsys) -> None:
+    from mock_server.__main__ import main
+
+    assert main([option, value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and option in err
+
+
+def test_timing_options_reach_the_config() -> None:
+    args = build_parser().parse_args(["--sync-timeout", "5", "--flex-queue-seconds", "7", "--retention", "60",
+                                      "--cancelled-retention", "30"])  # fmt: skip
+    config = config_from_args(args)
+    assert (config.sync_timeout_seconds, config.flex_queue_seconds) == (5.0, 7.0)
+    assert (config.retention_seconds, config.cancelled_retention_seconds) == (60.0, 30.0)
 
 
 def test_every_config_field_has_an_option() -> None:

@@ -38,6 +38,7 @@ def test_ark_sdks_create_get_list_delete(server: MockServer, sdk: str) -> None:
         model=MODEL,
         content=[{"type": "text", "text": "A cat on a beach --dur 4"}],
         resolution="480p",
+        ratio="16:9",  # text-only 2.x defaults to adaptive, a ratio the model picks [FIDELITY §5]
         return_last_frame=True,
     )
     assert created.id.startswith("cgt-")
@@ -93,3 +94,44 @@ def test_wavespeed_sdk_run_returns_the_outputs(server: MockServer) -> None:
     assert url.startswith(server.base_url + "/media/864x496-97f-a-")
     sync = client.run(f"bytedance/{MODEL}/text-to-video", {"prompt": "A dog"}, enable_sync_mode=True)
     assert len(sync["outputs"]) == 1
+
+
+def test_wavespeed_sdk_stops_on_a_sync_timeout_and_the_task_goes_on(tmp_path) -> None:
+    """A sync submit that outlives --sync-timeout: the SDK raises its sync-timeout error naming the task,
+    and the task still completes [FIDELITY §3]."""
+    import wavespeed
+
+    with MockServer(time_scale=0, queue_seconds=1, run_seconds=3, sync_timeout_seconds=2, cache_dir=tmp_path) as mock:
+        client = wavespeed.Client(base_url=mock.base_url, api_key=mock.api_key, max_retries=0)
+        with pytest.raises(RuntimeError, match=r"Sync mode timed out \(task_id: (cgt-[0-9a-z-]+)\)") as info:
+            client.run(f"bytedance/{MODEL}/text-to-video", {"prompt": "A dog"}, enable_sync_mode=True)
+        task_id = str(info.value).split("task_id: ")[1].split(")")[0]
+        mock.advance(10)
+        assert client.get_result(task_id)["data"]["status"] == "completed"
+
+
+def test_wavespeed_sdk_stops_on_expiry(tmp_path) -> None:
+    """An expired prediction reads "failed", on which the SDK stops: it does not stop on "expired" [sdk]."""
+    import threading
+
+    import wavespeed
+
+    with MockServer(time_scale=0, queue_seconds=1, run_seconds=3, cache_dir=tmp_path) as mock:
+        client = wavespeed.Client(base_url=mock.base_url, api_key=mock.api_key, max_retries=0)
+        raised: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                client.run(f"bytedance/{MODEL}/text-to-video", {"prompt": "A dog [mock:expire]"}, poll_interval=0.02)
+            except BaseException as exc:  # the test inspects what the SDK raised
+                raised.append(exc)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        deadline = time.monotonic() + 10
+        while not mock.journal("POST") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        mock.advance(172800 + 1)  # execution_expires_after passes [UPSTREAM §2]
+        worker.join(timeout=10)
+        assert not worker.is_alive(), "the SDK kept polling an expired prediction"
+        assert raised and "Prediction failed" in str(raised[0]) and "expired" in str(raised[0]), raised

@@ -75,7 +75,9 @@ async def test_the_feed_lists_every_keys_tasks_newest_first_with_keys_redacted(m
         "predictions",
         "text-to-video",
     )
-    assert one["resolution"] == "720p" and one["ratio"] == "16:9" and one["duration"] == 5
+    # Text-only 2.x asks "adaptive" by default; the model picks a concrete ratio [FIDELITY §5].
+    assert one["resolution"] == "720p" and one["ratio"] == "adaptive" and one["duration"] == 5
+    assert one["actual_ratio"] in ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9")
     assert one["status_time"] == one["created_at"] + 1
     assert feed["counts"]["queued"] == 1 and feed["counts"]["running"] == 1 and feed["total"] == 2
     assert feed["keys"] == sorted(["sk-…6789", "sk-…3210"])

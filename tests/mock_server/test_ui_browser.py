@@ -94,7 +94,9 @@ def api(mock: MockServer, key: str = KEY) -> httpx.Client:
 
 
 def create_ark(client: httpx.Client, prompt: str = "a fox in the snow", **extra: Any) -> str:
-    body = {"model": MODEL, "content": [{"type": "text", "text": prompt}], "resolution": "480p", "duration": 4, **extra}
+    # ratio 16:9: a text-only 2.x task would otherwise have a ratio the model picks [FIDELITY §5].
+    body = {"model": MODEL, "content": [{"type": "text", "text": prompt}], "resolution": "480p", "duration": 4,
+            "ratio": "16:9", **extra}  # fmt: skip
     answer = client.post(ARK_TASKS, json=body)
     assert answer.status_code == 200, answer.text
     return answer.json()["id"]
