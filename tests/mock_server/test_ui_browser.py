@@ -26,7 +26,6 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
-from mock_server.config import MockConfig  # noqa: E402
 from mock_server.testing import MockServer  # noqa: E402
 
 # Flags the machine notes give for Chromium on a closed network: no background calls home, no sandbox as root.
@@ -345,7 +344,6 @@ def test_the_page_asks_once_for_the_admin_token_and_sends_it(mock: MockServer, p
     assert seen.count(None) >= 1 and set(seen) == {None, token}  # asked once, then always sent
 
 
-@pytest.mark.skipif(not hasattr(MockConfig, "admin_token"), reason="--admin-token comes with the hardening branch")
 def test_under_a_real_admin_token_the_page_asks_once_and_its_controls_work(media_dir: Path, page: Page) -> None:
     token = "s3cret-admin-token"
     with MockServer(time_scale=0, admin_token=token, cache_dir=media_dir) as mock, api(mock) as client:
