@@ -54,10 +54,18 @@ def _follow(mock: Harness, task_id: str, *, finished_at_once: bool = False) -> d
     task = mock.read_both(task_id)
     flex = task["service_tier"] == "flex"
     assert task_id.startswith("cgt-batch-") == flex, task  # a flex task's id [FIDELITY §2]
+    # Flex waits longer queued [FIDELITY §2].
+    wait = mock.config.queue_seconds + (mock.config.flex_queue_seconds if flex else 0)
+    expires = task.get("execution_expires_after")
+    if not finished_at_once and expires is not None and expires <= wait + mock.config.run_seconds:
+        # Asked to expire before it can finish (2.x takes any execution_expires_after [FIDELITY §5]): it does.
+        assert task["status"] == "queued", task
+        mock.advance(wait + mock.config.run_seconds)
+        assert mock.read_both(task_id)["status"] == "expired"
+        return task  # as created: the caller checks the fields it reports
     if not finished_at_once:
         assert task["status"] == "queued", task
-        # Flex waits longer queued [FIDELITY §2].
-        mock.advance(mock.config.queue_seconds + (mock.config.flex_queue_seconds if flex else 0))
+        mock.advance(wait)
         assert mock.read_both(task_id)["status"] == "running"
         mock.advance(mock.config.run_seconds)
         task = mock.read_both(task_id)
