@@ -5,6 +5,8 @@ every reference inside itself it is written to be *generated from*:
 
 * the per-model rules are one ``anyOf`` branch per model rather than a chain of ``if``/``then`` (the same
   bodies pass; a generator can pick a branch instead of guessing a model that satisfies the chain);
+* "content holds an image or a video" is one ``contains`` per kind of visual item rather than one over
+  their union (the same bodies pass; see :func:`_visual_by_kind`);
 * a predictions body is described without the path's model, as the union of what the models offering the
   operation accept, and ``{model}`` lists exactly those models;
 * requests carry the seed documents' examples, and ``links`` lead from a create to the task it made;
@@ -17,6 +19,7 @@ import copy
 from functools import cache
 from typing import Any
 
+import jsonschema
 from aiohttp import web
 
 import contracts
@@ -225,6 +228,67 @@ def _by_model(rules: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_COMMON = "#/components/schemas/common/$defs/"
+#: The kinds of visual item an Ark content item can be: every image is a first frame (role first_frame,
+#: null or none), a last frame or a reference image (ark_content_item admits no other role), or a video.
+_VISUAL_KINDS = ("is_first_frame_item", "is_last_frame_item", "is_reference_image_item", "is_video_item")
+
+
+def _visual_kinds_cover() -> bool:
+    """Whether every visual item an Ark content item admits is of one of :data:`_VISUAL_KINDS`: an image
+    without role, an image with each role ``ark_content_item`` admits, and a video."""
+    defs = contracts.schema("common")["$defs"]
+    image_rules = [
+        rule["then"] for rule in defs["ark_content_item"].get("allOf", [])
+        if rule.get("if") == {"$ref": "#/$defs/is_image_item"}
+    ]  # fmt: skip
+    roles = [r["properties"]["role"].get("enum") for r in image_rules if "role" in r.get("properties", {})]
+    if len(roles) != 1 or not isinstance(roles[0], list):
+        return False
+
+    def check(name: str) -> Any:
+        return jsonschema.Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": defs}).is_valid
+
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    video = {"type": "video_url", "video_url": {"url": "https://example.com/a.mp4"}, "role": "reference_video"}
+    items = [image, *({**image, "role": role} for role in roles[0]), video]
+    kinds = [check(kind) for kind in _VISUAL_KINDS]
+    return all(check("is_visual_item")(item) and any(kind(item) for kind in kinds) for item in items)
+
+
+def _visual_by_kind(rules: Any) -> Any:
+    """The same rules with ``content: {"contains": is_visual_item}`` spelled ``anyOf: [{"contains": K}, …]``
+    over :data:`_VISUAL_KINDS`.
+
+    Exactly the same bodies pass: an array contains an element of a union iff it contains an element of
+    one of its parts, and within a create body every content item is an ``ark_content_item``, whose visual
+    items are each of one of the kinds (:func:`_visual_kinds_cover`; when that no longer holds, the rules
+    are returned unchanged). Why: Schemathesis places a demanded element clear of every bounded
+    ``contains`` (at most one first frame, one last frame), so for a model without text-to-video it must
+    draw a visual item that is no frame; outside the reference scenario (no reference item allowed) there
+    is none, and the empty draw escapes as "Cannot generate an array with 1 demanded elements". A demand
+    per kind lets it place a first frame, which the bound admits once.
+    """
+    if not _visual_kinds_cover():
+        return rules
+
+    def split(node: Any) -> Any:
+        if isinstance(node, list):
+            return [split(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: split(value) for key, value in node.items()}
+        content = out.get("properties", {}).get("content") if isinstance(out.get("properties"), dict) else None
+        demand = isinstance(content, dict) and content.get("contains") == {"$ref": _COMMON + "is_visual_item"}
+        if demand and not set(content) & {"minContains", "maxContains", "anyOf"}:
+            rest = {key: value for key, value in content.items() if key != "contains"}
+            kinds = [{"contains": {"$ref": _COMMON + kind}} for kind in _VISUAL_KINDS]
+            out["properties"] = {**out["properties"], "content": {**rest, "anyOf": kinds}}
+        return out
+
+    return split(rules)
+
+
 def _offers(op: str) -> list[str]:
     """Every name (ids and aliases) of the models that offer predictions operation ``op``."""
     need = _OP_SCENARIO[op]
@@ -266,6 +330,7 @@ def _components() -> dict[str, Any]:
     for name, rules in raw.items():
         if name in ("ark", *(PREDICTION_OPS[op].removesuffix(".request") for op in PREDICTION_OPS)):
             defs[name] = _by_model(rules)
+    defs["ark"] = _visual_by_kind(defs["ark"])  # judged only inside the create body, on ark_content_items
     for op, contract in PREDICTION_OPS.items():
         schemas[_body_name(op)] = _prediction_body(op, contract, raw[contract.removesuffix(".request")])
     return schemas

@@ -172,3 +172,27 @@ def test_the_list_query_is_typed_by_its_contract() -> None:
     query = contracts.schema("ark.list_tasks.query")["properties"]
     assert {name: p["schema"] for name, p in params.items()} == query
     assert params["filter.task_ids"]["explode"] is True
+
+
+def test_a_visual_item_demand_is_served_per_kind_and_judges_the_same() -> None:
+    # "Needs an image" is served as one contains per kind of visual item, which Schemathesis can satisfy
+    # next to the "at most one first/last frame" bounds; the same bodies pass, for every kind of item.
+    assert openapi._visual_kinds_cover()
+    assert "is_visual_item" not in json.dumps(document()["components"]["schemas"]["model-rules"]["$defs"]["ark"])
+    image_only = [m.names[0] for m in contracts.all_models() if "text" not in m.scenarios]
+    assert image_only
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    items = [
+        {"type": "text", "text": "a fox"},
+        image, *({**image, "role": role} for role in ("first_frame", "last_frame", "reference_image", None, "x")),
+        {"type": "video_url", "video_url": {"url": "https://example.com/a.mp4"}, "role": "reference_video"},
+        {"type": "audio_url", "audio_url": {"url": "https://example.com/a.mp3"}, "role": "reference_audio"},
+    ]  # fmt: skip
+    verdicts = set()
+    for model in image_only:
+        for content in [[item] for item in items] + [[items[0], item] for item in items[1:]]:
+            body = {"model": model, "content": content}
+            verdict = contracts.is_valid("ark.create_task.request", body)
+            assert accepts("ark.create_task.request", body) == verdict, body
+            verdicts.add(verdict)
+    assert verdicts == {True, False}
