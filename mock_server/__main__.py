@@ -414,6 +414,7 @@ def banner(base: str) -> str:
             f"  wavespeed SDK  wavespeed.Client(base_url=\"{base}\", api_key=\"sk-mock\")",
             f"  seedance CLI   export GPTPROTO_BASE_URL={base} GPTPROTO_API_KEY=sk-mock",
             f"  control plane  {base}/_mock/health   (OpenAPI: {base}/openapi.json)",
+            f"  dashboard      {base}/_mock/ui",
         ]
     )
 
