@@ -14,6 +14,7 @@ summary (tests/conftest.py) and in the report's ``-ra`` line on failure.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -63,6 +64,10 @@ def _toml(value: Any) -> str:
     return json.dumps(value)  # str, int, bool and lists of them are spelled the same in TOML and JSON
 
 
+#: The draw every run makes (see config_text).
+FUZZ_SEED = 20261202
+
+
 def config_text(budget: Budget, key: str = KEY) -> str:
     """A ``schemathesis.toml`` for one run: the checks, the budget, and per-operation exceptions."""
     lines = [
@@ -71,6 +76,10 @@ def config_text(budget: Budget, key: str = KEY) -> str:
         "workers = 1  # CPython 3.11's ast is not thread-safe: 2 workers crash in hypothesis's lambda repr",
         f"headers = {{ Authorization = {_toml('Bearer ' + key)} }}",
         f"hooks = {_toml(str(HOOKS))}  # the one exception to exactness: integers beyond 64 bits",
+        # A fixed seed: the same cases on every run, so CI cannot pass or fail by the draw. Schemathesis's
+        # generator can fail to build a create body on some draws (an empty strategy under capped
+        # `contains` rules: its limitation, not the server's); SEEDANCE_FUZZ_SEED explores other draws.
+        f"seed = {int(os.environ.get('SEEDANCE_FUZZ_SEED', FUZZ_SEED))}",
         "[generation]",
         'database = "none"  # nothing written into the checkout; every run starts fresh',
         f"max-examples = {budget.reads}",
