@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import contracts
 from mock_server.render import (
     INPUTS_DIR,
     MediaSpec,
@@ -216,10 +215,6 @@ def test_4k_is_3840x2160_hevc_10_bit(tmp_path: Path) -> None:
         )
 
 
-@pytest.mark.skipif(
-    "4k" not in contracts.lookup_model("dreamina-seedance-2-0-260128").resolutions,
-    reason="4k enters the capability data with issue 13's models work",
-)
 async def test_a_4k_task_names_a_3840x2160_hevc_file(mock: Mock) -> None:
     """Through the API: the 4k task's URL names the spec that test_4k_is_3840x2160_hevc_10_bit renders
     (rendering 97 frames of 4k here would cost the suite seconds for no further fact)."""
