@@ -10,15 +10,15 @@ from typing import Any
 
 import httpx
 
+from contracts import conformance
 from mock_server.testing import MockServer
 from tests.support import assert_contract
 
 KEY = "sk-harness-0123456789"
 OTHER_KEY = "sk-harness-other-9876"
-ARK_TASKS = "/api/v3/contents/generations/tasks"
-
-#: The gateway's error types [UPSTREAM §1].
-GATEWAY_TYPES = frozenset({"invalid_request_error", "permission_error", "rate_limit_error"})
+# The tasks path and the gateway's error types are the conformance checks' own (one source for both).
+ARK_TASKS = conformance.ARK_TASKS
+GATEWAY_TYPES = conformance.GATEWAY_TYPES
 
 #: Ark status → the predictions family's word for it [UPSTREAM §3 decision; mock_server/predictions.py].
 PREDICTION_STATUS = {
