@@ -73,7 +73,8 @@ def retry_delay(attempt: int, retry_after: float | None = None, *, rand: Callabl
     """
     if retry_after is not None and 0 <= retry_after <= MAX_RETRY_AFTER:
         return retry_after
-    base = min(INITIAL_RETRY_DELAY * 2 ** max(0, attempt), MAX_RETRY_DELAY)
+    exponent = min(max(0, attempt), 64)  # the cap is reached long before; 2.0 ** 1024 would overflow a float
+    base = min(INITIAL_RETRY_DELAY * 2.0**exponent, MAX_RETRY_DELAY)
     return base * (1 - RETRY_JITTER * rand())
 
 

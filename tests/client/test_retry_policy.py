@@ -39,6 +39,12 @@ def test_backoff_grows_then_stops_growing() -> None:
     assert delays[-1] == MAX_RETRY_DELAY
 
 
+@pytest.mark.parametrize("attempt", [64, 1024, 10**6])
+def test_backoff_stays_capped_however_many_retries_a_caller_allows(attempt: int) -> None:
+    # 0.5 * 2**1024 does not fit in a float: a client built with a huge max_retries used to crash here.
+    assert retry_delay(attempt, rand=lambda: 0.0) == MAX_RETRY_DELAY
+
+
 def test_retry_after_is_honoured_exactly() -> None:
     assert retry_delay(0, 3.0) == 3.0
     assert retry_delay(5, 0.0) == 0.0
