@@ -421,6 +421,14 @@ def test_connection_error_is_typed(api: FakeAPI, client: SeedanceClient) -> None
         client.get_task("cgt-2")
 
 
+def test_connection_error_without_text_still_says_what_failed(api: FakeAPI, client: SeedanceClient) -> None:
+    # httpx raises some transport errors with an empty message: the error then names the kind of failure.
+    api.add("GET", f"{TASKS}/cgt-1", httpx.ConnectError(""))
+    with pytest.raises(APIConnectionError) as info:
+        client.get_task("cgt-1")
+    assert str(info.value).endswith(": ConnectError"), str(info.value)
+
+
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_create_is_never_retried_on_5xx(api: FakeAPI, client: SeedanceClient, status: int) -> None:
     api.add("POST", TASKS, ark_error(status, "InternalServiceError"), ok({"id": "cgt-dup"}))
