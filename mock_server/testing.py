@@ -13,7 +13,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
@@ -48,7 +48,7 @@ class MockServer:
         self.app: web.Application | None = None
 
     # -- life ------------------------------------------------------------------------------------------
-    def start(self) -> MockServer:
+    def start(self) -> Self:
         """Start serving; returns once the port is bound."""
         self._started.clear()
         self._error = None
@@ -91,7 +91,7 @@ class MockServer:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
 
-    def __enter__(self) -> MockServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
