@@ -113,7 +113,7 @@ async def advance(request: web.Request) -> web.Response:
     state = request.app[STATE]
     body = await read_json(request, strict=False)
     seconds = body.get("seconds") if isinstance(body, dict) else None
-    if type(seconds) not in (int, float) or not 0 <= seconds <= 10 * 365 * 86400:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 10 * 365 * 86400:
         raise _bad('Send {"seconds": N} with N a number from 0 to 315360000.', "seconds")
     state.clock.advance(float(seconds))
     now = state.settle()
@@ -125,7 +125,7 @@ async def set_time_scale(request: web.Request) -> web.Response:
     state = request.app[STATE]
     body = await read_json(request, strict=False)
     scale = body.get("time_scale") if isinstance(body, dict) else None
-    if type(scale) not in (int, float) or not 0 <= scale <= 1_000_000:
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= 1_000_000:
         raise _bad('Send {"time_scale": X} with X a number from 0 to 1000000.', "time_scale")
     state.settle()
     state.clock.set_time_scale(float(scale))

@@ -88,8 +88,8 @@ async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not state.config.public_url:
             check_host(request)  # it becomes the origin of every URL we hand out [FIDELITY §12]
         response = await handler(request)
-    except ApiError as err:
-        response = reply(render(err, family, rid), err.status, err.headers)
+    except ApiError as refusal:
+        response = reply(render(refusal, family, rid), refusal.status, refusal.headers)
     except _Dropped:
         # The transport is already closed: nothing reaches the caller, and nothing is worth a traceback.
         _record(request, state, None, started)

@@ -263,7 +263,7 @@ class Deliveries:
     _due: list[tuple[float, int, Delivery]] = field(default_factory=list)  # heads not in flight
     _inflight: set[Delivery] = field(default_factory=set)
     _pending: int = 0
-    _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _record_seq: int = 0
     _generation: int = 0
     _idle: asyncio.Event | None = None

@@ -220,7 +220,7 @@ class Journal:
         return len(self._entries)
 
     def __reversed__(self) -> Iterator[Entry]:
-        return reversed(self._entries)
+        yield from reversed(self._entries)  # yield, not return: mypy types reversed() of an Entry deque as Any
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries)

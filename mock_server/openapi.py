@@ -163,7 +163,8 @@ def _localized(name: str) -> dict[str, Any]:
             return [local(item) for item in node]
         return node
 
-    return local(contracts.schema(name))
+    localized: dict[str, Any] = local(contracts.schema(name))  # a schema file is an object, so is its copy
+    return localized
 
 
 def _model_guard(rule: Any) -> list[str] | None:
@@ -278,7 +279,7 @@ def _visual_by_kind(rules: Any) -> Any:
         if not isinstance(node, dict):
             return node
         out = {key: split(value) for key, value in node.items()}
-        content = out.get("properties", {}).get("content") if isinstance(out.get("properties"), dict) else None
+        content = out.get("properties", {}).get("content") if isinstance(out.get("properties"), dict) else {}
         demand = isinstance(content, dict) and content.get("contains") == {"$ref": _COMMON + "is_visual_item"}
         if demand and not set(content) & {"minContains", "maxContains", "anyOf"}:
             rest = {key: value for key, value in content.items() if key != "contains"}

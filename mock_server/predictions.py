@@ -11,6 +11,7 @@ import asyncio
 import base64
 import functools
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -116,7 +117,7 @@ def envelope(data: dict[str, Any]) -> dict[str, Any]:
     return {"code": 200, "message": "success", "data": data}
 
 
-def _submit(op: str):  # type: ignore[no-untyped-def]
+def _submit(op: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def submit(request: web.Request) -> web.Response:
         state = request.app[STATE]
         body = await read_json(request)

@@ -416,18 +416,21 @@ def _media_spec(rec: Recording, body: dict[str, Any]) -> MediaSpec | None:
             else:
                 count = contracts.frame_count(_int(body.get("duration"), 5))
             audio = model.audio and body.get("generate_audio") is not False  # 1.0 has no audio track
-            seed = body.get("seed") if type(body.get("seed")) is int else 0
+            seed = body.get("seed")
+            seed = seed if type(seed) is int else 0
             return MediaSpec(width, height, count, audio, seed)
         create = rec.create or {}
         match = _SUBMIT.match(str(create.get("path", "")))
-        request = create.get("request") if isinstance(create.get("request"), dict) else {}
+        request = create.get("request")
+        request = request if isinstance(request, dict) else {}
         model = contracts.lookup_model(match["model"]) if match else None
         if model is None:
             return None
         width, height = contracts.frame_size(
             model, str(request.get("resolution") or "720p"), str(request.get("aspect_ratio") or "16:9")
         )
-        seed = request.get("seed") if type(request.get("seed")) is int and request.get("seed") >= 0 else 0
+        seed = request.get("seed")
+        seed = seed if type(seed) is int and seed >= 0 else 0
         count = contracts.frame_count(_int(request.get("duration"), 5))
         return MediaSpec(width, height, count, model.audio and request.get("generate_audio") is not False, seed)
     except (KeyError, ValueError, TypeError):

@@ -345,7 +345,7 @@ def _fit(text: str, font: Any, width: float) -> str:
 class _Overlay:
     """The caption box: an RGBA image, where it goes, and where its progress bar runs (frame pixels)."""
 
-    image: Any
+    image: PILImage.Image
     x: int
     y: int
     bar: tuple[int, int, int, int]  # left, top, right, bottom of the progress track
@@ -432,8 +432,8 @@ def _still_image(spec: MediaSpec, index: int, inputs: Path) -> PILImage.Image:
     if kind == "bad":
         return _card(w, h, label, "not shown: the data: image", f"was {value.replace('-', ' ')}")
     try:
-        with Image.open(inputs / f"{value}.jpg") as source:
-            source = source.convert("RGB")
+        with Image.open(inputs / f"{value}.jpg") as opened:
+            source = opened.convert("RGB")
     except Exception:  # gone (evicted), unreadable or damaged: the video still renders
         return _card(w, h, label, f"not shown: image {value[:8]}…", "has left the media cache")
     sw, sh = source.size
@@ -679,7 +679,7 @@ def _encoder(spec: MediaSpec) -> tuple[str, bool]:
     return _h264_encoder(), False
 
 
-def _atomic_write(path: Path, suffix: str, write: Callable[[Path], None]) -> None:
+def _atomic_write(path: Path, suffix: str, write: Callable[[Path], object]) -> None:
     """Run ``write`` on a temporary file beside ``path``, then rename it into place: no reader sees half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
@@ -711,6 +711,7 @@ def render_video(spec: MediaSpec, path: Path | str, *, inputs: Path | str | None
     def write(tmp: Path) -> None:
         with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
             video = out.add_stream(encoder, rate=FPS)
+            assert isinstance(video, av.video.stream.VideoStream)  # the encoder's name is only known at run time
             video.width, video.height, video.pix_fmt = spec.width, spec.height, painter.pix_fmt
             video.codec_context.time_base = Fraction(1, FPS)
             video.codec_context.gop_size = 2 * FPS  # a keyframe every 2 s keeps seeking cheap

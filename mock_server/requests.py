@@ -395,6 +395,7 @@ def parse_ark(
         raise ApiError(400, "InvalidParameter", "The request body must be a JSON object.")
     model_name = body.get("model")
     model = known_model(model_name)
+    assert isinstance(model_name, str)  # known_model refused anything else
     check_contract("ark.create_task.request", body)
     fields = strip_nulls(body)
     content = fields["content"]

@@ -249,7 +249,8 @@ async def note_create(request: web.Request, response: web.StreamResponse) -> Non
 
 def create_entry(state: MockState, task: Task) -> Entry | None:
     """The journal entry of the request that created ``task``, while the journal still holds it."""
-    rid = _CREATED_BY.get(state.store, {}).get(task.id)
+    created = _CREATED_BY.get(state.store)
+    rid = created.get(task.id) if created is not None else None
     if rid is None:
         return None
     for entry in reversed(state.journal):
