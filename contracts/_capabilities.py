@@ -37,7 +37,8 @@ Scenario = str  # "text" | "first_frame" | "first_last_frame" | "reference"
 
 
 def _load(name: str) -> dict[str, Any]:
-    return json.loads(resources.files(__package__).joinpath("data", name).read_text("utf-8"))
+    data: dict[str, Any] = json.loads(resources.files(__package__).joinpath("data", name).read_text("utf-8"))
+    return data
 
 
 @dataclass(frozen=True)

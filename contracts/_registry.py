@@ -17,6 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import best_match, relevance
+from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -63,11 +64,12 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> I
 
 
 _END = re.compile(r"(?<!\\)\$")  # an unescaped "$"
-_Validator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+# extend() makes a new class that behaves like Draft202012Validator without subclassing it: the protocol types it.
+_Validator: type[Validator] = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
 
 
 @cache
-def validator(name: str) -> Draft202012Validator:
+def validator(name: str) -> Validator:
     """The compiled draft 2020-12 validator (with format checking) for contract ``name``."""
     return _Validator(schema(name), registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
@@ -122,7 +124,7 @@ def _to_violation(error: ValidationError) -> Violation:
 
 def _named(error: ValidationError, param_hint: Any) -> Violation:
     where = list(error.absolute_path)
-    if error.validator == "required" and isinstance(error.instance, dict):
+    if error.validator == "required" and isinstance(error.instance, dict) and isinstance(error.validator_value, list):
         # jsonschema reports one error per missing property, its message led by that property's repr.
         missing = [p for p in error.validator_value if p not in error.instance]
         name = next((p for p in missing if error.message.startswith(repr(p))), missing[0] if missing else "")

@@ -296,7 +296,7 @@ def _predictions_rules(model: dict[str, Any], op: str) -> list[Rule]:
                     {"maxItems": limits[name], "x-message": f"{mid} accepts at most {limits[name]} {name}"},
                 )
             )
-    in_reference = {} if op == "reference_to_video" else None
+    in_reference: Rule | None = {} if op == "reference_to_video" else None
     mode = model.get("predictions_camera_fixed", model["camera_fixed"])
     rules += _camera_fixed(model, mode, in_reference, ("camera_fixed",))
     return rules

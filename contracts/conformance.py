@@ -278,8 +278,8 @@ def task_of(method: str, path: str, body: Any) -> tuple[str, str, Any] | None:
     """(family, task id, status) an answer reports about one task, or None."""
     if not isinstance(body, Mapping):
         return None
-    if method == "GET" and _ARK_TASK.match(path):
-        return "ark", str(body.get("id") or _ARK_TASK.match(path)["id"]), body.get("status")  # type: ignore[index]
+    if method == "GET" and (ark := _ARK_TASK.match(path)):
+        return "ark", str(body.get("id") or ark["id"]), body.get("status")
     if (method == "GET" and _PREDICTION.match(path)) or (method == "POST" and _SUBMIT.match(path)):
         data = body.get("data")
         if isinstance(data, Mapping) and isinstance(data.get("id"), str):
