@@ -82,7 +82,7 @@ class _Call:
 
     method: str
     url: str
-    params: list[tuple[str, str | int]] | None = None
+    params: list[tuple[str, str | int | float | bool | None]] | None = None  # httpx's PrimitiveData
     json: Any = None
     stream: bool = False
     authenticate: bool = True
@@ -369,9 +369,10 @@ class BaseClient:
 
     def _parse_create_task(self, response: httpx.Response) -> str:
         body = self._json(response)
-        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        task_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(task_id, str):
             raise APIError("create answered without a task id", status_code=response.status_code, body=body)
-        return body["id"]
+        return task_id
 
     def _parse_task(self, response: httpx.Response) -> Task:
         body = self._json(response)

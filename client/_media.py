@@ -17,7 +17,7 @@ from client._errors import ValidationError
 __all__ = ["MediaInput", "sniff_mime", "to_data_uri", "to_media_url"]
 
 #: What a media argument may be: an http(s) URL, a ``data:`` URI, a local path, or raw bytes.
-MediaInput = Union[str, bytes, bytearray, os.PathLike]  # noqa: UP007 -- a runtime alias
+MediaInput = Union[str, bytes, bytearray, os.PathLike[str]]  # noqa: UP007 -- a runtime alias
 
 _PASS_THROUGH = ("http://", "https://", "data:")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import contracts
 from client._errors import ValidationError
@@ -92,14 +92,14 @@ def _choices(values: tuple[str, ...] | list[str]) -> str:
     return ", ".join(values)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[float]:
     # JSON has one number type: 5.0 is the integer 5, as the JSON Schema contracts also judge it.
     if isinstance(value, float):
         return value.is_integer()
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _require_int(param: str, value: Any) -> int:
+def _require_int(param: str, value: Any) -> float:  # an integral float (5.0) passes unchanged
     if not _is_int(value):
         raise _fail(param, value, f"{param} must be an integer, not {_show(value)}")
     return value
@@ -123,10 +123,10 @@ _CALLBACK_URL_MAX = 2048
 
 
 def _require_callback_url(param: str, value: Any) -> str:
-    _require_str(param, value)
-    if len(value) > _CALLBACK_URL_MAX or not _CALLBACK_URL.fullmatch(value):
+    url = _require_str(param, value)
+    if len(url) > _CALLBACK_URL_MAX or not _CALLBACK_URL.fullmatch(url):
         raise _fail(param, value, f"{param} must be an absolute http(s) URL (at most 2048 ASCII characters)")
-    return value
+    return url
 
 
 def _require_url(param: str, value: Any) -> str:
@@ -135,7 +135,7 @@ def _require_url(param: str, value: Any) -> str:
     return value
 
 
-def _in_range(param: str, value: int, low: int, high: int, model: Model | None = None, unit: str = "") -> None:
+def _in_range(param: str, value: float, low: int, high: int, model: Model | None = None, unit: str = "") -> None:
     if not low <= value <= high:
         who = f" for {model.id}" if model is not None else ""
         raise _fail(param, value, f"{param} {value} is outside {low}–{high}{unit}{who}")
@@ -519,7 +519,9 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
     if "seed" in fields and not m.takes("seed"):
         raise _must_be_empty(m, "seed", fields["seed"])
     if op == "reference-to-video":
-        counts = {kind: _url_list(kind, fields[kind]) for kind in ("images", "videos", "audios") if kind in fields}
+        counts: dict[str, int] = {
+            kind: _url_list(kind, fields[kind]) for kind in ("images", "videos", "audios") if kind in fields
+        }
         limits = m.predictions_reference or {}
         _check_counts(m, counts, limits, {"images": "images", "videos": "videos", "audios": "audios"})
     for param in ("generate_audio", "enable_sync_mode", "is_upload_media", "enable_base64_output"):
