@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import contracts
+from contracts.endpoints import TERMINAL_STATUSES as CONTRACT_TERMINAL
+from contracts.endpoints import statuses
 
 __all__ = [
     "FAILED_STATUSES",
@@ -25,29 +27,27 @@ __all__ = [
     "normalize_status",
 ]
 
-# Every spelling seen upstream -> the Ark word. Unknown words pass through and count as still running,
-# as the official wavespeed SDK does [UPSTREAM §3].
+_ARK_WORDS = statuses("ark.task")
+# The predictions family's own words (those Ark does not use), in lifecycle order as the envelope's enum lists
+# them: created → processing → completed name Ark's queued → running → succeeded [seed 004; UPSTREAM §3].
+_PREDICTION_WORDS = tuple(w for w in statuses("predictions.envelope") if w not in _ARK_WORDS)
+# Every word either contract uses -> the Ark word; then spellings no contract lists but other gateways and SDKs
+# answer in. Unknown words pass through and count as still running, as the official wavespeed SDK does
+# [UPSTREAM §3].
 _STATUS_ALIASES = {
-    "queued": "queued",
-    "created": "queued",
+    **{word: word for word in _ARK_WORDS},
+    **dict(zip(_PREDICTION_WORDS, _ARK_WORDS, strict=False)),
     "pending": "queued",
-    "running": "running",
-    "processing": "running",
     "in_progress": "running",
-    "succeeded": "succeeded",
-    "completed": "succeeded",
     "success": "succeeded",
-    "failed": "failed",
     "error": "failed",
-    "expired": "expired",
-    "cancelled": "cancelled",
     "canceled": "cancelled",
 }
 
-#: Normalized statuses after which a task never changes again.
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "expired", "cancelled"})
+#: Normalized statuses after which a task never changes again (Ark's words of the contracts' terminal set).
+TERMINAL_STATUSES = frozenset(_ARK_WORDS) & CONTRACT_TERMINAL
 #: Terminal statuses that are not a success.
-FAILED_STATUSES = frozenset({"failed", "expired", "cancelled"})
+FAILED_STATUSES = TERMINAL_STATUSES - {"succeeded"}
 
 
 def normalize_status(status: str | None) -> str:
@@ -75,6 +75,16 @@ def _int(value: Any) -> int | None:
                 return None
             return int(as_float) if as_float.is_integer() else None
     return None
+
+
+def _identity(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields a Task and a Prediction read alike: id, status, model and the raw object."""
+    return {
+        "id": str(data.get("id", "")),
+        "status": str(data.get("status") or "unknown"),
+        "model": data.get("model"),
+        "raw": dict(data),
+    }
 
 
 def _str(value: Any) -> str | None:
@@ -128,7 +138,12 @@ class Usage:
 
 
 class _StatusMixin:
+    id: str
     status: str
+
+    def __str__(self) -> str:
+        """The id, so a Task or Prediction stands wherever a task id string did (``f"{task}"``)."""
+        return self.id
 
     @property
     def normalized_status(self) -> str:
@@ -189,9 +204,7 @@ class Task(_StatusMixin):
         usage = data.get("usage")
         audio = data.get("generate_audio")
         return cls(
-            id=str(data.get("id", "")),
-            status=str(data.get("status") or "unknown"),
-            model=data.get("model"),
+            **_identity(data),
             video_url=content.get("video_url"),
             last_frame_url=content.get("last_frame_url"),
             error=ErrorInfo.parse(data.get("error")),
@@ -216,7 +229,6 @@ class Task(_StatusMixin):
             safety_identifier=_str(data.get("safety_identifier")),
             draft=data["draft"] if isinstance(data.get("draft"), bool) else None,
             draft_task_id=_str(data.get("draft_task_id")),
-            raw=dict(data),
         )
 
     @property
@@ -275,16 +287,13 @@ class Prediction(_StatusMixin):
         exec_time = data.get("executionTime")
         created = data.get("created_at")
         return cls(
-            id=str(data.get("id", "")),
-            status=str(data.get("status") or "unknown"),
-            model=data.get("model"),
+            **_identity(data),
             outputs=tuple(str(o) for o in outputs if o) if isinstance(outputs, list) else (),
             error=ErrorInfo.parse(data.get("error"), split_code=True),
             result_url=result_url,
             has_nsfw_contents=tuple(bool(x) for x in nsfw) if isinstance(nsfw, list) else (),
             execution_time=float(exec_time) if isinstance(exec_time, int | float) else None,
             created_at=None if created is None else str(created),
-            raw=dict(data),
         )
 
     @classmethod
