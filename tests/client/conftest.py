@@ -218,6 +218,17 @@ class Mode:
         else:
             self.runner.run(http.aclose())
 
+    @property
+    def no_sleep(self) -> Callable[[float], Any]:
+        """A ``_sleep`` that returns at once (for a server whose clock the test moves)."""
+        if self.runner is None:
+            return lambda seconds: None
+
+        async def skip(seconds: float) -> None:
+            return None
+
+        return skip
+
     def sleep_seam(self, sleeps: Sleeps) -> Callable[[float], Any]:
         """What to patch ``_sleep`` with: a plain or an async recorder."""
         return sleeps.sleep if self.runner is None else sleeps.asleep
