@@ -2,9 +2,9 @@
 
 Deliberately not a call to the JSON contracts: the property tests ask the contract, this module and the mock
 server separately and expect the three to agree. Only the declarations (which fields a body has, which item
-types and roles content takes) are read from the contracts' schemas; every check is this module's own. Every refusal is a :class:`ValidationError` whose message
-names the field, the value and what the model accepts. ``None`` means absent, as the Ark SDK's nulls do
-[UPSTREAM §2].
+types and roles content takes) are read from the contracts' schemas; every check is this module's own.
+Every refusal is a :class:`ValidationError` whose message names the field, the value and what the model
+accepts. ``None`` means absent, as the Ark SDK's nulls do [UPSTREAM §2].
 """
 
 from __future__ import annotations
