@@ -392,37 +392,36 @@ class BaseClient:
                 f"expected JSON from {response.request.method} {response.request.url.path}, "
                 f"got {response.headers.get('content-type', 'no content type')}",
                 status_code=response.status_code,
-                request_id=response.headers.get("x-request-id"),
+                headers=response.headers,
                 body=response.text[:500],
             ) from None
 
+    def _object(self, response: httpx.Response, what: str) -> dict[str, Any]:
+        """The answer's JSON object; an APIError naming ``what`` was expected when it is anything else."""
+        body = self._json(response)
+        if not isinstance(body, dict):
+            raise APIError(f"expected {what}", status_code=response.status_code, headers=response.headers, body=body)
+        return body
+
     def _parse_create_task(self, response: httpx.Response, model: str) -> Task:
         """The created task: the answer holds only its id; a new task is queued [seed 000]."""
-        body = self._json(response)
-        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        body = self._object(response, "the created task's id")
+        if not isinstance(body.get("id"), str):
             raise APIError("create answered without a task id", status_code=response.status_code, body=body)
-        return Task(id=body["id"], status="queued", model=model, raw=dict(body))
+        return Task(id=body["id"], status="queued", model=model, raw=body)
 
     def _parse_task(self, response: httpx.Response) -> Task:
-        body = self._json(response)
-        if not isinstance(body, dict):
-            raise APIError("expected a task object", status_code=response.status_code, body=body)
-        return Task.from_dict(body)
+        return Task.from_dict(self._object(response, "a task object"))
 
     def _parse_task_list(self, response: httpx.Response) -> TaskList:
-        body = self._json(response)
-        if not isinstance(body, dict):
-            raise APIError("expected {total, items}", status_code=response.status_code, body=body)
-        return TaskList.from_dict(body)
+        return TaskList.from_dict(self._object(response, "{total, items}"))
 
     def _parse_prediction(self, response: httpx.Response) -> Prediction:
-        body = self._json(response)
-        if not isinstance(body, dict):
-            raise APIError("expected a predictions envelope", status_code=response.status_code, body=body)
+        body = self._object(response, "a predictions envelope")
         code = body.get("code")
         # The envelope can carry an error under HTTP 200 (WaveSpeed-style gateways) [UPSTREAM §3].
         if isinstance(code, int) and not isinstance(code, bool) and code >= 400:
-            raise error_from_body(code, body, headers=dict(response.headers))
+            raise error_from_body(code, body, headers=response.headers)
         return Prediction.from_envelope(body)
 
     # ------------------------------------------------------------------------------------ decisions
