@@ -237,7 +237,7 @@ class BaseClient:
         """The call of the public ``request``: ``path`` must be absolute (``/api/v3/...``)."""
         # Without the slash, base_url + path would name another host ("https://gptproto.comapi/v3/...").
         if not isinstance(path, str) or not path.startswith("/"):
-            message = f"path must start with '/' (e.g. /api/v3/...), not {path!r}"
+            message = f"path must start with '/' (e.g. {_API_ROOT}/...), not {path!r}"
             raise ValidationError(message, param="path", value=path)
         call = self._call(method.upper(), path, json=json, params=list(params) if params else None)
         call.authenticate = authenticate

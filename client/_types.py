@@ -168,7 +168,7 @@ class _StatusMixin:
 
 @dataclass(frozen=True)
 class Task(_StatusMixin):
-    """An Ark content-generation task (``GET /api/v3/contents/generations/tasks/{id}``)."""
+    """An Ark content-generation task, as the task endpoint (``ark.get`` in ``contracts.endpoints``) answers it."""
 
     id: str
     status: str
@@ -310,7 +310,7 @@ class Prediction(_StatusMixin):
 
 @dataclass(frozen=True)
 class TaskList:
-    """One page of ``GET /contents/generations/tasks``: the matching ``total`` and this page's ``items``."""
+    """One page of the task list (``ark.list``): the matching ``total`` and this page's ``items``."""
 
     total: int
     items: tuple[Task, ...]
