@@ -87,7 +87,7 @@ class _Call:
 
     method: str
     url: str
-    params: list[tuple[str, str | int]] | None = None
+    params: list[tuple[str, str | int | float | bool | None]] | None = None  # httpx's PrimitiveData
     json: Any = None
     stream: bool = False
     authenticate: bool = True
@@ -448,7 +448,9 @@ class BaseClient:
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"{request.method} {request.url} timed out", request=request)
         if isinstance(exc, httpx.TransportError):
-            return APIConnectionError(f"cannot reach {request.url.host}: {exc or type(exc).__name__}", request=request)
+            return APIConnectionError(
+                f"cannot reach {request.url.host}: {str(exc) or type(exc).__name__}", request=request
+            )
         return APIConnectionError(
             f"{request.method} {request.url}: the answer could not be read ({_describe(exc)})", request=request
         )

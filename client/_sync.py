@@ -280,8 +280,8 @@ class SeedanceClient(BaseClient):
         The file appears only once complete.
         """
         url = self._download_url(url_or_task)
-        if url is None:
-            url = self._download_url(self.get_task(url_or_task))  # type: ignore[arg-type]
+        if url is None and isinstance(url_or_task, str):  # None means: a task id to look up first
+            url = self._download_url(self.get_task(url_or_task))
         assert url is not None
         target, partial = self._download_paths(path)
         response = self._send(self._download_call(url))

@@ -200,7 +200,8 @@ class Task(_StatusMixin):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Task:
         """Parse a task object, tolerating string seeds and timestamps (seed 002's example)."""
-        content = data.get("content") if isinstance(data.get("content"), dict) else {}
+        content = data.get("content")
+        content = content if isinstance(content, dict) else {}
         usage = data.get("usage")
         audio = data.get("generate_audio")
         return cls(
@@ -299,8 +300,8 @@ class Prediction(_StatusMixin):
     @classmethod
     def from_envelope(cls, body: dict[str, Any]) -> Prediction:
         """Parse ``{"code", "message", "data": {...}}`` (a bare data object is accepted too)."""
-        data = body.get("data") if isinstance(body.get("data"), dict) else body
-        return cls.from_dict(data)
+        data = body.get("data")
+        return cls.from_dict(data if isinstance(data, dict) else body)
 
     @property
     def video_url(self) -> str | None:
