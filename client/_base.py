@@ -175,10 +175,32 @@ def _media_list(values: Sequence[MediaInput] | MediaInput | None, param: str) ->
     return [to_media_url(v, param=f"{param}[{i}]") for i, v in enumerate(values)]
 
 
+def _unencodable(value: Any, where: str) -> str | None:
+    """Where in ``value`` (a JSON body or query) a string has no UTF-8 form, as ``body.content[0].text``."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        inner = f"{where}.{key}" if isinstance(key, str) else f"{where}[{key}]"
+        found = _unencodable(key, inner) or _unencodable(item, inner)
+        if found:
+            return found
+    return None
+
+
 def _task_id(task_id: Any) -> str:
     if isinstance(task_id, Task | Prediction):
         return task_id.id
-    if not isinstance(task_id, str) or not task_id.strip() or "/" in task_id:
+    if not isinstance(task_id, str) or not task_id.strip() or "/" in task_id or _unencodable(task_id, "id"):
         raise ValidationError(f"task id must be a non-empty id string, not {task_id!r}", param="id", value=task_id)
     return task_id.strip()
 
@@ -217,9 +239,18 @@ class BaseClient:
         return headers
 
     def _build_request(self, http: httpx.Client | httpx.AsyncClient, call: _Call) -> httpx.Request:
-        return http.build_request(
-            call.method, call.url, params=call.params, json=call.json, headers=self._headers(call)
-        )
+        """The request of ``call``; a ValidationError (nothing sent) when it cannot be written at all."""
+        try:
+            return http.build_request(
+                call.method, call.url, params=call.params, json=call.json, headers=self._headers(call)
+            )
+        except UnicodeEncodeError as exc:
+            # A lone surrogate ("\ud800", e.g. from undecodable bytes in argv) has no UTF-8 form.
+            names = (name for name, value in call.params or () if _unencodable(value, name))
+            param = _unencodable(call.json, "body") or next(names, None) or "url"
+            raise ValidationError(f"{param} holds text that cannot be sent: {exc.reason}", param=param) from None
+        except httpx.InvalidURL as exc:
+            raise ValidationError(f"cannot send to that URL: {exc}", param="url", value=call.url[:200]) from None
 
     def _call(self, method: str, url_path: str, **kw: Any) -> _Call:
         # One id per logical call, kept across retries, so the server side can tie attempts together.

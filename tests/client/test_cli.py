@@ -407,3 +407,14 @@ def test_each_help_default_is_printed_once() -> None:
             assert (action.help or "").count("default") <= 1, (parser.prog, action.dest)
         assert text.count("https://gptproto.com") <= 1, parser.prog
         assert text.count("$GPTPROTO_API_KEY") <= 1, parser.prog
+
+
+def test_an_undecodable_argument_is_an_error_not_a_traceback(api: FakeAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    # Bytes that are not UTF-8 reach sys.argv as lone surrogates (surrogateescape).
+    prompt = b"a fox \xff".decode("utf-8", "surrogateescape")
+    assert run(api, "generate", prompt, "-m", FAST) == 1
+    message = "body.content[0].text holds text that cannot be sent: surrogates not allowed"
+    assert capsys.readouterr().err == f"seedance: error: {message}\n"
+    assert run(api, "--json", "status", "cgt-\udcff") == 1
+    assert json.loads(capsys.readouterr().out)["error"]["param"] == "id"
+    assert api.requests == []

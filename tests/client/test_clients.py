@@ -669,3 +669,25 @@ def test_create_answered_without_an_id_is_an_api_error(api: FakeAPI, client: Cli
     api.add("POST", TASKS, ok({"task": "cgt-1"}))
     with pytest.raises(APIError, match="without a task id"):
         client.create_task(FAST, "x")
+
+
+@pytest.mark.parametrize(
+    ("call", "param"),
+    [
+        (lambda c: c.create_task(FAST, "a fox \ud800"), "body.content[0].text"),
+        (lambda c: c.text_to_video(FAST, "a fox", webhook_url="https://x.test/\udcff"), "webhook_url"),
+        (lambda c: c.list_tasks(status="\udcff"), "filter.status"),
+        (lambda c: c.get_task("cgt-\ud800"), "id"),
+        (lambda c: c.get_task("cgt-" + "x" * 70_000), "url"),
+    ],
+    ids=["prompt", "webhook_url", "list filter", "task id", "huge task id"],
+)
+def test_text_that_cannot_be_sent_is_refused_before_sending(
+    api: FakeAPI, client: Client, call: Callable[[Client], object], param: str
+) -> None:
+    # A lone surrogate (undecodable bytes in argv become one) has no UTF-8 form: a ValidationError naming
+    # where it is, never a UnicodeEncodeError from deep inside httpx.
+    with pytest.raises(ValidationError) as info:
+        call(client)
+    assert info.value.param == param
+    assert api.requests == []
