@@ -137,9 +137,15 @@ class Usage:
     total_tokens: int | None
 
 
-class _StatusMixin:
+@dataclass(frozen=True)
+class _Record:
+    """What a Task and a Prediction both are: an id, a status in either vocabulary, a model, the raw object."""
+
     id: str
     status: str
+    model: str | None = None
+    #: The object as the API answered it (keyword-only, so it stands last in either constructor).
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, kw_only=True)
 
     def __str__(self) -> str:
         """The id, so a Task or Prediction stands wherever a task id string did (``f"{task}"``)."""
@@ -167,12 +173,9 @@ class _StatusMixin:
 
 
 @dataclass(frozen=True)
-class Task(_StatusMixin):
+class Task(_Record):
     """An Ark content-generation task, as the task endpoint (``ark.get`` in ``contracts.endpoints``) answers it."""
 
-    id: str
-    status: str
-    model: str | None = None
     video_url: str | None = None
     last_frame_url: str | None = None
     error: ErrorInfo | None = None
@@ -195,7 +198,6 @@ class Task(_StatusMixin):
     safety_identifier: str | None = None
     draft: bool | None = None
     draft_task_id: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Task:
@@ -259,19 +261,15 @@ class Task(_StatusMixin):
 
 
 @dataclass(frozen=True)
-class Prediction(_StatusMixin):
+class Prediction(_Record):
     """A predictions-family result: the ``data`` of ``{"code", "message", "data": {...}}``."""
 
-    id: str
-    status: str
-    model: str | None = None
     outputs: tuple[str, ...] = ()
     error: ErrorInfo | None = None
     result_url: str | None = None
     has_nsfw_contents: tuple[bool, ...] = ()
     execution_time: float | None = None
     created_at: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:
