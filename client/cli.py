@@ -25,6 +25,7 @@ from client._base import DEFAULT_BASE_URL, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_T
 from client._errors import APIError, SeedanceError, TaskError, ValidationError
 from client._sync import SeedanceClient
 from client._types import Prediction, Task
+from contracts.endpoints import statuses
 
 __all__ = ["build_parser", "main"]
 
@@ -97,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--resolution", choices=list(contracts.resolutions()), help="output resolution (4k: Seedance 2.0 only)"
     )
     gen.add_argument("--duration", type=int, metavar="S", help="length in seconds (-1: the model picks, 1.5 pro / 2.x)")
-    gen.add_argument("--ratio", help="aspect ratio: 16:9 4:3 1:1 3:4 9:16 21:9 (or adaptive, Ark only)")
+    ark_ratios = contracts.family_rules("ark")["ratio_values"]
+    both = [r for r in ark_ratios if r in contracts.family_rules("predictions")["ratio_values"]]
+    ark_only = ", ".join(r for r in ark_ratios if r not in both)
+    gen.add_argument("--ratio", help=f"aspect ratio: {' '.join(both)} (or {ark_only}, Ark only)")
     gen.add_argument("--no-audio", action="store_true", help="ask for a silent video (generate_audio false)")
     gen.add_argument("--seed", type=int, metavar="N", help="random seed (-1 for random)")
     gen.add_argument(
@@ -123,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
 
     lst = sub.add_parser("list", parents=[globals_anywhere], help="list tasks", description="List tasks, newest first.")
-    lst.add_argument("--status", help="only tasks with this status (queued, running, succeeded…)")
+    lst.add_argument("--status", help=f"only tasks with this status ({', '.join(statuses('ark.task'))})")
     lst.add_argument("--model", help="only tasks of this model")
     lst.add_argument("--page", type=int, default=1, help="page number (default 1)")
     lst.add_argument("--page-size", type=int, default=20, help="tasks per page, 1-500 (default 20)")
