@@ -77,7 +77,10 @@ class StateFileError(Exception):
 def _dumps(value: Any) -> str:
     # ASCII JSON: a lone surrogate is kept as a \\ud800 escape, so whatever memory holds is stored, reads back
     # the same, and can never make the file unreadable as UTF-8.
-    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return _ENCODE(value)
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 
 @dataclass
@@ -147,10 +150,12 @@ class Durable:
         path = Path(path)
         fresh = _check_header(path)
         try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0.5)
         except sqlite3.Error as exc:
             raise StateFileError(f"--state {path}: cannot open it ({exc})") from None
         try:
+            # Held until the mock exits (the OS drops it on kill -9): two mocks never write one file.
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
             if fresh:
                 _create(conn)
             else:
@@ -163,6 +168,11 @@ class Durable:
         except StateFileError:
             conn.close()
             raise
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "locked" in str(exc):
+                raise StateFileError(f"--state {path}: in use by another running seedance-mock") from None
+            raise StateFileError(f"--state {path}: not a readable seedance-mock state file ({exc})") from None
         except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
             conn.close()
             raise StateFileError(f"--state {path}: not a readable seedance-mock state file ({exc})") from None
