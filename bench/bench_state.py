@@ -42,9 +42,8 @@ def _seed(http: Http) -> dict[str, str]:
 def run(*, duration: float = 3.0, warmup: float = 1.0, connections: int = 32, generator: str = "auto") -> list[Row]:
     """Each case against the in-memory mock, then against the mock with a state file."""
     gen = generator_name(generator)
-    rows = [
-        Row(SECTION, "load generator", f"{gen}, {connections} connections, {warmup:g} s warm-up + {duration:g} s per case")
-    ]
+    load_text = f"{gen}, {connections} connections, {warmup:g} s warm-up + {duration:g} s per case"
+    rows = [Row(SECTION, "load generator", load_text)]
     with tempfile.TemporaryDirectory() as tmp:
         state_file = Path(tmp) / "state.db"
         common = ("--max-queued", "1000000", "--cache-dir", str(Path(tmp) / "media"))

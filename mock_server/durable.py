@@ -15,7 +15,7 @@ at and resumes from there (as if it had kept running while the mock was down); i
 
 The file (``PRAGMA application_id`` and ``user_version``) says it is a seedance-mock state and which schema
 it has. Anything else (another program's file, a damaged one, a newer schema) is refused at start with one
-line naming the file, and never written to [FIDELITY §14].
+line naming the file, and never written to [FIDELITY §15].
 """
 
 from __future__ import annotations
