@@ -447,6 +447,8 @@ async def serve(config: MockConfig, ready: asyncio.Event | None = None) -> None:
         print(warning, file=sys.stderr, flush=True)
     if config.upstream:
         print(f"  proxy          /api/ → {config.upstream}   drift: http://{host}:{port}/_mock/drift", flush=True)
+    if config.state is not None:
+        print(f"  state file     {config.state}", flush=True)
     if config.replay_dir:
         print(f"  replay         {config.replay_dir}{' (strict)' if config.replay_strict else ''}", flush=True)
     if ready is not None:
@@ -481,7 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     except StateFileError as exc:  # not a mock state, damaged, or a newer schema: the file is left as it is
-        print(f"seedance-mock: {exc}", file=sys.stderr)
+        print(f"seedance-mock: {str(exc).replace(chr(10), ' ').replace(chr(13), ' ')}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"seedance-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)

@@ -137,10 +137,10 @@ class Durable:
         self.error: str | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._queue: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
-        self._done = threading.Condition()
         self._writer = threading.Thread(target=self._write_loop, name="seedance-mock state", daemon=True)
         self._writer.start()
         self._closed = False
+        self._attaching = False
 
     # -- opening -------------------------------------------------------------------------------------------
     @classmethod
@@ -180,7 +180,22 @@ class Durable:
 
     # -- restoring the owners --------------------------------------------------------------------------------
     def attach(self, state: MockState) -> None:
-        """Put what the file held into ``state``'s owners, then let them report their changes here."""
+        """Put what the file held into ``state``'s owners, then let them report their changes here.
+        A row this mock cannot read is a :class:`StateFileError`, and the file is left as it was."""
+        self._attaching = True  # marks made while restoring wait for the end: nothing is written before
+        try:
+            self._attach(state)
+        except Exception as exc:
+            self.abandon()
+            if isinstance(exc, StateFileError):
+                raise
+            raise StateFileError(
+                f"--state {self.path}: not a readable seedance-mock state file ({type(exc).__name__}: {exc})"
+            ) from None
+        self._attaching = False
+        self._mark()
+
+    def _attach(self, state: MockState) -> None:
         from mock_server.accounts import KeyAccount
         from mock_server.callbacks import Delivery, Watch
         from mock_server.faults import FaultRule
@@ -195,6 +210,9 @@ class Durable:
             spec["images"] = tuple(spec["images"])
             tasks.append(Task(**row, spec=TaskSpec(**spec)))
         state.store.restore(tasks)
+        for task in tasks:
+            if task.id not in state.store:
+                self.task_gone(task.id)  # forgotten at once by a smaller --max-tasks
         accounts = []
         for key, explicit, row in loaded.accounts:
             models = row.pop("models")
@@ -208,6 +226,8 @@ class Durable:
         state.deliveries.restore(watches, deliveries)
         entries = [Entry(*row) for row in loaded.journal]
         state.journal.restore(entries)
+        if len(state.journal) < len(entries):
+            self._journal_first = state.journal[0].seq  # a smaller journal bound drops the oldest from the file too
         state.journal_seq = max(int(loaded.meta.get("journal_seq", 0)), entries[-1].seq if entries else 0)
         clock = loaded.meta.get("clock")
         if clock is not None:
@@ -307,7 +327,7 @@ class Durable:
     # -- hand-over and commit ------------------------------------------------------------------------------------
     def _mark(self) -> None:
         self._dirty = True
-        if self._timer is not None or self._closed:
+        if self._timer is not None or self._closed or self._attaching:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -417,13 +437,6 @@ class Durable:
                 500, "InternalServiceError", f"The mock could not write its state file {self.path}: {self.error}"
             )
 
-    def flush_sync(self, timeout: float = 30.0) -> None:
-        """Block until every change made so far is committed (for shutdown and scripts without a loop)."""
-        self._handoff()
-        target = self._handed
-        with self._done:
-            self._done.wait_for(lambda: self._committed >= target or self._failed_upto >= target, timeout)
-
     def _write_loop(self) -> None:
         """The writer thread: commit every waiting batch in one transaction, then tell the waiters."""
         retry: list[_Batch] = []
@@ -440,7 +453,7 @@ class Durable:
             if work:
                 try:
                     self._commit(work)
-                except sqlite3.Error as exc:
+                except Exception as exc:  # disk full, file removed...: never let the writer die silently
                     log.error("cannot write the state file %s: %s", self.path, exc)
                     retry = work  # applied again, first, with the next batch (the ops are idempotent)
                     self._notify(work[-1].number, failed=True, error=str(exc))
@@ -470,14 +483,12 @@ class Durable:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _notify(self, number: int, *, failed: bool = False, error: str | None = None) -> None:
-        with self._done:
-            if failed:
-                self._failed_upto = number
-                self.error = error
-            else:
-                self._committed = number
-                self.error = None
-            self._done.notify_all()
+        if failed:
+            self.error = error
+            self._failed_upto = number
+        else:
+            self._committed = number
+            self.error = None
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
@@ -494,6 +505,13 @@ class Durable:
             else:
                 waiting.append((target, future))
         self._waiters = waiting
+
+    def abandon(self) -> None:
+        """Stop the writer and close the file without writing anything (start-up failed)."""
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join(30)
+        self._conn.close()
 
     def close(self) -> None:
         """Write what is left, stop the writer and close the file (the server is shutting down)."""

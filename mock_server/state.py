@@ -54,7 +54,6 @@ class MockState:
     def build(cls, config: MockConfig) -> MockState:
         """Fresh state for ``config``, or what its state file holds (:class:`StateFileError` when the file
         cannot be used)."""
-        durable = Durable.open(config.state) if config.state is not None else None
         accounts = Accounts(
             default_balance=config.default_balance, default_rpm=config.default_rpm, api_keys=config.api_keys
         )
@@ -86,7 +85,8 @@ class MockState:
             media=_media_cache(config),
             deliveries=deliveries,
         )
-        if durable is not None:
+        if config.state is not None:
+            durable = Durable.open(config.state)
             # Same secret, same signed URLs and webhook secrets as before the restart.
             state.secret = durable.secret
             state.durable = durable

@@ -220,6 +220,15 @@ def _newer(tmp_path: Path, media_dir: Path) -> Path:
     return path
 
 
+def _bad_row(tmp_path: Path, media_dir: Path) -> Path:
+    path = tmp_path / "bad-row.db"
+    with server(path, media_dir) as mock:
+        api(mock, "POST", TASKS, ark_body())
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("""UPDATE tasks SET body = '{"id": "cgt-1", "spec": {"model": 7}}'""")
+    return path
+
+
 def _text(tmp_path: Path, media_dir: Path) -> Path:
     path = tmp_path / "notes.txt"
     path.write_text("these are my notes, not a database\n" * 10)
@@ -232,6 +241,7 @@ def _text(tmp_path: Path, media_dir: Path) -> Path:
         (_text, "not an SQLite database"),
         (_other_sqlite, "another program"),
         (_damaged, "not a readable seedance-mock state"),
+        (_bad_row, "not a readable seedance-mock state"),
         (_newer, "newer seedance-mock"),
     ],
 )
