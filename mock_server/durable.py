@@ -137,10 +137,10 @@ class Durable:
         self.error: str | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._queue: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
-        self._writer = threading.Thread(target=self._write_loop, name="seedance-mock state", daemon=True)
-        self._writer.start()
         self._closed = False
         self._attaching = False
+        self._writer = threading.Thread(target=self._write_loop, name="seedance-mock state", daemon=True)
+        self._writer.start()
 
     # -- opening -------------------------------------------------------------------------------------------
     @classmethod
@@ -453,9 +453,11 @@ class Durable:
             if work:
                 try:
                     self._commit(work)
-                except Exception as exc:  # disk full, file removed...: never let the writer die silently
+                except Exception as exc:  # never let the writer die silently
                     log.error("cannot write the state file %s: %s", self.path, exc)
-                    retry = work  # applied again, first, with the next batch (the ops are idempotent)
+                    # Disk full, I/O error: applied again, first, with the next batch (the ops are idempotent).
+                    # Anything else would fail again: those changes are lost and the error stays in /_mock/health.
+                    retry = work if isinstance(exc, sqlite3.OperationalError) else []
                     self._notify(work[-1].number, failed=True, error=str(exc))
                 else:
                     retry = []
@@ -475,12 +477,16 @@ class Durable:
                         conn.executemany(sql, rows)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         if any(b.vacuum for b in batches):
             # /_mock/reset: the forgotten prompts and bodies leave the file's bytes too.
-            conn.execute("VACUUM")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                conn.execute("VACUUM")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:  # committed all the same; the bytes go with the next reset
+                log.error("cannot compact the state file %s: %s", self.path, exc)
 
     def _notify(self, number: int, *, failed: bool = False, error: str | None = None) -> None:
         if failed:

@@ -190,12 +190,37 @@ def test_odd_input_is_stored_as_memory_holds_it_and_the_file_stays_readable(tmp_
         assert b.control("GET", "/_mock/requests")["total"] == len(journal) + 1
 
 
+def test_a_failed_write_is_a_clear_500_and_is_written_with_the_next_commit(
+    tmp_path: Path, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "state.db"
+    commit = Durable._commit
+    failures = [sqlite3.OperationalError("database or disk is full")]
+
+    def flaky(self: Durable, batches: list[Any]) -> None:
+        if failures and any("INSERT INTO tasks" in sql for batch in batches for sql, _ in batch.ops):
+            raise failures.pop()
+        commit(self, batches)
+
+    with server(path, media_dir) as a:
+        monkeypatch.setattr(Durable, "_commit", flaky)
+        r = api(a, "POST", TASKS, ark_body("written late"))
+        assert r.status_code == 500 and "x-request-id" in r.headers
+        assert r.json()["error"]["code"] == "InternalServiceError" and "disk is full" in r.json()["error"]["message"]
+        second = api(a, "POST", TASKS, ark_body("written at once"))
+        assert second.status_code == 200
+        assert a.control("GET", "/_mock/health")["state"]["error"] is None
+        ids = {t["id"] for t in api(a, "GET", TASKS).json()["items"]}
+    with server(path, media_dir) as b:
+        assert {t["id"] for t in api(b, "GET", TASKS).json()["items"]} == ids and len(ids) == 2
+
+
 # -- files that are not a usable state --------------------------------------------------------------------------
 def _damaged(tmp_path: Path, media_dir: Path) -> Path:
     path = tmp_path / "damaged.db"
     with server(path, media_dir) as mock:
-        for n in range(20):
-            api(mock, "POST", TASKS, ark_body(f"task {n} " + "x" * 150))
+        for n in range(5):
+            api(mock, "POST", TASKS, ark_body(f"task {n} " + "x" * 1500))
     data = bytearray(path.read_bytes())
     page = 4096
     data[page:] = os.urandom(len(data) - page)  # every table's pages, but not the header
@@ -240,7 +265,6 @@ def _text(tmp_path: Path, media_dir: Path) -> Path:
     [
         (_text, "not an SQLite database"),
         (_other_sqlite, "another program"),
-        (_damaged, "not a readable seedance-mock state"),
         (_bad_row, "not a readable seedance-mock state"),
         (_newer, "newer seedance-mock"),
     ],
@@ -259,14 +283,23 @@ def test_an_unusable_file_is_a_one_line_error_exit_2_and_left_untouched(
 
 def test_a_corrupt_file_stops_the_real_command_with_one_line(tmp_path: Path, media_dir: Path) -> None:
     path = _damaged(tmp_path, media_dir)
-    before = path.read_bytes()
+    before = sorted(tmp_path.iterdir()), path.read_bytes()
     done = subprocess.run(
         [sys.executable, "-m", "mock_server", "--port", "0", "--state", str(path), "--cache-dir", str(media_dir)],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and str(path) in done.stderr and "Traceback" not in done.stderr
-    assert path.read_bytes() == before
+    assert "not a readable seedance-mock state" in done.stderr
+    assert (sorted(tmp_path.iterdir()), path.read_bytes()) == before
+
+
+@pytest.mark.parametrize(("where", "says"), [("missing/state.db", "no such directory"), (".", "is a directory")])
+def test_a_path_that_cannot_be_a_state_file_is_one_line(tmp_path: Path, where: str, says: str) -> None:
+    with pytest.raises(StateFileError, match=says) as err:
+        Durable.open(tmp_path / where)
+    assert "\n" not in str(err.value) and str(tmp_path) in str(err.value)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_file_in_use_by_another_mock_is_refused(tmp_path: Path, media_dir: Path) -> None:
