@@ -24,6 +24,7 @@ import pytest
 from mock_server import durable
 from mock_server.__main__ import main
 from mock_server.durable import Durable, StateFileError
+from mock_server.journal import entry as journal_entry
 from mock_server.testing import MockServer
 from tests.support import text_body
 
@@ -213,6 +214,21 @@ def test_a_failed_write_is_a_clear_500_and_is_written_with_the_next_commit(
         ids = {t["id"] for t in api(a, "GET", TASKS).json()["items"]}
     with server(path, media_dir) as b:
         assert {t["id"] for t in api(b, "GET", TASKS).json()["items"]} == ids and len(ids) == 2
+
+
+def test_lone_surrogates_held_in_memory_read_back_the_same(tmp_path: Path, media_dir: Path) -> None:
+    """The door refuses them in bodies, but whatever the owners hold is stored: nothing can make the file
+    unreadable, and what comes back is exactly what memory held."""
+    path = tmp_path / "state.db"
+    odd = "\ud800 \udfff \U0001f600 \x00 \u2028"
+    entry = journal_entry(1, 5.0, "rid", "GET", f"/x/{odd}", f"q={odd}", "sk-…0001", {odd: [odd, 2**63]}, 200)
+    with server(path, media_dir) as a:
+        a.call(lambda s: s.journal.append(entry))
+        rule = a.add_fault(path=f"/{odd}", status=500, message=odd, times=None)
+    with server(path, media_dir) as b:
+        assert b.call(lambda s: list(s.journal))[0] == entry
+        assert b.control("GET", "/_mock/faults")["items"][0]["id"] == rule["id"]
+        assert b.call(lambda s: s.faults.list()) == [rule]
 
 
 # -- files that are not a usable state --------------------------------------------------------------------------
