@@ -23,9 +23,9 @@ from mock_server.clock import Clock
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError
 from mock_server.faults import Faults
+from mock_server.images import ingest_image
 from mock_server.journal import Journal
 from mock_server.media import MediaCache, default_cache_dir
-from mock_server.render import ingest_image
 from mock_server.signing import MediaSigner
 from mock_server.store import Task, TaskSpec, TaskStore
 

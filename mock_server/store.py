@@ -68,7 +68,7 @@ class TaskSpec:
     safety_identifier: str | None = None
     outcome: str = "succeed"  # "succeed" | "fail" | "fail_audio" | "expire" (from [mock:…] markers)
     # What the media shows [FIDELITY §11]: the prompt's first words, and the input images as
-    # render.ingest_image references in layout order (never their bytes).
+    # images.ingest_image references in layout order (never their bytes).
     prompt_excerpt: str = ""
     images: tuple[str, ...] = ()
     output_format: str | None = None  # 2.5's mp4 | mov [FIDELITY §5]
