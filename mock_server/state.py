@@ -12,7 +12,7 @@ import random
 import secrets
 import string
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -49,7 +49,8 @@ class MockState:
     media: MediaCache
     deliveries: Deliveries
     signer: MediaSigner
-    secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    #: Signs media URLs (through ``signer``) and derives each key's webhook secret.
+    secret: bytes
     #: (mock second, its YYYYMMDDHHMMSS) for request ids, formatted once per second.
     stamp: tuple[int, str] = (-1, "")
 
@@ -141,6 +142,14 @@ class MockState:
         self.settle()
         self.clock.set_time_scale(scale)
         return self.now()
+
+    def finish_all(self) -> float:
+        """Advance far enough that every task that can end has ended (the longest ``execution_expires_after``)
+        and every callback retry is due; returns the new mock time (deliveries may still be in flight)."""
+        c = self.config
+        longest = contracts.family_rules("ark")["execution_expires_after_range"][1]
+        self.clock.advance(longest + c.queue_seconds + c.run_seconds + c.callback_retries * c.callback_retry_seconds)
+        return self.settle()
 
     def reset(self) -> None:
         """Forget tasks, accounts, faults and the journal (the clock keeps going: time never runs back)."""
