@@ -45,9 +45,9 @@ def _bad(message: str, param: str | None = None) -> ApiError:
     return ApiError(400, "InvalidParameter", message, param)
 
 
-def check_key_name(key: str) -> str:
+def check_key_name(key: object) -> str:
     """``key`` when it is shaped like an API key, else a 400 naming ``key`` (the control plane's path part)."""
-    if not valid_key(key):
+    if not isinstance(key, str) or not valid_key(key):
         raise _bad("An API key is 1 to 256 letters, digits, '.', '_' or '-'.", "key")
     return key
 
