@@ -14,6 +14,7 @@ import logging
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from mock_server.config import MockConfig, Option, options
@@ -41,11 +42,10 @@ def cli_default(f: dataclasses.Field[Any], opt: Option) -> Any:
 
 def range_text(opt: Option) -> str | None:
     """An option's valid range in words ("0 to 65535"), or None when it has none."""
-    if opt.low is None or opt.high is None:
+    if opt.bounds is None:
         return None
-    if opt.above_low:
-        return f"above {_number(opt.low)} and at most {_number(opt.high)}"
-    return f"{_number(opt.low)} to {_number(opt.high)}"
+    low, high = (_number(end) for end in opt.bounds)
+    return f"above {low} and at most {high}" if opt.above_low else f"{low} to {high}"
 
 
 def default_text(f: dataclasses.Field[Any], opt: Option) -> str | None:
@@ -64,12 +64,30 @@ def help_text(f: dataclasses.Field[Any], opt: Option) -> str:
     """An option's ``--help`` text: what it does, then its default and range, each written once."""
     facts = [f"default: {text}" for text in [default_text(f, opt)] if text is not None]
     facts += [f"range {text}" for text in [range_text(opt)] if text is not None]
+    facts += ["repeatable"] if opt.kind == "repeat" else []
     text = f"{opt.help} ({'; '.join(facts)})" if facts else opt.help
     return text.replace("%", "%%")  # argparse %-formats help texts
 
 
+#: ``--help`` sections after the main one: their titles, by the start of their options' flags.
+SECTIONS = {
+    ("--callback-",): "callbacks and webhooks",
+    ("--upstream", "--record", "--replay"): "validation proxy, recording and replay (issue 14; see README)",
+}
+
+
+def section(opt: Option) -> str | None:
+    """The title of the ``--help`` section that lists ``opt``; None = the main one."""
+    for starts, title in SECTIONS.items():
+        if opt.flag.startswith(starts):
+            return title
+    return None
+
+
 def _metavar(opt: Option) -> str:
-    return opt.metavar or opt.flag.lstrip("-").replace("-", "_").upper()
+    if opt.metavar:
+        return opt.metavar
+    return "DIR" if opt.parse is Path else opt.flag.lstrip("-").replace("-", "_").upper()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seedance-mock", description=DESCRIPTION)
     groups: dict[str | None, Any] = {None: p}
     for f, opt in options():
-        if opt.group not in groups:
-            groups[opt.group] = p.add_argument_group(opt.group)
+        title = section(opt)
+        if title not in groups:
+            groups[title] = p.add_argument_group(title)
         how: dict[str, Any] = {"dest": f.name, "help": help_text(f, opt)}
         if opt.kind == "switch":
             if cli_default(f, opt) is not False:
@@ -90,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
             how["default"] = cli_default(f, opt)
             if opt.kind == "repeat":
                 how["action"] = "append"
-        groups[opt.group].add_argument(*opt.flags, **how)
+        groups[title].add_argument(*opt.flags, **how)
     return p
 
 
@@ -99,10 +118,11 @@ def option_problem(opt: Option, value: Any) -> str | None:
     if value is None:
         return None
     for item in value if isinstance(value, (list, tuple)) else [value]:
-        if opt.low is not None and opt.high is not None:
+        if opt.bounds is not None:
+            low, high = opt.bounds
             finite = isinstance(item, int) or math.isfinite(item)  # a huge int cannot become a float
-            above = item > opt.low if opt.above_low else item >= opt.low
-            if not (finite and above and item <= opt.high):  # NaN fails this too
+            above = item > low if opt.above_low else item >= low
+            if not (finite and above and item <= high):  # NaN fails this too
                 return f"{opt.flag} must be {'' if opt.above_low else 'from '}{range_text(opt)}, not {_number(item)}"
         problem = opt.check(item) if opt.check else None
         if problem:
@@ -161,6 +181,13 @@ def config_problem(config: MockConfig) -> str | None:
     return None
 
 
+def _markdown(text: str) -> str:
+    """``text`` as plain text in a Markdown table cell (``|``, ``*`` and ``_`` escaped outside code)."""
+    if text.startswith("`"):
+        return text
+    return text.replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+
+
 def options_table() -> str:
     """README's table of the server's options (tests/mock_server/test_cli.py keeps the README equal to it)."""
     rows = ["| option | what it does | default | range |", "|---|---|---|---|"]
@@ -168,11 +195,11 @@ def options_table() -> str:
         value = "" if opt.kind == "switch" else f" {_metavar(opt)}"
         cells = [
             ", ".join(f"`{flag}{value}`" for flag in opt.flags),
-            opt.help,
+            opt.help + (" (repeatable)" if opt.kind == "repeat" else ""),
             default_text(f, opt) or "off",
             range_text(opt) or "",
         ]
-        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        rows.append("| " + " | ".join(_markdown(cell) for cell in cells) + " |")
     return "\n".join(rows)
 
 
@@ -197,8 +224,6 @@ def exposure_warning(host: str, admin_token: str | None) -> str | None:
     )
 
 
-
-
 #: Keys the banner lists at most; the rest are counted.
 BANNER_KEYS = 5
 
@@ -218,8 +243,8 @@ def banner(base: str, api_keys: Sequence[str] | None = None) -> str:
     return "\n".join(
         [
             f"seedance-mock listening on {base}",
-            f"  Ark SDK        Ark(base_url=\"{base}/api/v3\", api_key=\"{key}\")",
-            f"  wavespeed SDK  wavespeed.Client(base_url=\"{base}\", api_key=\"{key}\")",
+            f'  Ark SDK        Ark(base_url="{base}/api/v3", api_key="{key}")',
+            f'  wavespeed SDK  wavespeed.Client(base_url="{base}", api_key="{key}")',
             f"  seedance CLI   export GPTPROTO_BASE_URL={base} GPTPROTO_API_KEY={key}",
             f"  API keys       {keys}",
             f"  control plane  {base}/_mock/health   (OpenAPI: {base}/openapi.json)",

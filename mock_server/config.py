@@ -1,26 +1,24 @@
 """Every knob of the mock server, in one frozen dataclass, and the command line derived from it.
 
-Each field carries in its ``metadata`` how ``seedance-mock`` sets it: :func:`option` gives its flag(s), how
-a command-line value is read, its valid range (or a check) and a help text saying what it does; a field
-only Python may set is marked :func:`not_an_option` with the reason. ``mock_server/__main__.py`` builds
+Each field is declared with :func:`setting`, which puts in its ``metadata`` how ``seedance-mock`` sets it:
+its flag(s), how a command-line value is read, its valid range (or a check) and a help text saying what it
+does; a field only Python may set is declared with :func:`internal` and the reason. ``mock_server/__main__.py`` builds
 every argparse option, its range check (bad value → one line, exit 2), its ``--help`` line and the
 README's option table from this metadata, so a field cannot have an option missing nor an option a field.
 
 How to add a server option:
 
-1. Add the field below with its default and a ``#:`` comment saying what it means, e.g. ::
+1. Add the field below with a ``#:`` comment saying what it means, e.g. ::
 
-       #: Seconds between two saves of the state file.
-       save_seconds: float = field(
-           default=5.0,
-           metadata=option("--save-seconds", float, low=0.1, high=3600, help="real seconds between saves"),
-       )
+       #: Real seconds between two saves of the state file.
+       save_seconds: float = setting(5.0, "--save-seconds", bounds=(0.1, 3600), help="…")
 
    ``help`` says what the option does; do not write the default or the range in it (``--help`` adds
-   them from the field's default and ``low``/``high``; ``default_text`` words a default such as None).
-   A flag with no value is ``kind="switch"``; a repeatable one ``kind="repeat"`` (the field gets a
-   tuple); ``to_config`` / ``to_cli`` convert when the command line counts in other units than the
-   field (``--max-body-mb`` sets ``max_body_bytes``); ``check`` refuses values no range describes.
+   them from the field's default and ``bounds``; ``default_text`` words a default such as None). The
+   field's type says how a value is read: a ``bool`` field is a flag without value, a ``tuple[str, ...]``
+   one a repeatable option, ``int`` / ``float`` / ``Path`` / ``str`` (``| None`` or not) one value.
+   ``to_config`` / ``to_cli`` convert when the command line counts in other units than the field
+   (``--max-body-mb`` sets ``max_body_bytes``); ``check`` refuses values no range describes.
 2. Use ``config.<field>`` where it takes effect.
 3. Update README's option table: ``tests/mock_server/test_cli.py`` fails with the new table to paste
    (``python -c "from mock_server.__main__ import options_table; print(options_table())"``).
@@ -32,10 +30,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator, Mapping
+import types
+import typing
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+_T = TypeVar("_T")
 
 #: What each metadata entry is kept under in a field's ``metadata``.
 CLI = "cli"
@@ -49,15 +51,16 @@ class Option:
     flags: tuple[str, ...]
     #: What the option does (no default, no range: ``--help`` adds those).
     help: str
-    #: Reads one command-line value (an argparse ``type``); unused by a switch.
-    parse: Callable[[str], Any] = str
     #: ``value``: ``--flag V``; ``switch``: ``--flag`` alone (True); ``repeat``: ``--flag V`` any number of
-    #: times (the field gets a tuple, or its default when none is given).
-    kind: Literal["value", "switch", "repeat"] = "value"
-    #: Valid range of a number, inclusive (in the command line's units).
-    low: float | None = None
-    high: float | None = None
-    #: ``low`` itself is refused (the range is open at the bottom).
+    #: times (the field gets a tuple, or its default when none is given). None: from the field's type
+    #: (``bool`` a switch, ``tuple[...]`` repeat, anything else a value).
+    kind: Literal["value", "switch", "repeat"] | None = None
+    #: Reads one command-line value (an argparse ``type``); None: the field's type (``int``, ``float``,
+    #: ``Path``, ``str``; a tuple's item type), without ``| None``.
+    parse: Callable[[str], Any] | None = None
+    #: Valid range of a number, both ends included, in the command line's units.
+    bounds: tuple[float, float] | None = None
+    #: ``bounds[0]`` itself is refused (the range is open at the bottom).
     above_low: bool = False
     #: Refuses one value no range describes: returns what is wrong with it ("must be …"), else None.
     check: Callable[[Any], str | None] | None = None
@@ -67,14 +70,25 @@ class Option:
     to_cli: Callable[[Any], Any] | None = None
     #: How ``--help`` words the default when the value itself would not say it (e.g. None = no limit).
     default_text: str | None = None
+    #: The value's name in ``--help``; None: DIR for a ``Path``, else the flag in capitals.
     metavar: str | None = None
-    #: The ``--help`` section; None = the main one.
-    group: str | None = None
 
     @property
     def flag(self) -> str:
         """The option's name (its first flag)."""
         return self.flags[0]
+
+    def typed(self, annotation: Any) -> Option:
+        """This option with ``kind`` and ``parse`` filled in from its field's type."""
+        kinds = [t for t in typing.get_args(annotation) if t is not type(None)] or [annotation]
+        base = kinds[0] if isinstance(annotation, types.UnionType) else annotation
+        if base is bool:
+            kind, parse = "switch", bool
+        elif typing.get_origin(base) is tuple:
+            kind, parse = "repeat", typing.get_args(base)[0]
+        else:
+            kind, parse = "value", base
+        return dataclasses.replace(self, kind=self.kind or kind, parse=self.parse or parse)
 
 
 @dataclass(frozen=True)
@@ -84,22 +98,25 @@ class NotAnOption:
     reason: str
 
 
-def option(*flags: str, help: str, parse: Callable[[str], Any] = str, **how: Any) -> Mapping[str, Any]:
-    """A field's metadata: the command line sets it with ``flags`` (see :class:`Option`)."""
-    return {CLI: Option(flags=flags, help=help, parse=parse, **how)}
+def setting(default: _T, flags: str | tuple[str, ...], help: str, **how: Any) -> _T:
+    """A MockConfig field: its ``default``, the option ``flags`` that set it (a flag, or the flag and its
+    aliases) and what the option does (see :class:`Option`)."""
+    flags = (flags,) if isinstance(flags, str) else flags
+    return field(default=default, metadata={CLI: Option(flags=flags, help=help, **how)})  # type: ignore[no-any-return]
 
 
-def not_an_option(reason: str) -> Mapping[str, Any]:
-    """A field's metadata: only Python sets it, for ``reason``."""
-    return {CLI: NotAnOption(reason)}
+def internal(default: _T, reason: str) -> _T:
+    """A MockConfig field only Python sets (no command-line option), for ``reason``."""
+    return field(default=default, metadata={CLI: NotAnOption(reason)})
 
 
 def options() -> Iterator[tuple[dataclasses.Field[Any], Option]]:
     """Every field the command line sets, with its option, in field order."""
+    hints = typing.get_type_hints(MockConfig)
     for f in dataclasses.fields(MockConfig):
         how = f.metadata.get(CLI)
         if isinstance(how, Option):
-            yield f, how
+            yield f, how.typed(hints[f.name])
 
 
 # -- the checks and conversions the options below name -------------------------------------------------
@@ -168,409 +185,229 @@ def _negate(value: bool) -> bool:
     return not value
 
 
-_CALLBACKS = "callbacks and webhooks"
-_PROXY = "validation proxy, recording and replay (issue 14; see README)"
-
-
 @dataclass(frozen=True)
 class MockConfig:
     """Settings for :func:`mock_server.create_app`. Defaults give a task that finishes in about 4 s."""
 
-    host: str = field(
-        default="127.0.0.1",
-        metadata=option("--host", help="interface to bind; beyond loopback a warning says what that exposes"),
-    )
-    port: int = field(
-        default=8000, metadata=option("--port", parse=int, low=0, high=65535, help="port to bind (0 = any free port)")
-    )
+    host: str = setting("127.0.0.1", "--host", "interface to bind; beyond loopback a warning says what that exposes")
+    port: int = setting(8000, "--port", "port to bind (0 = any free port)", bounds=(0, 65535))
     #: Mock seconds per real second; 0 freezes real time (only /_mock/clock/advance moves the clock).
-    time_scale: float = field(
-        default=1.0,
-        metadata=option(
-            "--time-scale",
-            parse=float,
-            low=0,
-            high=1_000_000,  # the same bound as PUT /_mock/clock
-            help="mock seconds per real second; 0 freezes time (only POST /_mock/clock/advance moves it)",
-        ),
+    time_scale: float = setting(
+        1.0,
+        "--time-scale",
+        "mock seconds per real second; 0 freezes time (only POST /_mock/clock/advance moves it)",
+        bounds=(0, 1_000_000),
     )
     #: Mock seconds a task waits in ``queued`` before it may start.
-    queue_seconds: float = field(
-        default=1.0,
-        metadata=option(
-            "--queue-seconds", parse=float, low=0, high=_TEN_YEARS, help="mock seconds a task waits queued"
-        ),
-    )
+    queue_seconds: float = setting(1.0, "--queue-seconds", "mock seconds a task waits queued", bounds=(0, _TEN_YEARS))
     #: Mock seconds a task spends ``running``.
-    run_seconds: float = field(
-        default=3.0,
-        metadata=option(
-            "--run-seconds", parse=float, low=0, high=_TEN_YEARS, help="mock seconds a task spends running"
-        ),
-    )
+    run_seconds: float = setting(3.0, "--run-seconds", "mock seconds a task spends running", bounds=(0, _TEN_YEARS))
     #: Upstream runs at most this many tasks per API key at once; the rest wait queued.
-    max_running_per_key: int = field(
-        default=10,
-        metadata=option(
-            "--max-running",
-            parse=int,
-            low=1,  # 0 would mean no task ever runs
-            high=1_000_000,
-            help="tasks one API key may have running at once; the rest wait queued",
-        ),
+    max_running_per_key: int = setting(
+        10, "--max-running", "tasks one API key may have running at once; the rest wait queued", bounds=(1, 1_000_000)
     )
     #: More queued tasks than this for one key → 429 QuotaExceeded [upstream].
-    max_queued_per_key: int = field(
-        default=120,
-        metadata=option(
-            "--max-queued",
-            parse=int,
-            low=1,
-            high=1_000_000,
-            help="queued tasks one key may have before creates answer 429 QuotaExceeded",
-        ),
+    max_queued_per_key: int = setting(
+        120, "--max-queued", "queued tasks a key may have before creates get 429 QuotaExceeded", bounds=(1, 1_000_000)
     )
     #: Starting balance of every key, in completion tokens (generous: ~9 000 1080p 12 s videos).
-    default_balance: int = field(
-        default=10**12,
-        metadata=option(
-            "--balance", parse=int, low=0, high=10**18, help="starting balance of every API key, in completion tokens"
-        ),
+    default_balance: int = setting(
+        10**12, "--balance", "starting balance of every API key, in completion tokens", bounds=(0, 10**18)
     )
     #: Requests per minute per key; None = no limit (the default).
-    default_rpm: int | None = field(
-        default=None,
-        metadata=option(
-            "--rpm", parse=int, low=1, high=1_000_000, default_text="no limit", help="requests per minute per API key"
-        ),
+    default_rpm: int | None = setting(
+        None, "--rpm", "requests per minute per API key", bounds=(1, 1_000_000), default_text="no limit"
     )
     #: When set, only these keys (plus keys registered with PUT /_mock/keys/{key}) authenticate.
-    api_keys: tuple[str, ...] | None = field(
-        default=None,
-        metadata=option(
-            "--api-key",
-            kind="repeat",
-            metavar="KEY",
-            check=_api_key,
-            default_text="any well-formed key",
-            help="accept only this key (repeatable) and keys added with PUT /_mock/keys/{key}; others get 401",
-        ),
+    api_keys: tuple[str, ...] | None = setting(
+        None,
+        "--api-key",
+        "accept only this key and keys added with PUT /_mock/keys/{key}; others get 401",
+        metavar="KEY",
+        check=_api_key,
+        default_text="any well-formed key",
     )
     #: Stored tasks beyond this make the oldest finished ones forgotten (GET → 404); None = keep all.
     #: At ~1.2 kB a task the default bounds the store near 250 MB.
-    max_tasks: int | None = field(
-        default=200_000,
-        metadata=option(
-            "--max-tasks",
-            parse=int,
-            low=0,
-            high=100_000_000,
-            to_config=_zero_is_none,
-            help="stored tasks beyond this make the oldest finished ones forgotten (0 = keep every task)",
-        ),
+    max_tasks: int | None = setting(
+        200_000,
+        "--max-tasks",
+        "stored tasks beyond this make the oldest finished ones forgotten (0 = keep every task)",
+        bounds=(0, 100_000_000),
+        to_config=_zero_is_none,
     )
     #: Requests kept in the journal (GET /_mock/requests); older entries are dropped.
-    journal_size: int = field(
-        default=1000,
-        metadata=option(
-            "--journal-size", parse=int, low=1, high=1_000_000, help="requests kept by GET /_mock/requests"
-        ),
-    )
+    journal_size: int = setting(1000, "--journal-size", "requests kept by GET /_mock/requests", bounds=(1, 1_000_000))
     #: And at most about this many MiB: bodies are kept summed up (a data: URI as its type, size and
     #: sha256; long strings cut), so the bound holds even for 60 creates of 8 MB images [issue 10].
-    journal_mb: float = field(
-        default=4.0,
-        metadata=option(
-            "--journal-mb",
-            parse=float,
-            low=0.1,
-            high=4096,
-            help="and about this many MiB at most: bodies are kept summed up, a data: URI as its media type, "
-            "size and sha256",
-        ),
+    journal_mb: float = setting(
+        4.0, "--journal-mb", "MiB the journal keeps at most (data: URIs as type, size, sha256)", bounds=(0.1, 4096)
     )
     #: Where generated MP4/PNG files are cached; None = the user's cache dir.
-    cache_dir: Path | None = field(
-        default=None,
-        metadata=option(
-            "--cache-dir",
-            parse=Path,
-            default_text="the user's cache dir, seedance-mock/media",
-            help="where generated MP4/PNG files are cached",
-        ),
+    cache_dir: Path | None = setting(
+        None,
+        "--cache-dir",
+        "where generated MP4/PNG files are cached",
+        default_text="seedance-mock/media in the user's cache dir",
     )
     #: Largest total size of the media cache (MiB); least recently used files are deleted beyond it.
-    cache_max_mb: int = field(
-        default=1024,
-        metadata=option(
-            "--cache-max-mb",
-            parse=int,
-            low=1,
-            high=_MIB,
-            help="largest total size of the media cache in MiB; least recently used files go first",
-        ),
+    cache_max_mb: int = setting(
+        1024,
+        "--cache-max-mb",
+        "largest total size of the media cache in MiB; least recently used files go first",
+        bounds=(1, _MIB),
     )
     #: Mock seconds a media URL stays valid after the task finished (upstream signs URLs for 24 h).
-    media_ttl_seconds: float = field(
-        default=86400.0,
-        metadata=option(
-            "--media-ttl",
-            parse=float,
-            low=1,
-            high=_TEN_YEARS,
-            help="mock seconds a video URL stays valid after its task finished",
-        ),
+    media_ttl_seconds: float = setting(
+        86400.0, "--media-ttl", "mock seconds a video URL stays valid after its task finished", bounds=(1, _TEN_YEARS)
     )
     #: Largest accepted request body (bytes).
-    max_body_bytes: int = field(
-        default=64 * _MIB,
-        metadata=option(
-            "--max-body-mb",
-            parse=int,
-            low=1,
-            high=4096,  # aiohttp takes 0 as "unlimited": never what was meant
-            to_config=_mib_to_bytes,
-            to_cli=_bytes_to_mib,
-            help="largest request body, in MiB",
-        ),
+    max_body_bytes: int = setting(
+        64 * _MIB,
+        "--max-body-mb",
+        "largest request body, in MiB",
+        bounds=(1, 4096),
+        to_config=_mib_to_bytes,
+        to_cli=_bytes_to_mib,
     )
     #: Absolute origin used in URLs the mock hands out; None = the origin the request came in on.
-    public_url: str | None = field(
-        default=None,
-        metadata=option(
-            "--public-url",
-            check=_public_url,
-            default_text="the origin each request came in on",
-            help="origin to use in the URLs the mock hands out",
-        ),
+    public_url: str | None = setting(
+        None,
+        "--public-url",
+        "origin to use in the URLs the mock hands out",
+        check=_public_url,
+        default_text="the origin each request came in on",
     )
     #: Seed for task ids and random generation seeds; None = fresh randomness each run.
-    random_seed: int | None = field(
-        default=None,
-        metadata=option(
-            "--random-seed",
-            parse=int,
-            low=-(2**63),
-            high=2**64 - 1,
-            default_text="fresh randomness each run",
-            help="seed task ids and random generation seeds (reproducible)",
-        ),
+    random_seed: int | None = setting(
+        None,
+        "--random-seed",
+        "seed task ids and random generation seeds (reproducible)",
+        bounds=(-(2**63), 2**64 - 1),
+        default_text="fresh randomness each run",
     )
     #: Print one line per request on stderr.
-    log_requests: bool = field(
-        default=True,
-        metadata=option(
-            "--quiet", kind="switch", to_config=_negate, to_cli=_negate, help="no per-request log lines on stderr"
-        ),
+    log_requests: bool = setting(
+        True, "--quiet", "no per-request log lines on stderr", to_config=_negate, to_cli=_negate
     )
     #: Start the mock clock at this Unix time instead of now (reproducible timestamps and ids).
-    start_time: float | None = field(
-        default=None, metadata=not_an_option("for tests and MockServer; a server on the command line runs now")
-    )
+    start_time: float | None = internal(None, "for tests and MockServer; a server on the command line runs now")
     #: When set, every /_mock/* request must carry ``X-Admin-Token: <this>`` (else 401), except the
     #: dashboard page (GET /_mock/ui) and the callback receiver (/_mock/sink/*) [FIDELITY §13].
-    admin_token: str | None = field(
-        default=None,
-        metadata=option(
-            "--admin-token",
-            metavar="TOKEN",
-            check=_admin_token,
-            default_text="none: the control plane needs no token",
-            help="require the header X-Admin-Token: TOKEN on every /_mock/* request (except the dashboard page "
-            "GET /_mock/ui and the callback receiver /_mock/sink/*)",
-        ),
+    admin_token: str | None = setting(
+        None,
+        "--admin-token",
+        "require the header X-Admin-Token: TOKEN on every /_mock/* request (except the dashboard "
+        "page GET /_mock/ui and the callback receiver /_mock/sink/*)",
+        metavar="TOKEN",
+        check=_admin_token,
+        default_text="none: the control plane needs no token",
     )
     # -- callbacks and webhooks [FIDELITY §8] --
     #: Real seconds one delivery attempt may take before it counts as unacknowledged (upstream: 5 s).
-    callback_timeout: float = field(
-        default=5.0,
-        metadata=option(
-            "--callback-timeout",
-            parse=float,
-            low=0.1,
-            high=300,
-            group=_CALLBACKS,
-            help="real seconds a receiver has to answer one delivery",
-        ),
+    callback_timeout: float = setting(
+        5.0, "--callback-timeout", "real seconds a receiver has to answer one delivery", bounds=(0.1, 300)
     )
     #: Extra attempts for an unacknowledged succeeded/failed callback or a webhook (upstream: 3).
-    callback_retries: int = field(
-        default=3,
-        metadata=option(
-            "--callback-retries",
-            parse=int,
-            low=0,
-            high=10,
-            group=_CALLBACKS,
-            help="extra attempts for an unanswered succeeded/failed callback or a webhook",
-        ),
+    callback_retries: int = setting(
+        3,
+        "--callback-retries",
+        "extra attempts for an unanswered succeeded/failed callback or a webhook",
+        bounds=(0, 10),
     )
     #: Mock seconds between attempts, counted from the transition (attempt n is due n × this after it).
-    callback_retry_seconds: float = field(
-        default=5.0,
-        metadata=option(
-            "--callback-retry-seconds",
-            parse=float,
-            low=0,
-            high=86400,
-            group=_CALLBACKS,
-            help="mock seconds between attempts, counted from the status change",
-        ),
+    callback_retry_seconds: float = setting(
+        5.0, "--callback-retry-seconds", "mock seconds between attempts, from the status change", bounds=(0, 86400)
     )
     #: Delivery attempts in flight at once, all receivers together.
-    callback_concurrency: int = field(
-        default=16,
-        metadata=option(
-            "--callback-concurrency",
-            parse=int,
-            low=1,
-            high=1000,
-            group=_CALLBACKS,
-            help="delivery attempts in flight at once",
-        ),
+    callback_concurrency: int = setting(
+        16, "--callback-concurrency", "delivery attempts in flight at once", bounds=(1, 1000)
     )
     #: Statuses an Ark callback reports (upstream lists queued … expired; cancelled is our choice).
-    callback_events: tuple[str, ...] = field(
-        default=("queued", "running", "succeeded", "failed", "expired", "cancelled"),
-        metadata=option(
-            "--callback-events",
-            parse=_words,
-            check=_callback_event,
-            to_cli=",".join,
-            group=_CALLBACKS,
-            help="comma-separated statuses an Ark callback reports",
-        ),
+    callback_events: tuple[str, ...] = setting(
+        ("queued", "running", "succeeded", "failed", "expired", "cancelled"),
+        "--callback-events",
+        "comma-separated statuses an Ark callback reports",
+        kind="value",  # one comma-separated value, not a repeated option
+        parse=_words,
+        check=_callback_event,
+        to_cli=",".join,
     )
     #: Shell-style URL patterns the mock may call back; None = any http(s) URL.
-    callback_allow: tuple[str, ...] | None = field(
-        default=None,
-        metadata=option(
-            "--callback-allow",
-            kind="repeat",
-            metavar="PATTERN",
-            check=_pattern,
-            default_text="any http(s) URL",
-            group=_CALLBACKS,
-            help="call back only URLs matching this shell-style pattern, e.g. 'http://127.0.0.1:*' "
-            "(repeatable); a refused URL is a 400 at create",
-        ),
+    callback_allow: tuple[str, ...] | None = setting(
+        None,
+        "--callback-allow",
+        "call back only URLs matching this shell-style pattern, e.g. 'http://127.0.0.1:*' (others: 400 at create)",
+        metavar="PATTERN",
+        default_text="any http(s) URL",
+        check=_pattern,
     )
     #: Mock seconds a predictions ``enable_sync_mode`` submit waits; a task needing longer is answered as the
     #: gateway's sync timeout (data.code 5004) and goes on [FIDELITY §3].
-    sync_timeout_seconds: float = field(
-        default=600.0,
-        metadata=option(
-            "--sync-timeout",
-            parse=float,
-            low=0,
-            high=1e9,
-            help="mock seconds a predictions enable_sync_mode submit waits before answering the gateway's sync "
-            "timeout (data.code 5004) while the task goes on",
-        ),
+    sync_timeout_seconds: float = setting(
+        600.0,
+        "--sync-timeout",
+        "mock seconds a predictions enable_sync_mode submit waits before answering the "
+        "gateway's sync timeout (data.code 5004) while the task goes on",
+        bounds=(0, 1e9),
     )
     #: Extra mock seconds a flex-tier task waits queued (no latency guarantee upstream) [FIDELITY §2].
-    flex_queue_seconds: float = field(
-        default=600.0,
-        metadata=option(
-            "--flex-queue-seconds",
-            parse=float,
-            low=0,
-            high=1e9,
-            help="extra mock seconds a service_tier flex task waits queued",
-        ),
+    flex_queue_seconds: float = setting(
+        600.0, "--flex-queue-seconds", "extra mock seconds a service_tier flex task waits queued", bounds=(0, 1e9)
     )
     #: Tasks are visible (GET, list) this long after creation, then gone [FIDELITY §9: 7 days].
-    retention_seconds: float = field(
-        default=7 * 86400.0,
-        metadata=option(
-            "--retention",
-            parse=float,
-            low=0,
-            high=1e9,
-            help="mock seconds a task stays visible after its creation (upstream: 7 days)",
-        ),
+    retention_seconds: float = setting(
+        7 * 86400.0,
+        "--retention",
+        "mock seconds a task stays visible after its creation (upstream: 7 days)",
+        bounds=(0, 1e9),
     )
     #: A cancelled task is deleted this long after it was cancelled [FIDELITY §9: 24 h].
-    cancelled_retention_seconds: float = field(
-        default=86400.0,
-        metadata=option(
-            "--cancelled-retention",
-            parse=float,
-            low=0,
-            high=1e9,
-            help="mock seconds a cancelled task stays visible after its cancellation (upstream: 24 h)",
-        ),
+    cancelled_retention_seconds: float = setting(
+        86400.0,
+        "--cancelled-retention",
+        "mock seconds a cancelled task stays visible after its cancellation (upstream: 24 h)",
+        bounds=(0, 1e9),
     )
     #: Validation proxy [issue 14]: forward every /api/ request to this origin and check both sides.
-    upstream: str | None = field(
-        default=None,
-        metadata=option(
-            "--upstream",
-            metavar="URL",
-            check=_upstream,
-            default_text="none: the mock answers itself",
-            group=_PROXY,
-            help="forward every /api/ request to URL (e.g. https://gptproto.com), check both sides against the "
-            "contracts, report drift at GET /_mock/drift",
-        ),
+    upstream: str | None = setting(
+        None,
+        "--upstream",
+        "forward every /api/ request to URL (e.g. https://gptproto.com), check both sides "
+        "against the contracts, report drift at GET /_mock/drift",
+        metavar="URL",
+        default_text="none: the mock answers itself",
+        check=_upstream,
     )
     #: Seconds the proxy waits for the upstream's whole answer before it answers 502.
-    upstream_timeout: float = field(
-        default=120.0,
-        metadata=option(
-            "--upstream-timeout",
-            parse=float,
-            low=0,
-            above_low=True,
-            high=3600,
-            metavar="S",
-            group=_PROXY,
-            help="seconds to wait for the upstream's answer before answering 502",
-        ),
+    upstream_timeout: float = setting(
+        120.0,
+        "--upstream-timeout",
+        "seconds to wait for the upstream's answer before answering 502",
+        bounds=(0, 3600),
+        above_low=True,
+        metavar="S",
     )
     #: Write every proxied exchange here, one file per task (needs ``upstream``).
-    record_dir: Path | None = field(
-        default=None,
-        metadata=option(
-            "--record",
-            parse=Path,
-            metavar="DIR",
-            default_text="no recording",
-            group=_PROXY,
-            help="with --upstream: write each exchange into DIR, one file per task",
-        ),
+    record_dir: Path | None = setting(
+        None,
+        "--record",
+        "with --upstream: write each exchange into DIR, one file per task",
+        default_text="no recording",
     )
     #: Answer creates and reads from the recordings in this directory (offline).
-    replay_dir: Path | None = field(
-        default=None,
-        metadata=option(
-            "--replay",
-            parse=Path,
-            metavar="DIR",
-            default_text="no replay",
-            group=_PROXY,
-            help="answer creates and reads from the recordings in DIR",
-        ),
+    replay_dir: Path | None = setting(
+        None, "--replay", "answer creates and reads from the recordings in DIR", default_text="no replay"
     )
     #: With ``replay_dir``: a request no recording answers is a 404 instead of the simulated mock.
-    replay_strict: bool = field(
-        default=False,
-        metadata=option(
-            "--replay-strict",
-            kind="switch",
-            group=_PROXY,
-            help="with --replay: unrecorded requests are 404 (no simulation)",
-        ),
+    replay_strict: bool = setting(
+        False, "--replay-strict", "with --replay: unrecorded requests are 404 (no simulation)"
     )
     #: Create-body fields (dotted paths) a replay ignores when matching a recorded create.
-    replay_ignore: tuple[str, ...] = field(
-        default=(),
-        metadata=option(
-            "--replay-ignore",
-            kind="repeat",
-            metavar="FIELD",
-            default_text="none",
-            group=_PROXY,
-            help="with --replay: a create-body field (dotted path, repeatable) that may differ from the recording",
-        ),
+    replay_ignore: tuple[str, ...] = setting(
+        (),
+        "--replay-ignore",
+        "with --replay: a create-body field (dotted path) that may differ from the recording",
+        metavar="FIELD",
+        default_text="none",
     )
