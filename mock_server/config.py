@@ -1,27 +1,33 @@
 """Every knob of the mock server, in one frozen dataclass, and the command line derived from it.
 
-Each field is declared with :func:`setting`, which puts in its ``metadata`` how ``seedance-mock`` sets it:
-its flag(s), how a command-line value is read, its valid range (or a check) and a help text saying what it
-does; a field only Python may set is declared with :func:`internal` and the reason. ``mock_server/__main__.py`` builds
-every argparse option, its range check (bad value → one line, exit 2), its ``--help`` line and the
-README's option table from this metadata, so a field cannot have an option missing nor an option a field.
+Each field is declared with :func:`setting`, which keeps in the field's ``metadata`` how ``seedance-mock``
+sets it (an :class:`Option`): its flag(s), its valid range or check, and a help text saying what it does; a
+field only Python sets is declared with :func:`internal` and the reason. ``mock_server/__main__.py`` builds
+every argparse option, its range check (bad value → one line, exit 2), its ``--help`` line and README's
+option table from this metadata: a field cannot lack an option, nor an option a field
+(``tests/mock_server/test_cli.py`` checks both, and every range and check).
 
-How to add a server option:
+How to add a server option (adding the field *is* adding the option):
 
-1. Add the field below with a ``#:`` comment saying what it means, e.g. ::
+1. Add the field below with a ``#:`` comment saying what it means to Python users, e.g. ::
 
-       #: Real seconds between two saves of the state file.
-       save_seconds: float = setting(5.0, "--save-seconds", bounds=(0.1, 3600), help="…")
+       #: Where the state is saved on exit and loaded at start; None = nothing is saved.
+       state_path: Path | None = setting(None, "--state", "save the state to PATH on exit, load it at start",
+                                         metavar="PATH", default_text="nothing is saved")
+       #: Real seconds between two saves.
+       save_seconds: float = setting(5.0, "--save-seconds", "real seconds between saves", bounds=(0.1, 3600))
 
-   ``help`` says what the option does; do not write the default or the range in it (``--help`` adds
-   them from the field's default and ``bounds``; ``default_text`` words a default such as None). The
-   field's type says how a value is read: a ``bool`` field is a flag without value, a ``tuple[str, ...]``
-   one a repeatable option, ``int`` / ``float`` / ``Path`` / ``str`` (``| None`` or not) one value.
-   ``to_config`` / ``to_cli`` convert when the command line counts in other units than the field
-   (``--max-body-mb`` sets ``max_body_bytes``); ``check`` refuses values no range describes.
+   The help text says what the option does, never its default or range: ``--help`` adds both, from the
+   field's default (``default_text`` words a default the value does not explain, such as None) and
+   ``bounds`` (``above_low=True`` refuses the low end itself). The field's type says how a value is read:
+   ``int`` / ``float`` / ``Path`` / ``str`` (with ``| None`` or not) take one value, ``bool`` is a flag
+   without value, ``tuple[str, ...]`` a repeatable option. ``check`` refuses a value no range describes
+   (it returns what is wrong, e.g. "must be an http(s) origin"); ``to_config`` / ``to_cli`` convert when
+   the command line counts in other units than the field (``--max-body-mb`` sets ``max_body_bytes``).
+   ``--help`` sections are chosen by flag in ``__main__.SECTIONS``.
 2. Use ``config.<field>`` where it takes effect.
-3. Update README's option table: ``tests/mock_server/test_cli.py`` fails with the new table to paste
-   (``python -c "from mock_server.__main__ import options_table; print(options_table())"``).
+3. Paste the new README option table: the test prints it (or run
+   ``python -c "from mock_server.__main__ import options_table; print(options_table())"``).
 
 Checks that involve two options (``--record`` needs ``--upstream``) live in ``__main__.config_problem``.
 """
@@ -39,6 +45,8 @@ from typing import Any, Literal, TypeVar
 
 _T = TypeVar("_T")
 
+#: How an option takes its value: ``--flag V``; ``--flag`` alone; ``--flag V`` any number of times.
+Kind = Literal["value", "switch", "repeat"]
 #: What each metadata entry is kept under in a field's ``metadata``.
 CLI = "cli"
 
@@ -54,11 +62,11 @@ class Option:
     #: ``value``: ``--flag V``; ``switch``: ``--flag`` alone (True); ``repeat``: ``--flag V`` any number of
     #: times (the field gets a tuple, or its default when none is given). None: from the field's type
     #: (``bool`` a switch, ``tuple[...]`` repeat, anything else a value).
-    kind: Literal["value", "switch", "repeat"] | None = None
+    kind: Kind | None = None
     #: Reads one command-line value (an argparse ``type``); None: the field's type (``int``, ``float``,
     #: ``Path``, ``str``; a tuple's item type), without ``| None``.
     parse: Callable[[str], Any] | None = None
-    #: Valid range of a number, both ends included, in the command line's units.
+    #: Valid range of a number, both ends included, in the command line's units [FIDELITY §12].
     bounds: tuple[float, float] | None = None
     #: ``bounds[0]`` itself is refused (the range is open at the bottom).
     above_low: bool = False
@@ -80,8 +88,11 @@ class Option:
 
     def typed(self, annotation: Any) -> Option:
         """This option with ``kind`` and ``parse`` filled in from its field's type."""
-        kinds = [t for t in typing.get_args(annotation) if t is not type(None)] or [annotation]
-        base = kinds[0] if isinstance(annotation, types.UnionType) else annotation
+        base = annotation
+        if isinstance(annotation, types.UnionType):  # ``X | None``: X
+            base = next(t for t in typing.get_args(annotation) if t is not type(None))
+        kind: Kind
+        parse: Callable[[str], Any]
         if base is bool:
             kind, parse = "switch", bool
         elif typing.get_origin(base) is tuple:
@@ -102,7 +113,7 @@ def setting(default: _T, flags: str | tuple[str, ...], help: str, **how: Any) ->
     """A MockConfig field: its ``default``, the option ``flags`` that set it (a flag, or the flag and its
     aliases) and what the option does (see :class:`Option`)."""
     flags = (flags,) if isinstance(flags, str) else flags
-    return field(default=default, metadata={CLI: Option(flags=flags, help=help, **how)})  # type: ignore[no-any-return]
+    return field(default=default, metadata={CLI: Option(flags=flags, help=help, **how)})
 
 
 def internal(default: _T, reason: str) -> _T:
