@@ -271,6 +271,8 @@ async def serve(config: MockConfig, ready: asyncio.Event | None = None) -> None:
         print(warning, file=sys.stderr, flush=True)
     if config.upstream:
         print(f"  proxy          /api/ → {config.upstream}   drift: http://{host}:{port}/_mock/drift", flush=True)
+    if config.state is not None:
+        print(f"  state file     {config.state}", flush=True)
     if config.replay_dir:
         print(f"  replay         {config.replay_dir}{' (strict)' if config.replay_strict else ''}", flush=True)
     if ready is not None:
@@ -297,10 +299,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    from mock_server.durable import StateFileError
+
     try:
         asyncio.run(serve(config))
     except KeyboardInterrupt:
         pass
+    except StateFileError as exc:  # not a mock state, damaged, or a newer schema: the file is left as it is
+        print(f"seedance-mock: {str(exc).replace(chr(10), ' ').replace(chr(13), ' ')}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"seedance-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

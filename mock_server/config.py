@@ -422,3 +422,14 @@ class MockConfig:
         metavar="FIELD",
         default_text="none",
     )
+    #: Keep tasks, keys, fault rules, the clock, pending callbacks and the journal in this SQLite file, so a
+    #: restart or a kill -9 loses nothing acknowledged [issue 15]; None = in memory only.
+    state: Path | None = setting(
+        None,
+        "--state",
+        "keep tasks, keys, fault rules, the clock, pending callbacks and the journal in this SQLite file "
+        "(created if missing): a restart or kill -9 loses nothing acknowledged; a saved clock and time scale "
+        "win over --time-scale / the start time",
+        metavar="PATH",
+        default_text="in memory only",
+    )
