@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.endpoints import ARK_STATUSES
+
 
 @dataclass(frozen=True)
 class MockConfig:
@@ -65,7 +67,7 @@ class MockConfig:
     #: Delivery attempts in flight at once, all receivers together.
     callback_concurrency: int = 16
     #: Statuses an Ark callback reports (upstream lists queued … expired; cancelled is our choice).
-    callback_events: tuple[str, ...] = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+    callback_events: tuple[str, ...] = ARK_STATUSES
     #: Shell-style URL patterns the mock may call back; None = any http(s) URL.
     callback_allow: tuple[str, ...] | None = None
     #: Mock seconds a predictions ``enable_sync_mode`` submit waits; a task needing longer is answered as the

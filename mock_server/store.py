@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import contracts
+from contracts.endpoints import ARK_STATUSES, TERMINAL_STATUSES
 
-TERMINAL = frozenset({"succeeded", "failed", "expired", "cancelled"})
-STATUSES = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+#: A task's statuses, in Ark's words and lifecycle order (the ``ark.task`` enum).
+STATUSES = ARK_STATUSES
+#: The statuses after which a task never changes.
+TERMINAL = frozenset(STATUSES) & TERMINAL_STATUSES
 
 # What a moderation refusal of the output looks like [UPSTREAM §2].
 OUTPUT_REFUSED = {
@@ -56,8 +59,6 @@ class TaskSpec:
     seed: int
     generate_audio: bool  # as asked (default true)
     audio: bool  # whether the output really has sound (model supports it and it was asked)
-    camera_fixed: bool = False
-    watermark: bool = False
     return_last_frame: bool = False
     service_tier: str = "default"
     execution_expires_after: int = 172800
