@@ -68,7 +68,7 @@ def task_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
 
 
 async def create(request: web.Request) -> web.Response:
-    """POST /contents/generations/tasks → ``{"id": "cgt-…"}``."""
+    """``ark.create`` (POST the tasks path) → ``{"id": "cgt-…"}``."""
     state = request.app[STATE]
     body = await read_json(request)
     key = request[API_KEY]
@@ -85,7 +85,7 @@ async def create(request: web.Request) -> web.Response:
 
 
 async def get(request: web.Request) -> web.Response:
-    """GET /contents/generations/tasks/{id} → the task object."""
+    """``ark.get`` (GET the tasks path + ``/{task_id}``) → the task object."""
     state = request.app[STATE]
     task = state.owned_task(request[API_KEY], request.match_info["task_id"])
     return reply(task_json(state, task, origin(request, state.config)))
@@ -122,7 +122,7 @@ def _model_names(name: str) -> list[str]:
 
 
 async def list_(request: web.Request) -> web.Response:
-    """GET /contents/generations/tasks?page_num&page_size&filter.* → ``{"total", "items"}`` [UPSTREAM §2]."""
+    """``ark.list`` (GET the tasks path ?page_num&page_size&filter.*) → ``{"total", "items"}`` [UPSTREAM §2]."""
     state = request.app[STATE]
     query = _list_query(request)
     page_num, page_size = query.get("page_num", 1), query.get("page_size", 20)
@@ -142,7 +142,7 @@ async def list_(request: web.Request) -> web.Response:
 
 
 async def delete(request: web.Request) -> web.Response:
-    """DELETE /contents/generations/tasks/{id}: cancel a queued task or delete a finished one [UPSTREAM §2].
+    """``ark.delete`` (DELETE the tasks path + ``/{task_id}``): cancel a queued task, delete a finished one [§2].
 
     Always answers a JSON body (``{}``): the Ark SDK crashes on an empty 200 [sdk].
     """
