@@ -129,9 +129,11 @@ def error_contract(path: str, body: Any) -> str:
 def request_contract(method: str, path: str) -> tuple[str, str | None] | None:
     """(contract, the path's model) judging a create request, or None when ``method path`` creates nothing."""
     found = match(method, path)
-    if found is None or not found[0].creates or found[0].request is None:
+    if found is None:
         return None
     endpoint, params = found
+    if not endpoint.creates or endpoint.request is None:
+        return None
     return endpoint.request, params.get("model")
 
 
