@@ -12,7 +12,6 @@ import base64
 import functools
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
@@ -47,7 +46,7 @@ def prediction_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
     return {
         "id": task.id,
         "model": task.spec.model,
-        "outputs": [state.media_url(base, task, "mp4")] if done else [],
+        "outputs": [state.signer.task_url(base, task, "mp4")] if done else [],
         "urls": {"get": base + endpoints.path("predictions.result", task_id=task.id)},
         "status": endpoints.PREDICTION_STATUS[task.status],  # no expired/cancelled: "failed" [sdk]
         "error": _error_text(task),
@@ -58,22 +57,14 @@ def prediction_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
     }
 
 
-async def _base64_outputs(state: MockState, task: Task, base: str) -> list[str]:
+async def _base64_outputs(state: MockState, task: Task) -> list[str]:
     """``enable_base64_output``: the video itself as a bare base64 string, no ``data:`` prefix [FIDELITY §3].
 
-    The file is the one the task's signed URL serves (checked as that URL would be), rendered on demand.
+    The file is the one the task's signed URL serves, rendered on demand; none once its 24 h are over.
     """
-    url = urlsplit(state.media_url(base, task, "mp4"))
-    query = parse_qs(url.query)
-    try:
-        spec = state.check_media(
-            url.path.rsplit("/", 1)[-1],
-            query.get("expires", [""])[0],
-            query.get("signature", [""])[0],
-            query.get("spec", [None])[0],
-        )
-    except ApiError:
-        return []  # the file's 24 h are over: nothing left to inline [FIDELITY §9]
+    spec = state.signer.current_media(task)
+    if spec is None:
+        return []  # nothing left to inline [FIDELITY §9]
     path = await state.media.ensure_video(spec)
     data = await asyncio.to_thread(path.read_bytes)
     return [base64.b64encode(data).decode("ascii")]
@@ -83,7 +74,7 @@ async def prediction_answer(state: MockState, task: Task, base: str) -> dict[str
     """``data`` of the envelope, with the outputs inlined when the submit asked for base64 [FIDELITY §3]."""
     data = prediction_json(state, task, base)
     if task.spec.base64_output and task.status == "succeeded":
-        data["outputs"] = await _base64_outputs(state, task, base)
+        data["outputs"] = await _base64_outputs(state, task)
     return data
 
 
@@ -120,20 +111,12 @@ def _submit(op: str):  # type: ignore[no-untyped-def]
         else:
             spec, sync = parse()
         webhook = _webhook(request, body)
-        # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3]; the mock runs such a
-        # task to its end at once rather than holding the request open on a clock that may be frozen. A task
-        # that needs longer than --sync-timeout gets the gateway's sync timeout instead, and runs on
-        # its normal schedule [FIDELITY §3].
-        config = state.config
-        timeout = config.sync_timeout_seconds
-        fits = config.queue_seconds + config.run_seconds <= timeout
-        task = state.submit(
-            request[API_KEY], "predictions", op, spec, immediate=sync and fits,
-            origin=origin(request, config), webhook=webhook,
-        )  # fmt: skip
-        data = await prediction_answer(state, task, origin(request, config))
-        if sync and not fits:
-            data = sync_timed_out(data, timeout)
+        # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3] (MockState.sync_fits).
+        base = origin(request, state.config)
+        task = state.submit(request[API_KEY], "predictions", op, spec, sync=sync, origin=base, webhook=webhook)
+        data = await prediction_answer(state, task, base)
+        if sync and not state.sync_fits():
+            data = sync_timed_out(data, state.config.sync_timeout_seconds)
         return reply(envelope(data))
 
     submit.__name__ = f"submit_{op.replace('-', '_')}"

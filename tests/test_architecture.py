@@ -56,9 +56,9 @@ PACKAGES = ("contracts", "mock_server", "client")
 STATUS_WORDS = {
     "queued", "running", "succeeded", "failed", "expired", "cancelled", "created", "processing", "completed"
 }  # fmt: skip
-#: Files still holding status words of their own, each owned by a branch that derives them (issue 11):
-#: ``client`` (its status normalisation) and ``ops`` (the delete policy, moving from ark.py to the store).
-STATUS_COPIES_PENDING = {"client/_types.py", "client/_base.py", "mock_server/ark.py"}
+#: Files still holding status words of their own: branch ``client`` derives its status normalisation
+#: from the endpoint table (issue 11).
+STATUS_COPIES_PENDING = {"client/_types.py", "client/_base.py"}
 #: A string that is (or holds) an API path: ``/api/v3/`` and more, no whitespace (prose may name paths).
 API_PATH = re.compile(r"\S*/api/v3/\S*")
 #: The fields a text command types (integers, booleans): contracts/commands.py states them.
