@@ -54,14 +54,6 @@ def _content_declarations() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]
 
 _ITEM_TYPES, _ROLES = _content_declarations()
 
-# Legacy text commands in an Ark prompt [UPSTREAM §2]; a body field wins over a command [decision]. The flag
-# spellings are capability data (contracts.text_commands()); how to read them is this module's own judgement.
-_COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
-_INT_COMMANDS = {"duration", "framespersecond", "seed", "frames"}
-_BOOL_COMMANDS = {"watermark", "camerafixed"}
-# Matched with fullmatch, never ``match`` with ``$`` (which also passes a trailing newline: "5\n"). ASCII digits
-# with an optional sign, the mock's rule: ``\d`` would take "١٠" and int() alone "1_0".
-_INT_STRING = re.compile(r"[+-]?[0-9]+")
 # A predictions duration string: plain digits, no sign, spaces or leading zero ("5", not " 5" or "05").
 _DURATION_STRING = re.compile(r"0|[1-9][0-9]*")
 
@@ -313,21 +305,13 @@ def ark_scenario(content: list[dict[str, Any]]) -> str:
 
 
 def _text_commands(prompt: str) -> dict[str, Any]:
+    """The legacy text commands of an Ark prompt [UPSTREAM §2], read by the shared grammar (contracts.commands);
+    a body field wins over a command [decision]."""
     found: dict[str, Any] = {}
-    for flag, raw in _COMMAND.findall(prompt):
-        name = contracts.text_commands().get(flag.lower())
-        if name is None:
-            continue
-        value: Any = raw
-        if name in _INT_COMMANDS:
-            if not _INT_STRING.fullmatch(raw):
-                raise _fail(name, raw, f"text command --{flag} {raw} is not an integer")
-            value = int(raw)
-        elif name in _BOOL_COMMANDS:
-            if raw.lower() not in ("true", "false"):
-                raise _fail(name, raw, f"text command --{flag} {raw} is not true or false")
-            value = raw.lower() == "true"
-        found[name] = value
+    for command in contracts.read_commands(prompt):
+        if not command.ok:
+            raise _fail(command.field, command.raw, f"text command --{command.flag} {command.raw} {command.problem}")
+        found[command.field] = command.value
     return found
 
 

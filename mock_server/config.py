@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from contracts.endpoints import ARK_STATUSES
+
 _T = TypeVar("_T")
 
 #: How an option takes its value: ``--flag V``; ``--flag`` alone; ``--flag V`` any number of times.
@@ -336,7 +338,7 @@ class MockConfig:
     )
     #: Statuses an Ark callback reports (upstream lists queued … expired; cancelled is our choice).
     callback_events: tuple[str, ...] = setting(
-        ("queued", "running", "succeeded", "failed", "expired", "cancelled"),
+        ARK_STATUSES,
         "--callback-events",
         "comma-separated statuses an Ark callback reports",
         kind="value",  # one comma-separated value, not a repeated option
