@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import contracts
+from contracts.endpoints import PREDICTION_STATUS, statuses
 from contracts.endpoints import TERMINAL_STATUSES as CONTRACT_TERMINAL
-from contracts.endpoints import statuses
 
 __all__ = [
     "FAILED_STATUSES",
@@ -28,15 +28,15 @@ __all__ = [
 ]
 
 _ARK_WORDS = statuses("ark.task")
-# The predictions family's own words (those Ark does not use), in lifecycle order as the envelope's enum lists
-# them: created → processing → completed name Ark's queued → running → succeeded [seed 004; UPSTREAM §3].
-_PREDICTION_WORDS = tuple(w for w in statuses("predictions.envelope") if w not in _ARK_WORDS)
+# The predictions family's own words (those Ark does not use) -> the Ark word each stands for, from the endpoint
+# table's one map: created → queued, processing → running, completed → succeeded [seed 004; UPSTREAM §3].
+_PREDICTION_WORDS = {word: ark for ark, word in PREDICTION_STATUS.items() if word not in _ARK_WORDS}
 # Every word either contract uses -> the Ark word; then spellings no contract lists but other gateways and SDKs
 # answer in. Unknown words pass through and count as still running, as the official wavespeed SDK does
 # [UPSTREAM §3].
 _STATUS_ALIASES = {
     **{word: word for word in _ARK_WORDS},
-    **dict(zip(_PREDICTION_WORDS, _ARK_WORDS, strict=False)),
+    **_PREDICTION_WORDS,
     "pending": "queued",
     "in_progress": "running",
     "success": "succeeded",
