@@ -17,7 +17,6 @@ from contracts._capabilities import (
     ratios,
     resolution_table,
     resolutions,
-    text_commands,
     token_usage,
 )
 from contracts._registry import (
@@ -30,11 +29,13 @@ from contracts._registry import (
     validator,
     violations,
 )
+from contracts.commands import TextCommand, read_commands, text_commands
 
 __all__ = [
     "FPS",
     "ID_PREFIX",
     "Model",
+    "TextCommand",
     "Violation",
     "all_models",
     "family_rules",
@@ -46,6 +47,7 @@ __all__ = [
     "nearest_ratio",
     "normalize_resolution",
     "ratios",
+    "read_commands",
     "registry",
     "resolution_table",
     "resolutions",

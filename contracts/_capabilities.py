@@ -26,7 +26,6 @@ __all__ = [
     "ratios",
     "resolution_table",
     "resolutions",
-    "text_commands",
     "token_usage",
 ]
 
@@ -171,13 +170,6 @@ def lookup_model(name: str) -> Model | None:
 def family_rules(family: str) -> dict[str, Any]:
     """Family-wide limits (``"ark"`` or ``"predictions"``): seed range, ratio values, defaults."""
     return dict(_load("models.json")["families"][family])
-
-
-@cache
-def text_commands() -> dict[str, str]:
-    """Ark prompt text commands: ``{flag: field}`` (``{"rs": "resolution", "dur": "duration", …}``) [§2]."""
-    table = family_rules("ark")["text_commands"]
-    return {flag: field for field, flags in table.items() for flag in flags}
 
 
 @cache

@@ -18,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from contracts.endpoints import PREDICTION_OPS
+
 __all__ = ["OUTPUT", "build", "main", "render"]
 
 OUTPUT = Path(__file__).resolve().parent / "schemas" / "model-rules.json"
@@ -241,11 +243,8 @@ _DRAFT_RULES: list[Rule] = [
 ]
 
 
-_OPS = {
-    "text_to_video": "text-to-video",
-    "image_to_video": "image-to-video",
-    "reference_to_video": "reference-to-video",
-}
+#: ``text_to_video`` (the contract's stem) → ``text-to-video`` (the operation), from the endpoint table.
+_OPS = {contract.removeprefix("predictions.").removesuffix(".request"): op for op, contract in PREDICTION_OPS.items()}
 
 
 def _predictions_rules(model: dict[str, Any], op: str) -> list[Rule]:

@@ -11,12 +11,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from contracts import endpoints
 from mock_server import admin, ark, files, openapi, predictions, proxy, ui
-from mock_server.accounts import redact
 from mock_server.config import MockConfig
 from mock_server.driver import lifecycle
 from mock_server.errors import ApiError, render
-from mock_server.journal import entry
 from mock_server.state import STATE, MockState
 from mock_server.wire import API_KEY, BODY, RAW_BODY, REQUEST_ID, check_host, read_json, reply
 
@@ -33,9 +32,10 @@ class _Dropped(Exception):
 
 
 def family_of(path: str) -> str:
-    """Which error shape a path answers in."""
-    if path.startswith(("/api/v3/bytedance/", "/api/v3/predictions", "/api/v3/webhook/")):
-        return "predictions"
+    """Which error shape a path answers in: its family's (contracts.endpoints), Ark's for any other API path."""
+    family = endpoints.family_of(path)
+    if family is not None:
+        return family
     if path.startswith("/api/"):
         return "ark"
     return "mock"
@@ -47,20 +47,15 @@ def _record(request: web.Request, state: MockState, status: int | None, started:
     body = request.get(BODY)
     if body is None and RAW_BODY in request:
         body = request[RAW_BODY].decode("utf-8", "replace")
-    state.journal_seq += 1
-    # Summed up now, not when read: a data: image must not outlive its request [FIDELITY §12].
-    state.journal.append(
-        entry(
-            state.journal_seq,
-            state.now(),
-            request.get(REQUEST_ID),
-            request.method,
-            request.path,
-            request.query_string,
-            redact(request.get(API_KEY)),
-            body,
-            status,
-        )
+    state.journal.record(
+        state.now(),
+        request.get(REQUEST_ID),
+        request.method,
+        request.path,
+        request.query_string,
+        request.get(API_KEY),
+        body,
+        status,
     )
     if state.config.log_requests:
         ms = (time.perf_counter() - started) * 1000
@@ -88,6 +83,8 @@ async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not state.config.public_url:
             check_host(request)  # it becomes the origin of every URL we hand out [FIDELITY §12]
         response = await handler(request)
+        if state.durable is not None and request.method not in ("GET", "HEAD"):
+            await state.durable.flush()  # what a change answers is in the state file first [issue 15]
     except ApiError as refusal:
         response = reply(render(refusal, family, rid), refusal.status, refusal.headers)
     except _Dropped:
@@ -170,6 +167,9 @@ async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 async def _close_media(app: web.Application) -> None:
     app[STATE].media.close()
+    durable = app[STATE].durable
+    if durable is not None:
+        durable.close()
 
 
 def create_app(config: MockConfig | None = None) -> web.Application:

@@ -9,14 +9,14 @@ from typing import Any
 from aiohttp import web
 
 import contracts
+from contracts.endpoints import ENDPOINTS
+from mock_server.createbody import carries_inline_image, parse_ark
 from mock_server.errors import ApiError
 from mock_server.images import image_size
-from mock_server.requests import carries_inline_image, check_contract, parse_ark
+from mock_server.refusals import check_contract
 from mock_server.state import STATE, MockState, origin, usage
 from mock_server.store import Task
 from mock_server.wire import API_KEY, read_json, reply
-
-BASE = "/api/v3/contents/generations/tasks"
 
 # A page number is written in ASCII digits: int() alone would also take "1_0", " 5" and "١" (Arabic-Indic),
 # which the served OpenAPI document (integer parameters) says are not integers.
@@ -58,9 +58,9 @@ def task_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
         if value is not None:
             body[name] = value
     if task.status == "succeeded":
-        content = {"video_url": state.media_url(base, task, "mp4")}
+        content = {"video_url": state.signer.task_url(base, task, "mp4")}
         if s.return_last_frame:
-            content["last_frame_url"] = state.media_url(base, task, "png")
+            content["last_frame_url"] = state.signer.task_url(base, task, "png")
         body["content"] = content
         tokens = usage(s)
         body["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
@@ -68,16 +68,16 @@ def task_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
 
 
 async def create(request: web.Request) -> web.Response:
-    """POST /contents/generations/tasks → ``{"id": "cgt-…"}``."""
+    """``ark.create`` (POST the tasks path) → ``{"id": "cgt-…"}``."""
     state = request.app[STATE]
     body = await read_json(request)
     key = request[API_KEY]
     ingest = state.ingest_image
     if carries_inline_image(body):  # measuring and storing a data: image decodes it: keep the loop free
-        spec, _ = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size, ingest=ingest)
+        spec = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size, ingest=ingest)
     else:
         state.settle()  # a draft_task must be read as it is now
-        spec, _ = parse_ark(
+        spec = parse_ark(
             body, rng=state.rng, sizer=image_size, ingest=ingest, drafts=lambda i: state.draft_spec(key, i)
         )
     task = state.submit(key, "ark", "create", spec, origin=origin(request, state.config))
@@ -85,7 +85,7 @@ async def create(request: web.Request) -> web.Response:
 
 
 async def get(request: web.Request) -> web.Response:
-    """GET /contents/generations/tasks/{id} → the task object."""
+    """``ark.get`` (GET the tasks path + ``/{task_id}``) → the task object."""
     state = request.app[STATE]
     task = state.owned_task(request[API_KEY], request.match_info["task_id"])
     return reply(task_json(state, task, origin(request, state.config)))
@@ -114,60 +114,37 @@ def _list_query(request: web.Request) -> dict[str, Any]:
     return query
 
 
-def _model_names(name: str) -> list[str]:
-    """Every name of the model ``filter.model`` names, so the filter matches a task created under any alias
-    of it, from either side (``dreamina-…`` finds ``doubao-…`` tasks and the reverse) [FIDELITY §12]."""
-    model = contracts.lookup_model(name)
-    return list(model.names) if model is not None else [name]
-
-
 async def list_(request: web.Request) -> web.Response:
-    """GET /contents/generations/tasks?page_num&page_size&filter.* → ``{"total", "items"}`` [UPSTREAM §2]."""
+    """``ark.list`` (GET the tasks path ?page_num&page_size&filter.*) → ``{"total", "items"}`` [UPSTREAM §2]."""
     state = request.app[STATE]
     query = _list_query(request)
-    page_num, page_size = query.get("page_num", 1), query.get("page_size", 20)
-    tasks = state.store.list(
+    total, tasks = state.store.page(
         request[API_KEY],
-        statuses=[query["filter.status"]] if "filter.status" in query else [],
-        models=_model_names(query["filter.model"]) if "filter.model" in query else [],
-        task_ids=query.get("filter.task_ids", []),
+        status=query.get("filter.status"),
+        model=query.get("filter.model"),
+        task_ids=query.get("filter.task_ids", ()),
+        service_tier=query.get("filter.service_tier", "default"),
+        page_num=query.get("page_num", 1),
+        page_size=query.get("page_size", 20),
     )
-    # The tier filter defaults to "default": flex tasks appear only when asked for [FIDELITY §2].
-    tier = query.get("filter.service_tier", "default")
-    tasks = [t for t in tasks if t.spec.service_tier == tier]
-    start = (page_num - 1) * page_size
     base = origin(request, state.config)
-    items = [task_json(state, t, base) for t in tasks[start : start + page_size]]
-    return reply({"total": len(tasks), "items": items})
+    return reply({"total": total, "items": [task_json(state, t, base) for t in tasks]})
 
 
 async def delete(request: web.Request) -> web.Response:
-    """DELETE /contents/generations/tasks/{id}: cancel a queued task or delete a finished one [UPSTREAM §2].
+    """``ark.delete`` (DELETE the tasks path + ``/{task_id}``): cancel a queued task or delete a finished one
+    [UPSTREAM §2] (the policy: :meth:`TaskStore.cancel_or_delete`).
 
     Always answers a JSON body (``{}``): the Ark SDK crashes on an empty 200 [sdk].
     """
-    state = request.app[STATE]
-    task = state.owned_task(request[API_KEY], request.match_info["task_id"])
-    if task.status == "queued":
-        state.store.cancel(task, state.now())
-    elif task.status in ("succeeded", "failed", "expired"):
-        state.store.delete(task)
-    else:
-        # Running and cancelled tasks cannot be cancelled or deleted [UPSTREAM §2]; the code is a [decision].
-        raise ApiError(
-            400,
-            "InvalidParameter",
-            f"The task {task.id} is {task.status} and cannot be cancelled or deleted.",
-            "id",
-        )
+    request.app[STATE].cancel_or_delete(request[API_KEY], request.match_info["task_id"])
     return reply({})
+
+
+#: Each operation's handler; the method and path are the endpoint table's (contracts.endpoints).
+HANDLERS = {"create": create, "list": list_, "get": get, "delete": delete}
 
 
 def routes() -> list[web.RouteDef]:
     """The Ark family's routes."""
-    return [
-        web.post(BASE, create),
-        web.get(BASE, list_),
-        web.get(BASE + "/{task_id}", get),
-        web.delete(BASE + "/{task_id}", delete),
-    ]
+    return [web.route(e.method, e.path, HANDLERS[e.operation]) for e in ENDPOINTS if e.family == "ark"]

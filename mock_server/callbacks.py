@@ -15,6 +15,7 @@ terminal states only, signed ``webhook-signature: v3,<hex HMAC-SHA256 of "{id}.{
 from __future__ import annotations
 
 import asyncio
+import builtins
 import fnmatch
 import hashlib
 import heapq
@@ -27,27 +28,31 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from contracts.endpoints import PREDICTION_STATUS
 from mock_server import __version__
 from mock_server.clock import Clock
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError
 from mock_server.faults import Faults
 from mock_server.journal import summary
-from mock_server.store import TERMINAL, Task
+from mock_server.store import STATUSES, TERMINAL, Task
+
+if TYPE_CHECKING:
+    from mock_server.durable import Durable
 
 log = logging.getLogger("seedance_mock")
 
 #: Every status a callback can report; ``--callback-events`` picks among them [FIDELITY §8].
-CALLBACK_EVENTS = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+CALLBACK_EVENTS = STATUSES
 #: Ark retries only these when unacknowledged [UPSTREAM §7].
 RETRIED = frozenset({"succeeded", "failed"})
 #: A webhook reports a terminal state in the predictions vocabulary [UPSTREAM §3, §7].
-WEBHOOK_WORDS = {"succeeded": "completed", "failed": "failed", "expired": "failed", "cancelled": "failed"}
+WEBHOOK_WORDS = {status: PREDICTION_STATUS[status] for status in STATUSES if status in TERMINAL}
 #: Deliveries waiting at once (all tasks); beyond it the oldest waiting one is given up [FIDELITY §8].
 MAX_PENDING = 10_000
 #: Longest callback or webhook URL accepted.
@@ -270,6 +275,8 @@ class Deliveries:
     #: How many times the lifecycle driver woke up (it sleeps until something is due).
     driver_turns: int = 0
     sinks: Sinks = field(default_factory=Sinks)
+    #: The state file (``--state``), told of every watch and every delivery waiting (not the attempt records).
+    durable: Durable | None = None
 
     def __post_init__(self) -> None:
         self.records = deque(maxlen=max(1, self.config.journal_size))
@@ -284,7 +291,9 @@ class Deliveries:
         """
         # The echo is cut now, so a big data: URI in the submit body is not held until the task ends.
         echo = summary(input, INPUT_STRING_LIMIT) if input is not None else None
-        self._watches[task.id] = Watch(task.id, task.created_at, kind, url, origin, secret, echo)
+        watch = self._watches[task.id] = Watch(task.id, task.created_at, kind, url, origin, secret, echo)
+        if self.durable is not None:
+            self.durable.watch(watch)
         self.changed(task, task.created_at)  # [FIDELITY §8] the initial queued is sent (if not filtered out)
 
     def changed(self, task: Task, when: float) -> None:
@@ -294,6 +303,8 @@ class Deliveries:
             return
         if task.terminal:
             del self._watches[task.id]  # nothing will follow
+            if self.durable is not None:
+                self.durable.watch_gone(task.id)
         if watch.kind == "callback":
             if task.status not in self.config.callback_events:
                 return
@@ -331,6 +342,8 @@ class Deliveries:
         queue.append(delivery)
         if len(queue) == 1:
             heapq.heappush(self._due, (delivery.due, delivery.seq, delivery))
+        if self.durable is not None:
+            self.durable.delivery(delivery)
         self.wake()
 
     def _abandon_oldest(self) -> None:
@@ -376,11 +389,15 @@ class Deliveries:
             # them until an advance, and a big advance makes every one of them due at once.
             delivery.due = delivery.event_at + delivery.attempt * self.config.callback_retry_seconds
             heapq.heappush(self._due, (delivery.due, delivery.seq, delivery))
+            if self.durable is not None:
+                self.durable.delivery(delivery)
         self.wake()
         self._check_idle()
 
     def _advance_queue(self, delivery: Delivery) -> None:
         self._pending -= 1
+        if self.durable is not None:
+            self.durable.delivery_gone(delivery)
         queue = self._queues.get(delivery.task_id)
         if queue and queue[0] is delivery:
             queue.popleft()
@@ -425,9 +442,14 @@ class Deliveries:
 
     def list(
         self, *, task_id: str | None = None, url: str | None = None, outcome: str | None = None,
-        event: str | None = None, kind: str | None = None,
+        event: str | None = None, kind: str | None = None, limit: int = 0,
     ) -> list[dict[str, Any]]:  # fmt: skip
-        """Recorded attempts, oldest first; ``url`` is a shell-style pattern, the rest exact."""
+        """Recorded attempts, oldest first (only the newest ``limit`` when it is positive); ``url`` is a
+        shell-style pattern, the rest exact. 400 for an outcome or kind that no attempt can have."""
+        if outcome is not None and outcome not in OUTCOMES:
+            raise ApiError(400, "InvalidParameter", f"outcome must be one of {', '.join(sorted(OUTCOMES))}.", "outcome")
+        if kind is not None and kind not in ("callback", "webhook"):
+            raise ApiError(400, "InvalidParameter", "kind must be callback or webhook.", "kind")
         out = []
         for rec in self.records:
             d = rec.delivery
@@ -442,7 +464,7 @@ class Deliveries:
             if kind is not None and d.kind != kind:
                 continue
             out.append(rec.as_json())
-        return out
+        return out[-limit:] if limit > 0 else out
 
     def counts(self) -> dict[str, int]:
         """Figures for /_mock/health."""
@@ -462,7 +484,23 @@ class Deliveries:
         self._pending = 0
         self.records.clear()
         self.sinks.clear()
+        if self.durable is not None:
+            self.durable.cleared("deliveries")
         self._check_idle()
+
+    def restore(self, watches: builtins.list[Watch], deliveries: builtins.list[Delivery]) -> None:  # (list: a method)
+        """Take back the watches and the waiting deliveries of a state file (oldest first). One that was in
+        flight when the mock stopped is sent again: a receiver may see it twice, never not at all."""
+        for watch in watches:
+            self._watches[watch.task_id] = watch
+        for delivery in deliveries:
+            queue = self._queues.setdefault(delivery.task_id, deque())
+            queue.append(delivery)
+            if len(queue) == 1:
+                heapq.heappush(self._due, (delivery.due, delivery.seq, delivery))
+            self._pending += 1
+        if deliveries:
+            self._seq = itertools.count(max(d.seq for d in deliveries) + 1)
 
 
 async def send(

@@ -12,17 +12,25 @@ queued); queued | running → expired once ``execution_expires_after`` passes. A
 
 from __future__ import annotations
 
+import builtins
 import heapq
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import contracts
+from contracts.endpoints import ARK_STATUSES, TERMINAL_STATUSES
+from mock_server.errors import ApiError
 
-TERMINAL = frozenset({"succeeded", "failed", "expired", "cancelled"})
-STATUSES = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+if TYPE_CHECKING:
+    from mock_server.durable import Durable
+
+#: A task's statuses, in Ark's words and lifecycle order (the ``ark.task`` enum).
+STATUSES = ARK_STATUSES
+#: The statuses after which a task never changes.
+TERMINAL = frozenset(STATUSES) & TERMINAL_STATUSES
 
 # What a moderation refusal of the output looks like [UPSTREAM §2].
 OUTPUT_REFUSED = {
@@ -56,8 +64,6 @@ class TaskSpec:
     seed: int
     generate_audio: bool  # as asked (default true)
     audio: bool  # whether the output really has sound (model supports it and it was asked)
-    camera_fixed: bool = False
-    watermark: bool = False
     return_last_frame: bool = False
     service_tier: str = "default"
     execution_expires_after: int = 172800
@@ -67,7 +73,7 @@ class TaskSpec:
     safety_identifier: str | None = None
     outcome: str = "succeed"  # "succeed" | "fail" | "fail_audio" | "expire" (from [mock:…] markers)
     # What the media shows [FIDELITY §11]: the prompt's first words, and the input images as
-    # render.ingest_image references in layout order (never their bytes).
+    # images.ingest_image references in layout order (never their bytes).
     prompt_excerpt: str = ""
     images: tuple[str, ...] = ()
     output_format: str | None = None  # 2.5's mp4 | mov [FIDELITY §5]
@@ -98,6 +104,11 @@ class Task:
     error: dict[str, str] | None = None
     #: Signed media URLs already computed, by (kind, origin): they never change once the task finished.
     urls: dict[tuple[str, str], str] | None = None
+
+    @classmethod
+    def queued(cls, task_id: str, key: str, family: str, op: str, spec: TaskSpec, now: float, wait: float) -> Task:
+        """A new task, created ``now``, that may start ``wait`` seconds later."""
+        return cls(task_id, key, family, op, spec, created_at=now, updated_at=now, ready_at=now + wait)
 
     @property
     def terminal(self) -> bool:
@@ -134,6 +145,8 @@ class TaskStore:
         self._on_finished = on_finished
         #: Called after every status change, with the task already in its new state (callbacks hang here).
         self.on_change: Callable[[Task, float], None] | None = None
+        #: The state file (``--state``), told of every created, changed and forgotten task.
+        self.durable: Durable | None = None
         self._tasks: dict[str, Task] = {}
         self._keys: dict[str, _KeyState] = {}
         # (due, order, kind, task id, task created_at): ids, not tasks, so a forgotten task is freed at once.
@@ -194,6 +207,31 @@ class TaskStore:
             out.append(task)
         return out
 
+    def page(
+        self,
+        key: str,
+        *,
+        status: str | None = None,
+        model: str | None = None,
+        task_ids: Iterable[str] = (),
+        service_tier: str = "default",
+        page_num: int = 1,
+        page_size: int = 20,
+    ) -> tuple[int, builtins.list[Task]]:  # (list: the method above)
+        """``(how many match, the page asked for)`` of ``key``'s tasks, newest first: Ark's list [UPSTREAM §2].
+
+        ``model`` matches a task created under any name of that model, from either side (``dreamina-…``
+        finds ``doubao-…`` tasks and the reverse) [FIDELITY §12]; the tier filter defaults to ``default``,
+        so flex tasks appear only when asked for [FIDELITY §2]."""
+        models: list[str] = []
+        if model is not None:
+            known = contracts.lookup_model(model)
+            models = list(known.names) if known is not None else [model]
+        tasks = self.list(key, statuses=[status] if status is not None else [], models=models, task_ids=task_ids)
+        tasks = [t for t in tasks if t.spec.service_tier == service_tier]
+        start = (page_num - 1) * page_size
+        return len(tasks), tasks[start : start + page_size]
+
     # -- the lifecycle ---------------------------------------------------------------------------------
     def settle(self, now: float) -> None:
         """Apply, in time order, every transition due by ``now``."""
@@ -210,6 +248,8 @@ class TaskStore:
         return self._events[0][0] if self._events else None
 
     def _changed(self, task: Task, when: float) -> None:
+        if self.durable is not None:
+            self.durable.task(task)
         if self.on_change is not None:
             self.on_change(task, when)
 
@@ -238,6 +278,8 @@ class TaskStore:
         outside the per-key queue: the caller is waiting on the open request.
         """
         self._tasks[task.id] = task
+        if self.durable is not None:
+            self.durable.task(task)
         state = self._keys.setdefault(task.key, _KeyState())
         state.tasks[task.id] = task
         state.queued += 1
@@ -270,6 +312,21 @@ class TaskStore:
         # Nothing (more) to forget: look again only after another 1% of creates.
         self._next_eviction = max(self.max_tasks, len(self._tasks) + max(1, self.max_tasks // 100))
 
+    def cancel_or_delete(self, task: Task, now: float) -> None:
+        """What a DELETE does [UPSTREAM §2]: cancel a queued task, forget a finished one; a running or already
+        cancelled task can be neither (400; the code is a [decision])."""
+        if task.status == "queued":
+            self.cancel(task, now)
+        elif task.terminal and task.status != "cancelled":  # succeeded, failed or expired
+            self.delete(task)
+        else:
+            raise ApiError(
+                400,
+                "InvalidParameter",
+                f"The task {task.id} is {task.status} and cannot be cancelled or deleted.",
+                "id",
+            )
+
     def cancel(self, task: Task, now: float) -> None:
         """queued → cancelled [UPSTREAM §2: DELETE of a queued task]."""
         assert task.status == "queued"
@@ -299,7 +356,8 @@ class TaskStore:
 
     def delete(self, task: Task) -> None:
         """Forget a finished task's record [UPSTREAM §2: DELETE of succeeded / failed / expired]."""
-        self._tasks.pop(task.id, None)
+        if self._tasks.pop(task.id, None) is not None and self.durable is not None:
+            self.durable.task_gone(task.id)
         state = self._keys.get(task.key)
         if state is not None:
             state.tasks.pop(task.id, None)
@@ -312,6 +370,34 @@ class TaskStore:
         self._keys.clear()
         self._events.clear()
         self._cancelled.clear()
+        if self.durable is not None:
+            self.durable.cleared("tasks")
+
+    def restore(self, tasks: Iterable[Task]) -> None:
+        """Take back the tasks of a state file (oldest first) into an empty store, with the queues and the
+        pending transitions their statuses imply: the lifecycle goes on as if it had never stopped."""
+        cancelled = []
+        for task in tasks:
+            self._tasks[task.id] = task
+            state = self._keys.setdefault(task.key, _KeyState())
+            state.tasks[task.id] = task
+            if task.status == "cancelled":
+                cancelled.append((task.updated_at, task.id, task.created_at))
+            if task.terminal:
+                continue
+            self._push(task.created_at + task.spec.execution_expires_after, "expire", task)
+            if task.status == "running":
+                state.running += 1
+                self._push((task.started_at or task.created_at) + self.run_seconds, "finish", task)
+                continue
+            state.queued += 1
+            if task.spec.outcome != "expire":
+                # Its "ready" may be past: replayed in time order, it starts the task only where a slot was free.
+                (state.flex_waiting if task.spec.service_tier == "flex" else state.waiting).append(task)
+                self._push(task.ready_at, "ready", task)
+        self._cancelled.extend(sorted(cancelled))
+        if self._next_eviction is not None and len(self._tasks) > self._next_eviction:
+            self._evict()
 
     # -- transitions -----------------------------------------------------------------------------------
     def _set(self, task: Task, status: str, when: float) -> None:

@@ -21,11 +21,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 import contracts
+from contracts.endpoints import ARK_STATUSES, TERMINAL_STATUSES
 from tests.harness import strategies as gen
 from tests.harness.mock import KEY, OTHER_KEY, PREDICTION_STATUS, Harness, harness_server
 
 MAX_RUNNING = 2
-TERMINAL = frozenset({"succeeded", "failed", "expired", "cancelled"})
+TERMINAL = frozenset(ARK_STATUSES) & TERMINAL_STATUSES
 RANK = {"queued": 0, "running": 1}
 KEYS = (KEY, OTHER_KEY)
 
