@@ -17,8 +17,11 @@ from contracts._capabilities import (
     ratios,
     resolution_table,
     resolutions,
+    task_type,
     text_commands,
     token_usage,
+    unsupported_message,
+    upstream_name,
 )
 from contracts._registry import (
     ID_PREFIX,
@@ -50,8 +53,11 @@ __all__ = [
     "resolution_table",
     "resolutions",
     "schema",
+    "task_type",
     "text_commands",
     "token_usage",
+    "unsupported_message",
+    "upstream_name",
     "validator",
     "violations",
 ]

@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="tasks one API key may have running at once; the rest wait queued",
     )
     p.add_argument(
+        "--max-running-4k",
+        type=int,
+        default=_DEFAULTS.max_running_4k_per_key,
+        help="of those, 4k tasks one API key may have running at once (upstream: 1)",
+    )
+    p.add_argument(
         "--max-queued",
         type=int,
         default=_DEFAULTS.max_queued_per_key,
@@ -193,6 +199,7 @@ RANGES: dict[str, tuple[str, float, float]] = {
     "queue_seconds": ("--queue-seconds", 0, _TEN_YEARS),
     "run_seconds": ("--run-seconds", 0, _TEN_YEARS),
     "max_running": ("--max-running", 1, 1_000_000),  # 0 would mean no task ever runs
+    "max_running_4k": ("--max-running-4k", 1, 1_000_000),  # 0 would mean no 4k task ever runs
     "max_queued": ("--max-queued", 1, 1_000_000),
     "balance": ("--balance", 0, 10**18),
     "rpm": ("--rpm", 1, 1_000_000),
@@ -340,6 +347,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         queue_seconds=args.queue_seconds,
         run_seconds=args.run_seconds,
         max_running_per_key=args.max_running,
+        max_running_4k_per_key=args.max_running_4k,
         max_queued_per_key=args.max_queued,
         default_balance=args.balance,
         default_rpm=args.rpm,

@@ -20,6 +20,8 @@ class MockConfig:
     run_seconds: float = 3.0
     #: Upstream runs at most this many tasks per API key at once; the rest wait queued.
     max_running_per_key: int = 10
+    #: Of those, at most this many at 4k: upstream's 4k concurrency is 1 where the rest is 10 [FIDELITY §7].
+    max_running_4k_per_key: int = 1
     #: More queued tasks than this for one key → 429 QuotaExceeded [upstream].
     max_queued_per_key: int = 120
     #: Starting balance of every key, in completion tokens (generous: ~9 000 1080p 12 s videos).

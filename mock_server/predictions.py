@@ -74,16 +74,17 @@ async def _base64_outputs(state: MockState, task: Task, base: str) -> list[str]:
     """
     url = urlsplit(state.media_url(base, task, "mp4"))
     query = parse_qs(url.query)
+    name = url.path.rsplit("/", 1)[-1]
     try:
         spec = state.check_media(
-            url.path.rsplit("/", 1)[-1],
+            name,
             query.get("expires", [""])[0],
             query.get("signature", [""])[0],
             query.get("spec", [None])[0],
         )
     except ApiError:
         return []  # the file's 24 h are over: nothing left to inline [FIDELITY §9]
-    path = await state.media.ensure_video(spec)
+    path = await state.media.ensure_video(spec, "mov" if name.endswith(".mov") else "mp4")
     data = await asyncio.to_thread(path.read_bytes)
     return [base64.b64encode(data).decode("ascii")]
 

@@ -48,6 +48,7 @@ __all__ = [
     "INPUTS_DIR",
     "MAX_FRAMES",
     "MAX_SIDE",
+    "CONTAINERS",
     "MediaSpec",
     "ingest_image",
     "prompt_excerpt",
@@ -693,23 +694,33 @@ def _atomic_write(path: Path, suffix: str, write: Callable[[Path], None]) -> Non
         raise
 
 
-def render_video(spec: MediaSpec, path: Path | str, *, inputs: Path | str | None = None) -> Path:
-    """Write ``spec`` as an MP4 at ``path``, atomically, at 24 fps, plus AAC 48 kHz if ``spec.audio``.
+#: Video containers: what a task's ``output_format`` may ask for (2.5: mp4 | mov [UPSTREAM §7]).
+CONTAINERS = ("mp4", "mov")
+
+
+def render_video(
+    spec: MediaSpec, path: Path | str, *, inputs: Path | str | None = None, container: str = "mp4"
+) -> Path:
+    """Write ``spec`` as an MP4 (or, with ``container="mov"``, a QuickTime movie) at ``path``, atomically, at
+    24 fps, plus AAC 48 kHz if ``spec.audio``.
 
     H.264 (yuv420p, ultrafast), or for 4k H.265 tagged ``hvc1`` in 10-bit yuv420p10le when the encoder
     allows [UPSTREAM §7]. Exactly ``spec.frames`` frames of ``width × height`` and ``frames / 24`` seconds;
     ``moov`` first (faststart) so players can start and seek before the whole file arrived. Input images
     are read from ``inputs`` (default: ``inputs/`` beside ``path``). Blocking: run it in a thread.
+    The streams are the same in both containers; only the muxer differs [FIDELITY §11].
     """
     import av
 
+    if container not in CONTAINERS:
+        raise ValueError(f"container must be one of {CONTAINERS}, got {container!r}")
     path = Path(path)
     encoder, ten_bit = _encoder(spec)
     painter = _Painter(spec, ten_bit=ten_bit, inputs=Path(inputs) if inputs else path.parent / INPUTS_DIR)
     samples = _tone(spec) if spec.audio else None
 
     def write(tmp: Path) -> None:
-        with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        with av.open(str(tmp), "w", format=container, options={"movflags": "+faststart"}) as out:
             video = out.add_stream(encoder, rate=FPS)
             video.width, video.height, video.pix_fmt = spec.width, spec.height, painter.pix_fmt
             video.codec_context.time_base = Fraction(1, FPS)
@@ -717,7 +728,7 @@ def render_video(spec: MediaSpec, path: Path | str, *, inputs: Path | str | None
             if encoder == "libx264":
                 video.options = {"preset": "ultrafast", "crf": "26"}
             elif encoder == "libx265":
-                video.codec_context.codec_tag = "hvc1"  # what Apple players need to open HEVC in MP4
+                video.codec_context.codec_tag = "hvc1"  # what Apple players need to open HEVC in MP4 / MOV
                 # 4k costs x265 ~0.3 CPU s a frame at ultrafast; no B-frames, a short lookahead, no SAO or AQ
                 # and a keyframe every 4 s take a quarter off (the picture is simple, quality is moot).
                 video.codec_context.gop_size = 4 * FPS
@@ -756,7 +767,7 @@ def render_video(spec: MediaSpec, path: Path | str, *, inputs: Path | str | None
             if audio is not None:
                 out.mux(audio.encode(None))
 
-    _atomic_write(path, ".mp4", write)
+    _atomic_write(path, f".{container}", write)
     return path
 
 

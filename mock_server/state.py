@@ -63,6 +63,7 @@ class MockState:
             queue_seconds=config.queue_seconds,
             run_seconds=config.run_seconds,
             max_running_per_key=config.max_running_per_key,
+            max_running_4k_per_key=config.max_running_4k_per_key,
             on_finished=charge,
             max_tasks=config.max_tasks,
         )
@@ -215,9 +216,13 @@ class MockState:
     def media_url(self, origin: str, task: Task, kind: str) -> str:
         """A signed URL on this server for the task's video (``mp4``) or last frame (``png``).
 
+        The video of a task that asked ``output_format: "mov"`` is a QuickTime ``.mov`` [FIDELITY §11].
+
         Like upstream's signed URLs it expires ``media_ttl_seconds`` (24 h) after the task finished [issue 4]
         and outlives a deleted task record. Computed once per task, kind and origin.
         """
+        if kind == "mp4" and task.spec.output_format == "mov":
+            kind = "mov"
         urls = task.urls if task.urls is not None else {}
         url = urls.get((kind, origin))
         if url is None:
