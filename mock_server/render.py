@@ -5,8 +5,8 @@ the result, so the mock makes real files with PyAV (FFmpeg ships in its wheels; 
 Each file shows the request that made it [FIDELITY §11]:
 
 - it begins with the first-frame image and ends with the last-frame image when given (cover-fitted to the
-  output size, a smooth cross-fade between), or shows the reference images in turn (each wiping in), or, for text alone, a
-  seed-coloured gradient with a white bar sweeping across;
+  output size, a smooth cross-fade between), or shows the reference images in turn (each wiping in),
+  or, for text alone, a seed-coloured gradient with a white bar sweeping across;
 - a translucent box at the top left names the task id, the model, the resolution and size, and the first
   words of the prompt, over a progress bar. Pillow draws the text with its embedded scalable font (no
   system fonts).
@@ -44,11 +44,11 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 __all__ = [
+    "CONTAINERS",
     "FPS",
     "INPUTS_DIR",
     "MAX_FRAMES",
     "MAX_SIDE",
-    "CONTAINERS",
     "MediaSpec",
     "ingest_image",
     "prompt_excerpt",
@@ -512,7 +512,8 @@ def _timeline(spec: MediaSpec, stills: int) -> list[tuple[int, int, float]]:
 
 class _Painter:
     """Frames for one spec: the stills (input images or the gradient, caption composited on) in YUV planes,
-    held, cross-faded (first + last frame) or wiped (references) per the timeline, plus the progress bar (and, over the gradient, the sweeping bar).
+    held, cross-faded (first + last frame) or wiped (references) per the timeline, plus the progress bar
+    (and, over the gradient, the sweeping bar).
 
     Each still is converted once; a held frame costs one copy of its planes, a cross-fade a few integer
     array ops, so the encoder dominates.

@@ -382,6 +382,8 @@ def valid_ark_bodies(model: Model | None = None) -> st.SearchStrategy[dict[str, 
             out["priority"] = draw(st.integers(*ARK["priority_range"]))
         if m.output_formats and draw(st.booleans()):
             out["output_format"] = draw(st.sampled_from(m.output_formats))
+        if m.omni_reference_task_types and draw(st.booleans()):
+            out["omni_reference_task_type"] = draw(st.sampled_from(m.omni_reference_task_types))
         if draw(st.integers(0, 3)) == 0:
             out["execution_expires_after"] = draw(st.integers(max(3600, m.execution_expires_after_min), 259200))
         if not draft and m.takes("service_tier") and "priority" not in out and draw(st.integers(0, 3)) == 0:

@@ -415,7 +415,15 @@ def _beyond_the_seeds(contents: dict[str, list[dict[str, Any]]]) -> list[dict[st
         base = {"model": model.id, "content": contents[model.scenarios[0]]}
         cases += [{**base, "duration": d} for d in (-1, -2, -1.0)]
         cases += [{**base, "resolution": r} for r in ("480P", "720P", "1080P", "4K", "4k", "2k")]
-        cases += [{**base, name: value} for name, value in _REFUSABLE.items()]
+        # Each refusable field in each of the model's scenarios (the refusal names its task type), and a
+        # concrete ratio in each (2.5 overrides it in a first-frame task) [FIDELITY §5].
+        for scenario in model.scenarios:
+            here = {"model": model.id, "content": contents[scenario]}
+            cases += [{**here, name: value} for name, value in _REFUSABLE.items()]
+            cases += [{**here, "ratio": "9:16"}]
+        if model.reference is not None:
+            here = {"model": model.id, "content": contents["reference"], "ratio": "1:1"}
+            cases += [{**here, "omni_reference_task_type": v} for v in ("edit", "extend", "reference")]
         low = model.execution_expires_after_min
         cases += [{**base, "execution_expires_after": v} for v in (low - 1, low, 3599, 3600)]
         cases += [{**base, "priority": v} for v in (priority_low - 1, priority_low, priority_high, priority_high + 1)]
