@@ -156,6 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="mock seconds a cancelled task stays visible after its cancellation (upstream: 24 h)",
     )
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    p.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="keep tasks, keys, fault rules, the clock, pending callbacks and the journal in this SQLite file "
+        "(created if missing): a restart or kill -9 loses nothing acknowledged; a saved clock and time scale "
+        "win over --time-scale / the start time (default: in memory only)",
+    )
     _add_callback_options(p)
     proxy = p.add_argument_group("validation proxy, recording and replay (issue 14; see README)")
     proxy.add_argument(
@@ -379,6 +388,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         replay_dir=args.replay,
         replay_strict=args.replay_strict,
         replay_ignore=tuple(args.replay_ignore),
+        state=args.state,
     )
 
 
@@ -445,6 +455,8 @@ async def serve(config: MockConfig, ready: asyncio.Event | None = None) -> None:
         print(warning, file=sys.stderr, flush=True)
     if config.upstream:
         print(f"  proxy          /api/ → {config.upstream}   drift: http://{host}:{port}/_mock/drift", flush=True)
+    if config.state is not None:
+        print(f"  state file     {config.state}", flush=True)
     if config.replay_dir:
         print(f"  replay         {config.replay_dir}{' (strict)' if config.replay_strict else ''}", flush=True)
     if ready is not None:
@@ -472,10 +484,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    from mock_server.durable import StateFileError
+
     try:
         asyncio.run(serve(config_from_args(args)))
     except KeyboardInterrupt:
         pass
+    except StateFileError as exc:  # not a mock state, damaged, or a newer schema: the file is left as it is
+        print(f"seedance-mock: {str(exc).replace(chr(10), ' ').replace(chr(13), ' ')}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"seedance-mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

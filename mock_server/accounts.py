@@ -6,9 +6,12 @@ import math
 import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_server.errors import ApiError
+
+if TYPE_CHECKING:
+    from mock_server.durable import Durable
 
 _KEY = re.compile(r"^[A-Za-z0-9._\-]{1,256}$")
 
@@ -102,6 +105,8 @@ class Accounts:
         self._allowed = set(api_keys or ())
         self._accounts: dict[str, KeyAccount] = {}
         self._implicit: OrderedDict[str, None] = OrderedDict()  # least recently used first
+        #: The state file (``--state``), told of every stored, changed and forgotten account.
+        self.durable: Durable | None = None
 
     def __len__(self) -> int:
         return len(self._accounts)
@@ -117,9 +122,13 @@ class Accounts:
         if acct is None:
             acct = self._accounts[key] = KeyAccount(self.default_balance, self.default_rpm)
             self._implicit[key] = None
+            if self.durable is not None:
+                self.durable.account(key, acct, explicit=False)
             while len(self._implicit) > self.max_implicit:
                 forgotten, _ = self._implicit.popitem(last=False)
                 del self._accounts[forgotten]
+                if self.durable is not None:
+                    self.durable.account_gone(forgotten)
         elif key in self._implicit:
             self._implicit.move_to_end(key)
         return acct
@@ -194,6 +203,8 @@ class Accounts:
         acct = self._stored(key)
         acct.balance -= tokens
         acct.spent += tokens
+        if self.durable is not None:
+            self.durable.account(key, acct, explicit=key not in self._implicit)
 
     def update(self, key: str, patch: dict[str, Any]) -> KeyAccount:
         """Apply ``PUT /_mock/keys/{key}``; the caller has validated ``patch``. The key is kept until a reset."""
@@ -209,9 +220,22 @@ class Accounts:
         if "valid" in patch:
             acct.valid = bool(patch["valid"])
         self._allowed.add(key)
+        if self.durable is not None:
+            self.durable.account(key, acct, explicit=True)
         return acct
 
     def reset(self) -> None:
         """Forget every account's settings and usage."""
         self._accounts.clear()
         self._implicit.clear()
+        if self.durable is not None:
+            self.durable.cleared("accounts")
+
+    def restore(self, accounts: list[tuple[str, bool, KeyAccount]]) -> None:
+        """Take back the accounts of a state file: (key, set explicitly, account)."""
+        for key, explicit, acct in accounts:
+            self._accounts[key] = acct
+            if explicit:
+                self._allowed.add(key)
+            else:
+                self._implicit[key] = None

@@ -92,6 +92,7 @@ async def health(request: web.Request) -> web.Response:
             "now": now,
             "time_scale": state.clock.time_scale,
             "tasks": state.store.snapshot(),
+            "state": state.durable.status(state) if state.durable is not None else None,
         }
     )
 

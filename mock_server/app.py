@@ -88,6 +88,8 @@ async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not state.config.public_url:
             check_host(request)  # it becomes the origin of every URL we hand out [FIDELITY §12]
         response = await handler(request)
+        if state.durable is not None and request.method not in ("GET", "HEAD"):
+            await state.durable.flush()  # what a change answers is in the state file first [issue 15]
     except ApiError as err:
         response = reply(render(err, family, rid), err.status, err.headers)
     except _Dropped:
@@ -170,6 +172,8 @@ async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 async def _close_media(app: web.Application) -> None:
     app[STATE].media.close()
+    if app[STATE].durable is not None:
+        app[STATE].durable.close()
 
 
 def create_app(config: MockConfig | None = None) -> web.Application:

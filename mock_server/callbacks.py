@@ -27,7 +27,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -39,6 +39,9 @@ from mock_server.errors import ApiError
 from mock_server.faults import Faults
 from mock_server.journal import summary
 from mock_server.store import TERMINAL, Task
+
+if TYPE_CHECKING:
+    from mock_server.durable import Durable
 
 log = logging.getLogger("seedance_mock")
 
@@ -270,6 +273,8 @@ class Deliveries:
     #: How many times the lifecycle driver woke up (it sleeps until something is due).
     driver_turns: int = 0
     sinks: Sinks = field(default_factory=Sinks)
+    #: The state file (``--state``), told of every watch and every delivery waiting (not the attempt records).
+    durable: Durable | None = None
 
     def __post_init__(self) -> None:
         self.records = deque(maxlen=max(1, self.config.journal_size))
@@ -284,7 +289,9 @@ class Deliveries:
         """
         # The echo is cut now, so a big data: URI in the submit body is not held until the task ends.
         echo = summary(input, INPUT_STRING_LIMIT) if input is not None else None
-        self._watches[task.id] = Watch(task.id, task.created_at, kind, url, origin, secret, echo)
+        watch = self._watches[task.id] = Watch(task.id, task.created_at, kind, url, origin, secret, echo)
+        if self.durable is not None:
+            self.durable.watch(watch)
         self.changed(task, task.created_at)  # [FIDELITY §8] the initial queued is sent (if not filtered out)
 
     def changed(self, task: Task, when: float) -> None:
@@ -294,6 +301,8 @@ class Deliveries:
             return
         if task.terminal:
             del self._watches[task.id]  # nothing will follow
+            if self.durable is not None:
+                self.durable.watch_gone(task.id)
         if watch.kind == "callback":
             if task.status not in self.config.callback_events:
                 return
@@ -331,6 +340,8 @@ class Deliveries:
         queue.append(delivery)
         if len(queue) == 1:
             heapq.heappush(self._due, (delivery.due, delivery.seq, delivery))
+        if self.durable is not None:
+            self.durable.delivery(delivery)
         self.wake()
 
     def _abandon_oldest(self) -> None:
@@ -376,11 +387,15 @@ class Deliveries:
             # them until an advance, and a big advance makes every one of them due at once.
             delivery.due = delivery.event_at + delivery.attempt * self.config.callback_retry_seconds
             heapq.heappush(self._due, (delivery.due, delivery.seq, delivery))
+            if self.durable is not None:
+                self.durable.delivery(delivery)
         self.wake()
         self._check_idle()
 
     def _advance_queue(self, delivery: Delivery) -> None:
         self._pending -= 1
+        if self.durable is not None:
+            self.durable.delivery_gone(delivery)
         queue = self._queues.get(delivery.task_id)
         if queue and queue[0] is delivery:
             queue.popleft()
@@ -462,7 +477,23 @@ class Deliveries:
         self._pending = 0
         self.records.clear()
         self.sinks.clear()
+        if self.durable is not None:
+            self.durable.cleared("deliveries")
         self._check_idle()
+
+    def restore(self, watches: list[Watch], deliveries: list[Delivery]) -> None:
+        """Take back the watches and the waiting deliveries of a state file (oldest first). One that was in
+        flight when the mock stopped is sent again: a receiver may see it twice, never not at all."""
+        for watch in watches:
+            self._watches[watch.task_id] = watch
+        for delivery in deliveries:
+            queue = self._queues.setdefault(delivery.task_id, deque())
+            queue.append(delivery)
+            if len(queue) == 1:
+                heapq.heappush(self._due, (delivery.due, delivery.seq, delivery))
+            self._pending += 1
+        if deliveries:
+            self._seq = itertools.count(max(d.seq for d in deliveries) + 1)
 
 
 async def send(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mock_server.durable import Durable
 
 
 class Clock:
@@ -24,6 +28,8 @@ class Clock:
         self._advanced = 0.0
         #: Called after every advance and time-scale change (the lifecycle driver re-plans its sleep).
         self.on_change: Callable[[], None] | None = None
+        #: The state file (``--state``), told of every advance and rate change.
+        self.durable: Durable | None = None
 
     @property
     def time_scale(self) -> float:
@@ -44,6 +50,8 @@ class Clock:
         if seconds < 0:
             raise ValueError("the clock never goes backwards")
         self._advanced += seconds
+        if self.durable is not None:
+            self.durable.clock(self)
         if self.on_change is not None:
             self.on_change()
         return self.now()
@@ -56,5 +64,14 @@ class Clock:
         self._t0 = self._monotonic()
         self._base = now - self._advanced
         self._scale = float(time_scale)
+        if self.durable is not None:
+            self.durable.clock(self)
         if self.on_change is not None:
             self.on_change()
+
+    def resume(self, now: float, time_scale: float, advanced: float) -> None:
+        """Go on from a saved position: mock time ``now`` at this very moment, running at ``time_scale``."""
+        self._scale = float(time_scale)
+        self._advanced = float(advanced)
+        self._base = now - self._advanced
+        self._t0 = self._monotonic()

@@ -91,3 +91,6 @@ class MockConfig:
     replay_strict: bool = False
     #: Create-body fields (dotted paths) a replay ignores when matching a recorded create.
     replay_ignore: tuple[str, ...] = ()
+    #: Keep tasks, keys, fault rules, the clock, pending callbacks and the journal in this SQLite file, so a
+    #: restart or a kill -9 loses nothing acknowledged [issue 15]; None = in memory only.
+    state: Path | None = None

@@ -9,11 +9,13 @@ of retries can be tested [FIDELITY §8].
 from __future__ import annotations
 
 import fnmatch
-import itertools
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_server.errors import ApiError
+
+if TYPE_CHECKING:
+    from mock_server.durable import Durable
 
 _FIELDS = {"method", "path", "model", "times", "status", "delay", "drop", "code", "message", "retry_after"}
 _DELIVERY_FIELDS = {"target", "url", "event", "task_id", "times", "status", "delay", "drop"}
@@ -70,7 +72,9 @@ class Faults:
 
     def __init__(self) -> None:
         self._rules: list[FaultRule] = []
-        self._ids = itertools.count(1)
+        self._next_id = 1
+        #: The state file (``--state``), told whenever the rules change.
+        self.durable: Durable | None = None
 
     def add(self, spec: Any) -> FaultRule:
         """Validate a rule body and add it; a 400 names what is wrong."""
@@ -103,7 +107,7 @@ class Faults:
         if retry_after is not None and (type(retry_after) is not int or retry_after < 0):
             raise _bad("retry_after must be a non-negative integer.")
         rule = FaultRule(
-            id=next(self._ids),
+            id=self._next_id,
             method=spec.get("method"),
             path=spec.get("path"),
             model=spec.get("model"),
@@ -119,7 +123,10 @@ class Faults:
             event=spec.get("event"),
             task_id=spec.get("task_id"),
         )
+        self._next_id += 1
         self._rules.append(rule)
+        if self.durable is not None:
+            self.durable.faults(self)
         return rule
 
     def take(self, method: str, path: str, model: str | None) -> FaultRule | None:
@@ -147,6 +154,8 @@ class Faults:
             rule.times -= 1
             if rule.times == 0:
                 self._rules.remove(rule)
+        if self.durable is not None:
+            self.durable.faults(self)
         return rule
 
     def __bool__(self) -> bool:
@@ -159,3 +168,14 @@ class Faults:
     def clear(self) -> None:
         """Remove every rule."""
         self._rules.clear()
+        if self.durable is not None:
+            self.durable.faults(self)
+
+    def rows(self) -> tuple[list[dict[str, Any]], int]:
+        """(every rule as a dict, the next rule id): what a state file keeps."""
+        return [asdict(r) for r in self._rules], self._next_id
+
+    def restore(self, rules: list[FaultRule], next_id: int) -> None:
+        """Take back the rules of a state file."""
+        self._rules = list(rules)
+        self._next_id = max([next_id, *(r.id + 1 for r in rules)])

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs
 
 from mock_server.images import data_uri_facts
+
+if TYPE_CHECKING:
+    from mock_server.durable import Durable
 
 #: Strings longer than this are cut (data URIs summed up instead).
 STRING_LIMIT = 200
@@ -197,6 +200,8 @@ class Journal:
         self._entries: deque[Entry] = deque()
         #: Approximate bytes held by the entries kept now.
         self.bytes = 0
+        #: The state file (``--state``), told of every entry recorded and of what the bounds dropped.
+        self.durable: Durable | None = None
 
     def append(self, item: Entry) -> None:
         """Keep ``item``, forgetting the oldest entries until both bounds hold."""
@@ -205,11 +210,20 @@ class Journal:
         self.bytes += item.size
         while len(entries) > 1 and (len(entries) > self.max_entries or self.bytes > self.max_bytes):
             self.bytes -= entries.popleft().size
+        if self.durable is not None:
+            self.durable.journal(item, entries[0].seq)
 
     def clear(self) -> None:
         """Forget every entry."""
         self._entries.clear()
         self.bytes = 0
+        if self.durable is not None:
+            self.durable.cleared("journal")
+
+    def restore(self, entries: list[Entry]) -> None:
+        """Take back the entries of a state file (oldest first), within this journal's bounds."""
+        for item in entries:
+            self.append(item)
 
     @property
     def maxlen(self) -> int:

@@ -17,6 +17,7 @@ from mock_server.accounts import Accounts
 from mock_server.callbacks import Deliveries, check_url, webhook_secret
 from mock_server.clock import Clock
 from mock_server.config import MockConfig
+from mock_server.durable import Durable
 from mock_server.errors import ApiError
 from mock_server.faults import Faults
 from mock_server.journal import Journal
@@ -44,12 +45,15 @@ class MockState:
     deliveries: Deliveries
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     journal_seq: int = 0
+    #: The state file (``--state``), None when the mock keeps everything in memory only.
+    durable: Durable | None = None
     #: (mock second, its YYYYMMDDHHMMSS) for request ids, formatted once per second.
     stamp: tuple[int, str] = (-1, "")
 
     @classmethod
     def build(cls, config: MockConfig) -> MockState:
-        """Fresh state for ``config``."""
+        """Fresh state for ``config``, or what its state file holds (:class:`StateFileError` when the file
+        cannot be used)."""
         accounts = Accounts(
             default_balance=config.default_balance, default_rpm=config.default_rpm, api_keys=config.api_keys
         )
@@ -71,7 +75,7 @@ class MockState:
         faults = Faults()
         deliveries = Deliveries(config, clock, faults)
         store.on_change = deliveries.changed
-        return cls(
+        state = cls(
             config=config,
             clock=clock,
             store=store,
@@ -82,6 +86,13 @@ class MockState:
             media=_media_cache(config),
             deliveries=deliveries,
         )
+        if config.state is not None:
+            durable = Durable.open(config.state)
+            # Same secret, same signed URLs and webhook secrets as before the restart.
+            state.secret = durable.secret
+            state.durable = durable
+            durable.attach(state)
+        return state
 
     # -- time ------------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -103,6 +114,8 @@ class MockState:
         self.accounts.reset()
         self.faults.clear()
         self.journal.clear()
+        if self.durable is not None:
+            self.durable.vacuum()  # the state file forgets them too, down to its bytes
 
     # -- tasks -----------------------------------------------------------------------------------------
     def new_id(self, now: float, *, flex: bool = False) -> str:

@@ -19,9 +19,12 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import contracts
+
+if TYPE_CHECKING:
+    from mock_server.durable import Durable
 
 TERMINAL = frozenset({"succeeded", "failed", "expired", "cancelled"})
 STATUSES = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
@@ -148,6 +151,8 @@ class TaskStore:
         self._on_finished = on_finished
         #: Called after every status change, with the task already in its new state (callbacks hang here).
         self.on_change: Callable[[Task, float], None] | None = None
+        #: The state file (``--state``), told of every created, changed and forgotten task.
+        self.durable: Durable | None = None
         self._tasks: dict[str, Task] = {}
         self._keys: dict[str, _KeyState] = {}
         # (due, order, kind, task id, task created_at): ids, not tasks, so a forgotten task is freed at once.
@@ -224,6 +229,8 @@ class TaskStore:
         return self._events[0][0] if self._events else None
 
     def _changed(self, task: Task, when: float) -> None:
+        if self.durable is not None:
+            self.durable.task(task)
         if self.on_change is not None:
             self.on_change(task, when)
 
@@ -252,6 +259,8 @@ class TaskStore:
         outside the per-key queue: the caller is waiting on the open request.
         """
         self._tasks[task.id] = task
+        if self.durable is not None:
+            self.durable.task(task)
         state = self._keys.setdefault(task.key, _KeyState())
         state.tasks[task.id] = task
         state.queued += 1
@@ -318,7 +327,8 @@ class TaskStore:
 
     def delete(self, task: Task) -> None:
         """Forget a finished task's record [UPSTREAM §2: DELETE of succeeded / failed / expired]."""
-        self._tasks.pop(task.id, None)
+        if self._tasks.pop(task.id, None) is not None and self.durable is not None:
+            self.durable.task_gone(task.id)
         state = self._keys.get(task.key)
         if state is not None:
             state.tasks.pop(task.id, None)
@@ -331,6 +341,34 @@ class TaskStore:
         self._keys.clear()
         self._events.clear()
         self._cancelled.clear()
+        if self.durable is not None:
+            self.durable.cleared("tasks")
+
+    def restore(self, tasks: Iterable[Task]) -> None:
+        """Take back the tasks of a state file (oldest first) into an empty store, with the queues and the
+        pending transitions their statuses imply: the lifecycle goes on as if it had never stopped."""
+        cancelled = []
+        for task in tasks:
+            self._tasks[task.id] = task
+            state = self._keys.setdefault(task.key, _KeyState())
+            state.tasks[task.id] = task
+            if task.status == "cancelled":
+                cancelled.append((task.updated_at, task.id, task.created_at))
+            if task.terminal:
+                continue
+            self._push(task.created_at + task.spec.execution_expires_after, "expire", task)
+            if task.status == "running":
+                state.running += 1
+                self._push((task.started_at or task.created_at) + self.run_seconds, "finish", task)
+                continue
+            state.queued += 1
+            if task.spec.outcome != "expire":
+                # Its "ready" may be past: replayed in time order, it starts the task only where a slot was free.
+                (state.flex_waiting if task.spec.service_tier == "flex" else state.waiting).append(task)
+                self._push(task.ready_at, "ready", task)
+        self._cancelled.extend(sorted(cancelled))
+        if self._next_eviction is not None and len(self._tasks) > self._next_eviction:
+            self._evict()
 
     # -- transitions -----------------------------------------------------------------------------------
     def _set(self, task: Task, status: str, when: float) -> None:

@@ -110,6 +110,19 @@ async def test_async_fixture_waits_for_a_webhook(seedance_mock_async):
     assert len(await seedance_mock_async.callbacks(prediction_id)) == 1
 
 
+@pytest.mark.seedance_mock(time_scale=0, state="mock-state.db")
+def test_a_state_file_first_server(seedance_mock):
+    tasks = Ark(base_url=seedance_mock.ark_base_url, api_key=seedance_mock.api_key).content_generation.tasks
+    created = tasks.create(model=MODEL, content=CONTENT, resolution="480p")
+    open("created-id.txt", "w").write(created.id)
+
+
+@pytest.mark.seedance_mock(time_scale=0, state="mock-state.db")
+def test_a_state_file_second_server_sees_the_first_ones_task(seedance_mock):
+    tasks = Ark(base_url=seedance_mock.ark_base_url, api_key=seedance_mock.api_key).content_generation.tasks
+    assert tasks.get(task_id=open("created-id.txt").read()).status == "queued"
+
+
 @pytest.mark.seedance_mock(no_such_setting=1)
 def test_a_misspelt_marker_is_a_usage_error(seedance_mock):
     pass
@@ -158,11 +171,12 @@ async def test_async_fixture_needs_no_asyncio_configuration(seedance_mock_async)
 
 def test_the_installed_plugin_serves_a_users_tests(pytester: pytest.Pytester) -> None:
     """create → wait → success with the official SDK, the journal, a fault, account settings, the marker,
-    the async fixture; a misspelt marker field is an error, not a silent default."""
+    the async fixture, a state file kept from one test's server to the next; a misspelt marker field is an
+    error, not a silent default."""
     pytester.makepyfile(test_my_app=USER_TESTS)
     assert not list(pytester.path.glob("conftest.py"))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(passed=10, errors=1)
+    result.assert_outcomes(passed=12, errors=1)
     result.stdout.fnmatch_lines(["*test_a_misspelt_marker_is_a_usage_error*", "*unknown MockConfig field*"])
     # A user's project has no asyncio configuration: nothing of pytest-asyncio's nagging reaches their run.
     result.stdout.no_fnmatch_line("*warnings summary*")
