@@ -270,12 +270,7 @@ class TaskStore:
         if immediate:
             self._start(task, task.created_at, run_seconds=0.0, state=state)
         else:
-            if task.spec.service_tier == "flex":
-                state.flex_waiting.append(task)
-            elif is_4k(task):
-                state.waiting_4k.append(task)
-            else:
-                state.waiting.append(task)
+            self._queue_for(state, task).append(task)
             self._push(task.ready_at, "ready", task)
         if self._next_eviction is not None and len(self._tasks) > self._next_eviction:
             self._evict()
@@ -359,12 +354,14 @@ class TaskStore:
             self._push(task.created_at + task.spec.execution_expires_after, "expire", task)
             if task.status == "running":
                 state.running += 1
+                if is_4k(task):
+                    state.running_4k += 1  # it holds the key's 4k slot [FIDELITY §7]
                 self._push((task.started_at or task.created_at) + self.run_seconds, "finish", task)
                 continue
             state.queued += 1
             if task.spec.outcome != "expire":
                 # Its "ready" may be past: replayed in time order, it starts the task only where a slot was free.
-                (state.flex_waiting if task.spec.service_tier == "flex" else state.waiting).append(task)
+                self._queue_for(state, task).append(task)
                 self._push(task.ready_at, "ready", task)
         self._cancelled.extend(sorted(cancelled))
         if self._next_eviction is not None and len(self._tasks) > self._next_eviction:
@@ -402,6 +399,13 @@ class TaskStore:
                 break  # each head's own "ready" event, or the finish of a 4k task, will pump again
             waiting = min(ready, key=lambda w: w[0].ready_at)
             self._start(waiting.popleft(), when, run_seconds=self.run_seconds, state=state)
+
+    @staticmethod
+    def _queue_for(state: _KeyState, task: Task) -> deque[Task]:
+        """The FIFO a queued task waits in: flex [FIDELITY §2], 4k [FIDELITY §7] or the key's own."""
+        if task.spec.service_tier == "flex":
+            return state.flex_waiting
+        return state.waiting_4k if is_4k(task) else state.waiting
 
     def _may_start(self, task: Task, state: _KeyState) -> bool:
         """Whether a free slot of the key may go to ``task``: a 4k task needs one of the 4k slots too."""
