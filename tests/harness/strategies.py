@@ -482,6 +482,9 @@ def valid_prediction_requests(model: Model | None = None) -> st.SearchStrategy[t
             body["seed"] = draw(integral(st.integers(*PREDICTIONS["seed_range"])))
         if draw(st.integers(0, 5)) == 0:
             body["enable_base64_output"] = True  # outputs become the MP4 itself [FIDELITY §3]
+            # Every result read then renders the file inline: a small one, or a 4k 15 s (or a 2.5 30 s) video
+            # is encoded within the harness's HTTP timeout on a loaded machine.
+            body["resolution"], body["duration"] = "480p", m.predictions_duration[0]
         return op, draw(st.sampled_from(m.names)), body
 
     return request()
