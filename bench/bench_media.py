@@ -28,8 +28,8 @@ from aiohttp.test_utils import TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mock_server.images import ingest_image
 from mock_server.media import MediaCache, MediaSpec
-from mock_server.render import ingest_image
 
 MODEL = "dreamina-seedance-2-0-260128"
 PROMPT = "A red fox trots through fresh snow at dawn, breath steaming, low golden light…"

@@ -8,6 +8,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import contracts
 from mock_server.errors import ApiError
 
 if TYPE_CHECKING:
@@ -41,6 +42,44 @@ class KeyAccount:
 def valid_key(key: str) -> bool:
     """Whether ``key`` is shaped like an API key the gateway could accept."""
     return _KEY.fullmatch(key) is not None
+
+
+def _bad(message: str, param: str | None = None) -> ApiError:
+    return ApiError(400, "InvalidParameter", message, param)
+
+
+def check_key_name(key: object) -> str:
+    """``key`` when it is shaped like an API key, else a 400 naming ``key`` (the control plane's path part)."""
+    if not isinstance(key, str) or not valid_key(key):
+        raise _bad("An API key is 1 to 256 letters, digits, '.', '_' or '-'.", "key")
+    return key
+
+
+#: What ``PUT /_mock/keys/{key}`` (and ``MockServer.set_key``) may set.
+KEY_SETTINGS = frozenset({"balance", "rpm", "models", "valid"})
+
+
+def check_key_patch(body: Any) -> dict[str, Any]:
+    """``body`` when it is a valid key patch (any of balance, rpm, models, valid), else a 400 naming the field."""
+    if not isinstance(body, dict):
+        raise _bad("Send a JSON object with any of balance, rpm, models, valid.")
+    unknown = set(body) - KEY_SETTINGS
+    if unknown:
+        raise _bad(f"Unknown key setting(s): {', '.join(sorted(unknown))}.", sorted(unknown)[0])
+    if "balance" in body and type(body["balance"]) is not int:
+        raise _bad("balance must be an integer number of tokens.", "balance")
+    if "rpm" in body and body["rpm"] is not None and (type(body["rpm"]) is not int or body["rpm"] < 1):
+        raise _bad("rpm must be a positive integer, or null for no limit.", "rpm")
+    if "models" in body and body["models"] is not None:
+        models = body["models"]
+        if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
+            raise _bad("models must be a list of model names, or null for every model.", "models")
+        unknown_models = [m for m in models if contracts.lookup_model(m) is None]
+        if unknown_models:
+            raise _bad(f"Unknown model(s): {', '.join(unknown_models)}.", "models")
+    if "valid" in body and type(body["valid"]) is not bool:
+        raise _bad("valid must be true or false.", "valid")
+    return body
 
 
 def redact(key: str | None) -> str | None:
@@ -135,9 +174,8 @@ class Accounts:
 
     def peek(self, key: str) -> KeyAccount:
         """The account of ``key`` as it stands, or the defaults it would start with: never creates one
-        (a read must not register a key) [FIDELITY §13]."""
-        acct = self._accounts.get(key)
-        return acct if acct is not None else KeyAccount(self.default_balance, self.default_rpm)
+        (a read must not register a key) [FIDELITY §13]. 400 when ``key`` is not shaped like a key."""
+        return self.account(check_key_name(key))
 
     def authenticate(self, header: str | None) -> str:
         """The caller's key, or a 401 in the gateway shape."""
@@ -173,12 +211,8 @@ class Accounts:
         """403 when the key may not use the model (``PUT /_mock/keys/{key}`` ``models``)."""
         allowed = self.account(key).models
         if allowed is not None and not (set(allowed) & set(names)):
-            raise ApiError(
-                403,
-                "insufficient_permissions",
-                f"You do not have access to this resource: this API key may not use {model_id}.",
-                gateway=True,
-            )
+            message = f"You do not have access to this resource: this API key may not use {model_id}."
+            raise ApiError(403, "insufficient_permissions", message, gateway=True)
 
     def check_balance(self, key: str, cost: int) -> None:
         """403 when the balance cannot pay for ``cost`` tokens [seed: 403 insufficient balance]."""
@@ -191,12 +225,8 @@ class Accounts:
                 f"The request failed because your account has an overdue balance ({acct.balance} tokens).",
             )
         if acct.balance < cost:
-            raise ApiError(
-                403,
-                "insufficient_balance",
-                f"Insufficient balance: this task needs {cost} tokens, the key has {acct.balance}.",
-                gateway=True,
-            )
+            message = f"Insufficient balance: this task needs {cost} tokens, the key has {acct.balance}."
+            raise ApiError(403, "insufficient_balance", message, gateway=True)
 
     def charge(self, key: str, tokens: int) -> None:
         """Take a succeeded task's tokens from the key's balance."""
@@ -206,8 +236,11 @@ class Accounts:
         if self.durable is not None:
             self.durable.account(key, acct, explicit=key not in self._implicit)
 
-    def update(self, key: str, patch: dict[str, Any]) -> KeyAccount:
-        """Apply ``PUT /_mock/keys/{key}``; the caller has validated ``patch``. The key is kept until a reset."""
+    def update(self, key: str, patch: Any) -> KeyAccount:
+        """Apply ``PUT /_mock/keys/{key}`` after checking ``key`` and ``patch`` (400 when either is malformed).
+        The key is kept until a reset."""
+        check_key_name(key)
+        check_key_patch(patch)
         acct = self._stored(key)
         self._implicit.pop(key, None)
         if "balance" in patch:

@@ -1,4 +1,9 @@
-"""The control plane under /_mock/: health, reset, clock, journal, faults and per-key settings."""
+"""The control plane under /_mock/: health, reset, clock, journal, faults and per-key settings.
+
+HTTP <-> core only, like the API families: each handler reads its request and calls the owner of the
+operation (MockState for the clock and reset, Journal, Faults, Accounts), which validates and answers 400
+itself; :class:`mock_server.testing.MockServer` calls the same owners. :func:`guard` is the door.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,13 @@ from typing import Any
 
 from aiohttp import web
 
-import contracts
 from mock_server import __version__, callback_routes
-from mock_server.accounts import valid_key
 from mock_server.errors import ApiError
 from mock_server.state import STATE
 from mock_server.wire import read_json, reply
 
-
-def _bad(message: str, param: str | None = None) -> ApiError:
-    return ApiError(400, "InvalidParameter", message, param)
-
+#: The control plane's routes: each handler below declares its own.
+ROUTES = web.RouteTableDef()
 
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Paths the admin token does not guard: the dashboard page itself (it asks for the token) and the callback
@@ -81,6 +82,7 @@ def guard(request: web.Request) -> None:
         )
 
 
+@ROUTES.get("/_mock/health")
 async def health(request: web.Request) -> web.Response:
     """GET /_mock/health."""
     state = request.app[STATE]
@@ -97,63 +99,60 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
+@ROUTES.post("/_mock/reset")
 async def reset(request: web.Request) -> web.Response:
     """POST /_mock/reset: forget tasks, keys, faults and the journal."""
     request.app[STATE].reset()
     return reply({"status": "reset"})
 
 
+@ROUTES.get("/_mock/clock")
 async def clock(request: web.Request) -> web.Response:
     """GET /_mock/clock."""
-    state = request.app[STATE]
-    return reply({"now": state.now(), "time_scale": state.clock.time_scale, "advanced": state.clock.advanced})
+    return reply(request.app[STATE].clock_view())
 
 
-async def advance(request: web.Request) -> web.Response:
-    """POST /_mock/clock/advance ``{"seconds": N}``: move mock time forward and settle every task."""
-    state = request.app[STATE]
-    body = await read_json(request, strict=False)
-    seconds = body.get("seconds") if isinstance(body, dict) else None
-    if type(seconds) not in (int, float) or not 0 <= seconds <= 10 * 365 * 86400:
-        raise _bad('Send {"seconds": N} with N a number from 0 to 315360000.', "seconds")
-    state.clock.advance(float(seconds))
-    now = state.settle()
-    return reply({"now": now, "advanced": state.clock.advanced, "time_scale": state.clock.time_scale})
+def _field(body: Any, name: str) -> Any:
+    """``body[name]`` of a JSON object body, else None (which the operation refuses with its own 400)."""
+    return body.get(name) if isinstance(body, dict) else None
 
 
+@ROUTES.put("/_mock/clock")
 async def set_time_scale(request: web.Request) -> web.Response:
     """PUT /_mock/clock ``{"time_scale": X}``: change how fast mock time runs from now on."""
     state = request.app[STATE]
-    body = await read_json(request, strict=False)
-    scale = body.get("time_scale") if isinstance(body, dict) else None
-    if type(scale) not in (int, float) or not 0 <= scale <= 1_000_000:
-        raise _bad('Send {"time_scale": X} with X a number from 0 to 1000000.', "time_scale")
-    state.settle()
-    state.clock.set_time_scale(float(scale))
-    return reply({"now": state.now(), "time_scale": state.clock.time_scale, "advanced": state.clock.advanced})
+    now = state.set_time_scale(_field(await read_json(request, strict=False), "time_scale"))
+    return reply(state.clock_view(now))
 
 
+@ROUTES.post("/_mock/clock/advance")
+async def advance(request: web.Request) -> web.Response:
+    """POST /_mock/clock/advance ``{"seconds": N}``: move mock time forward and settle every task."""
+    state = request.app[STATE]
+    now = state.advance(_field(await read_json(request, strict=False), "seconds"))
+    return reply(state.clock_view(now))
+
+
+@ROUTES.get("/_mock/requests")
 async def journal(request: web.Request) -> web.Response:
     """GET /_mock/requests?method=&path=&limit=: recorded API requests, oldest first, keys redacted."""
     state = request.app[STATE]
-    method = request.query.get("method", "").upper()
-    path = request.query.get("path")
     try:
         limit = int(request.query.get("limit", "0"))
     except ValueError:
-        raise _bad("limit must be an integer.", "limit") from None
-    entries = [e for e in state.journal if (not method or e.method == method) and (not path or e.path.startswith(path))]
-    if limit > 0:
-        entries = entries[-limit:]
+        raise ApiError(400, "InvalidParameter", "limit must be an integer.", "limit") from None
+    entries = state.journal.query(request.query.get("method"), request.query.get("path"), limit)
     return reply({"total": len(entries), "items": [e.as_json() for e in entries]})
 
 
+@ROUTES.delete("/_mock/requests")
 async def clear_journal(request: web.Request) -> web.Response:
     """DELETE /_mock/requests."""
     request.app[STATE].journal.clear()
     return reply({})
 
 
+@ROUTES.post("/_mock/faults")
 async def add_fault(request: web.Request) -> web.Response:
     """POST /_mock/faults: add a rule for the next N matching requests."""
     state = request.app[STATE]
@@ -161,79 +160,36 @@ async def add_fault(request: web.Request) -> web.Response:
     return reply(asdict(rule), status=201)
 
 
+@ROUTES.get("/_mock/faults")
 async def list_faults(request: web.Request) -> web.Response:
     """GET /_mock/faults."""
     return reply({"items": request.app[STATE].faults.list()})
 
 
+@ROUTES.get("/_mock/keys/{key}")
+async def get_key(request: web.Request) -> web.Response:
+    """GET /_mock/keys/{key}: the key's settings, or the defaults it would start with. Reading never
+    registers the key, so it cannot let a key in past ``--api-key`` [FIDELITY §13]."""
+    key = request.match_info["key"]
+    return reply({"key": key, **request.app[STATE].accounts.peek(key).public()})
+
+
+@ROUTES.put("/_mock/keys/{key}")
+async def put_key(request: web.Request) -> web.Response:
+    """PUT /_mock/keys/{key}: balance, rpm, allowed models, validity of one API key."""
+    state = request.app[STATE]
+    key = request.match_info["key"]
+    patch = await read_json(request, strict=False)
+    return reply({"key": key, **state.accounts.update(key, patch).public()})
+
+
+@ROUTES.delete("/_mock/faults")
 async def clear_faults(request: web.Request) -> web.Response:
     """DELETE /_mock/faults."""
     request.app[STATE].faults.clear()
     return reply({})
 
 
-_KEY_FIELDS = {"balance", "rpm", "models", "valid"}
-
-
-def check_key_patch(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise _bad("Send a JSON object with any of balance, rpm, models, valid.")
-    unknown = set(body) - _KEY_FIELDS
-    if unknown:
-        raise _bad(f"Unknown key setting(s): {', '.join(sorted(unknown))}.", sorted(unknown)[0])
-    if "balance" in body and type(body["balance"]) is not int:
-        raise _bad("balance must be an integer number of tokens.", "balance")
-    if "rpm" in body and body["rpm"] is not None and (type(body["rpm"]) is not int or body["rpm"] < 1):
-        raise _bad("rpm must be a positive integer, or null for no limit.", "rpm")
-    if "models" in body and body["models"] is not None:
-        models = body["models"]
-        if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
-            raise _bad("models must be a list of model names, or null for every model.", "models")
-        unknown_models = [m for m in models if contracts.lookup_model(m) is None]
-        if unknown_models:
-            raise _bad(f"Unknown model(s): {', '.join(unknown_models)}.", "models")
-    if "valid" in body and type(body["valid"]) is not bool:
-        raise _bad("valid must be true or false.", "valid")
-    return body
-
-
-async def put_key(request: web.Request) -> web.Response:
-    """PUT /_mock/keys/{key}: balance, rpm, allowed models, validity of one API key."""
-    state = request.app[STATE]
-    key = _key(request)
-    patch = check_key_patch(await read_json(request, strict=False))
-    return reply({"key": key, **state.accounts.update(key, patch).public()})
-
-
-def _key(request: web.Request) -> str:
-    key = request.match_info["key"]
-    if not valid_key(key):
-        raise _bad("An API key is 1 to 256 letters, digits, '.', '_' or '-'.", "key")
-    return key
-
-
-async def get_key(request: web.Request) -> web.Response:
-    """GET /_mock/keys/{key}: the key's settings, or the defaults it would start with. Reading never
-    registers the key, so it cannot let a key in past ``--api-key`` [FIDELITY §13]."""
-    state = request.app[STATE]
-    key = _key(request)
-    return reply({"key": key, **state.accounts.peek(key).public()})
-
-
-def routes() -> list[web.RouteDef]:
-    """The control plane's routes."""
-    return [
-        web.get("/_mock/health", health),
-        web.post("/_mock/reset", reset),
-        web.get("/_mock/clock", clock),
-        web.put("/_mock/clock", set_time_scale),
-        web.post("/_mock/clock/advance", advance),
-        web.get("/_mock/requests", journal),
-        web.delete("/_mock/requests", clear_journal),
-        web.post("/_mock/faults", add_fault),
-        web.get("/_mock/faults", list_faults),
-        web.delete("/_mock/faults", clear_faults),
-        web.put("/_mock/keys/{key}", put_key),
-        web.get("/_mock/keys/{key}", get_key),
-        *callback_routes.routes(),
-    ]
+def routes() -> list[web.AbstractRouteDef]:
+    """The control plane's routes (each declared on its handler), the callback routes last."""
+    return [*ROUTES, *callback_routes.ROUTES]

@@ -12,11 +12,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from mock_server import admin, ark, files, openapi, predictions, proxy, ui
-from mock_server.accounts import redact
 from mock_server.config import MockConfig
 from mock_server.driver import lifecycle
 from mock_server.errors import ApiError, render
-from mock_server.journal import entry
 from mock_server.state import STATE, MockState
 from mock_server.wire import API_KEY, BODY, RAW_BODY, REQUEST_ID, check_host, read_json, reply
 
@@ -47,20 +45,15 @@ def _record(request: web.Request, state: MockState, status: int | None, started:
     body = request.get(BODY)
     if body is None and RAW_BODY in request:
         body = request[RAW_BODY].decode("utf-8", "replace")
-    state.journal_seq += 1
-    # Summed up now, not when read: a data: image must not outlive its request [FIDELITY §12].
-    state.journal.append(
-        entry(
-            state.journal_seq,
-            state.now(),
-            request.get(REQUEST_ID),
-            request.method,
-            request.path,
-            request.query_string,
-            redact(request.get(API_KEY)),
-            body,
-            status,
-        )
+    state.journal.record(
+        state.now(),
+        request.get(REQUEST_ID),
+        request.method,
+        request.path,
+        request.query_string,
+        request.get(API_KEY),
+        body,
+        status,
     )
     if state.config.log_requests:
         ms = (time.perf_counter() - started) * 1000

@@ -58,9 +58,9 @@ def task_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
         if value is not None:
             body[name] = value
     if task.status == "succeeded":
-        content = {"video_url": state.media_url(base, task, "mp4")}
+        content = {"video_url": state.signer.task_url(base, task, "mp4")}
         if s.return_last_frame:
-            content["last_frame_url"] = state.media_url(base, task, "png")
+            content["last_frame_url"] = state.signer.task_url(base, task, "png")
         body["content"] = content
         tokens = usage(s)
         body["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
@@ -114,52 +114,30 @@ def _list_query(request: web.Request) -> dict[str, Any]:
     return query
 
 
-def _model_names(name: str) -> list[str]:
-    """Every name of the model ``filter.model`` names, so the filter matches a task created under any alias
-    of it, from either side (``dreamina-…`` finds ``doubao-…`` tasks and the reverse) [FIDELITY §12]."""
-    model = contracts.lookup_model(name)
-    return list(model.names) if model is not None else [name]
-
-
 async def list_(request: web.Request) -> web.Response:
     """GET /contents/generations/tasks?page_num&page_size&filter.* → ``{"total", "items"}`` [UPSTREAM §2]."""
     state = request.app[STATE]
     query = _list_query(request)
-    page_num, page_size = query.get("page_num", 1), query.get("page_size", 20)
-    tasks = state.store.list(
+    total, tasks = state.store.page(
         request[API_KEY],
-        statuses=[query["filter.status"]] if "filter.status" in query else [],
-        models=_model_names(query["filter.model"]) if "filter.model" in query else [],
-        task_ids=query.get("filter.task_ids", []),
+        status=query.get("filter.status"),
+        model=query.get("filter.model"),
+        task_ids=query.get("filter.task_ids", ()),
+        service_tier=query.get("filter.service_tier", "default"),
+        page_num=query.get("page_num", 1),
+        page_size=query.get("page_size", 20),
     )
-    # The tier filter defaults to "default": flex tasks appear only when asked for [FIDELITY §2].
-    tier = query.get("filter.service_tier", "default")
-    tasks = [t for t in tasks if t.spec.service_tier == tier]
-    start = (page_num - 1) * page_size
     base = origin(request, state.config)
-    items = [task_json(state, t, base) for t in tasks[start : start + page_size]]
-    return reply({"total": len(tasks), "items": items})
+    return reply({"total": total, "items": [task_json(state, t, base) for t in tasks]})
 
 
 async def delete(request: web.Request) -> web.Response:
-    """DELETE /contents/generations/tasks/{id}: cancel a queued task or delete a finished one [UPSTREAM §2].
+    """DELETE /contents/generations/tasks/{id}: cancel a queued task or delete a finished one [UPSTREAM §2]
+    (the policy: :meth:`TaskStore.cancel_or_delete`).
 
     Always answers a JSON body (``{}``): the Ark SDK crashes on an empty 200 [sdk].
     """
-    state = request.app[STATE]
-    task = state.owned_task(request[API_KEY], request.match_info["task_id"])
-    if task.status == "queued":
-        state.store.cancel(task, state.now())
-    elif task.status in ("succeeded", "failed", "expired"):
-        state.store.delete(task)
-    else:
-        # Running and cancelled tasks cannot be cancelled or deleted [UPSTREAM §2]; the code is a [decision].
-        raise ApiError(
-            400,
-            "InvalidParameter",
-            f"The task {task.id} is {task.status} and cannot be cancelled or deleted.",
-            "id",
-        )
+    request.app[STATE].cancel_or_delete(request[API_KEY], request.match_info["task_id"])
     return reply({})
 
 

@@ -440,9 +440,14 @@ class Deliveries:
 
     def list(
         self, *, task_id: str | None = None, url: str | None = None, outcome: str | None = None,
-        event: str | None = None, kind: str | None = None,
+        event: str | None = None, kind: str | None = None, limit: int = 0,
     ) -> list[dict[str, Any]]:  # fmt: skip
-        """Recorded attempts, oldest first; ``url`` is a shell-style pattern, the rest exact."""
+        """Recorded attempts, oldest first (only the newest ``limit`` when it is positive); ``url`` is a
+        shell-style pattern, the rest exact. 400 for an outcome or kind that no attempt can have."""
+        if outcome is not None and outcome not in OUTCOMES:
+            raise ApiError(400, "InvalidParameter", f"outcome must be one of {', '.join(sorted(OUTCOMES))}.", "outcome")
+        if kind is not None and kind not in ("callback", "webhook"):
+            raise ApiError(400, "InvalidParameter", "kind must be callback or webhook.", "kind")
         out = []
         for rec in self.records:
             d = rec.delivery
@@ -457,7 +462,7 @@ class Deliveries:
             if kind is not None and d.kind != kind:
                 continue
             out.append(rec.as_json())
-        return out
+        return out[-limit:] if limit > 0 else out
 
     def counts(self) -> dict[str, int]:
         """Figures for /_mock/health."""

@@ -228,7 +228,7 @@ class Durable:
         state.journal.restore(entries)
         if len(state.journal) < len(entries):
             self._journal_first = state.journal[0].seq  # a smaller journal bound drops the oldest from the file too
-        state.journal_seq = max(int(loaded.meta.get("journal_seq", 0)), entries[-1].seq if entries else 0)
+        state.journal.seq = max(int(loaded.meta.get("journal_seq", 0)), entries[-1].seq if entries else 0)
         clock = loaded.meta.get("clock")
         if clock is not None:
             # Resume where the clock was, plus the real time since, at its rate; never before anything the

@@ -12,43 +12,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Ark's `type` for each HTTP status [UPSTREAM §2 catalogue].
-ARK_TYPES = {
-    400: "BadRequest",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "NotFound",
-    405: "MethodNotAllowed",
-    408: "RequestTimeout",
-    409: "Conflict",
-    413: "RequestEntityTooLarge",
-    415: "UnsupportedMediaType",
-    416: "RangeNotSatisfiable",
-    429: "TooManyRequests",
-    500: "InternalServerError",
-    502: "BadGateway",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
+# Each HTTP status's Ark error `type` [UPSTREAM §2 catalogue], and the Ark `code` a bare status stands for
+# (used by fault rules and framework errors).
+_BY_STATUS: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "InvalidParameter"),
+    401: ("Unauthorized", "AuthenticationError"),
+    403: ("Forbidden", "AccessDenied"),
+    404: ("NotFound", "NotFound"),
+    405: ("MethodNotAllowed", "MethodNotAllowed"),
+    408: ("RequestTimeout", "RequestTimeout"),
+    409: ("Conflict", "Conflict"),
+    413: ("RequestEntityTooLarge", "RequestEntityTooLarge"),
+    415: ("UnsupportedMediaType", "UnsupportedMediaType"),
+    416: ("RangeNotSatisfiable", "RangeNotSatisfiable"),
+    429: ("TooManyRequests", "RateLimitExceeded.EndpointRPMExceeded"),
+    500: ("InternalServerError", "InternalServiceError"),
+    502: ("BadGateway", "BadGateway"),
+    503: ("ServiceUnavailable", "ServerOverloaded"),
+    504: ("GatewayTimeout", "GatewayTimeout"),
 }
-
-# The Ark code a bare status stands for (used by fault rules and framework errors).
-DEFAULT_CODES = {
-    400: "InvalidParameter",
-    401: "AuthenticationError",
-    403: "AccessDenied",
-    404: "NotFound",
-    405: "MethodNotAllowed",
-    408: "RequestTimeout",
-    409: "Conflict",
-    413: "RequestEntityTooLarge",
-    415: "UnsupportedMediaType",
-    416: "RangeNotSatisfiable",
-    429: "RateLimitExceeded.EndpointRPMExceeded",
-    500: "InternalServiceError",
-    502: "BadGateway",
-    503: "ServerOverloaded",
-    504: "GatewayTimeout",
-}
+ARK_TYPES = {status: names[0] for status, names in _BY_STATUS.items()}
+DEFAULT_CODES = {status: names[1] for status, names in _BY_STATUS.items()}
 
 # Gateway `type` / `code` [UPSTREAM §1].
 GATEWAY_TYPES = {

@@ -6,6 +6,9 @@ microseconds, and nothing here ever goes near FFmpeg's demuxers (an ``ffconcat``
 open local files). Anything that is not one of those images — or is absurdly large — gives None, and the
 caller falls back to 16:9 exactly as for a URL it cannot fetch [FIDELITY §11].
 
+A ``data:`` input image is also stored, small and by digest, for the media to show (:func:`ingest_image`,
+at create; the renderer reads it back from the ``inputs`` directory of the media cache) [FIDELITY §11].
+
 ``data:`` URIs are also what makes a create body big: :func:`data_uri_facts` sums one up (media type, size,
 digest) for the journal without keeping, or even decoding at once, its bytes [FIDELITY §12].
 """
@@ -16,11 +19,29 @@ import base64
 import binascii
 import hashlib
 import io
+import os
 import re
-from typing import Any
-from urllib.parse import unquote_to_bytes
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes, urlsplit
 
-__all__ = ["FORMATS", "MAX_DATA_URI_CHARS", "MAX_PIXELS", "data_uri_bytes", "data_uri_facts", "image_size"]
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+__all__ = [
+    "FORMATS",
+    "INPUTS_DIR",
+    "MAX_DATA_URI_CHARS",
+    "MAX_PIXELS",
+    "atomic_write",
+    "data_uri_bytes",
+    "data_uri_facts",
+    "image_size",
+    "ingest_image",
+]
 
 #: The formats measured: upstream's list for reference images, in Pillow's names [UPSTREAM §7].
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
@@ -181,3 +202,106 @@ def _webp_size_ok(data: bytes) -> bool:
         bits = int.from_bytes(data[21:25], "little")
         width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
     return width * height <= MAX_PIXELS
+
+
+# -- storing an input image for the media -----------------------------------------------------------
+#: Subdirectory of the media cache holding the downscaled input images, by digest.
+INPUTS_DIR = "inputs"
+#: Longest side of a stored input image: enough for a 1080p cover fit, small on disk [FIDELITY §11].
+INPUT_SIDE = 1280
+#: Decoding more pixels than this is refused (upstream's images are at most 6000 px a side [UPSTREAM §7]);
+#: JPEGs are first reduced while decoding, so only other formats can hit it.
+_MAX_INPUT_PIXELS = 6000 * 6000
+
+
+def _url_ref(url: str) -> str:
+    """``url:<host>`` for a URL the mock never fetches (``asset://`` ids show whole, cut to 100)."""
+    try:
+        parts = urlsplit(url)
+        shown = parts.hostname if parts.scheme in ("http", "https") and parts.hostname else url
+    except ValueError:
+        shown = url
+    shown = "".join(c if "!" <= c <= "~" else "?" for c in shown[:100])
+    return f"url:{shown or '?'}"
+
+
+def ingest_image(url: str, directory: Path | str) -> str:
+    """A reference to the image at ``url`` for :attr:`mock_server.render.MediaSpec.images`; never raises.
+
+    A ``data:`` image is decoded (JPEGs reduced while decoding), shrunk to at most 1280 px a side and stored
+    as ``<directory>/inputs/<digest>.jpg`` (quality 90: a noisy 720p PNG takes seconds to write), the digest
+    being the first 32 hex digits of the SHA-256 of the image bytes; the reference is ``sha256:<digest>``.
+    A digest already stored is not decoded again. Only the reference stays with the task: never the bytes
+    [FIDELITY §11]. Anything else is ``url:<host>``
+    (never fetched), and an image that does not decode is ``bad:<why>``. Blocking: run it off the loop.
+    """
+    if not isinstance(url, str):
+        return "bad:not-a-string"
+    if url[:5].lower() != "data:":
+        return _url_ref(url)
+    if len(url) > MAX_DATA_URI_CHARS:
+        return "bad:too-large"
+    try:
+        data = data_uri_bytes(url)
+    except Exception:
+        data = None
+    if not data:
+        return "bad:not-an-image"
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    path = Path(directory) / INPUTS_DIR / f"{digest}.jpg"
+    if path.is_file():
+        return f"sha256:{digest}"
+    try:
+        with _DECODING:
+            image = _decode_small(data)
+    except Exception:
+        return "bad:undecodable"
+    finally:
+        del data
+    if image is None:
+        return "bad:too-large"
+    try:
+        atomic_write(path, ".jpg", lambda tmp: image.save(tmp, format="JPEG", quality=90))
+    except OSError:
+        return "bad:not-stored"
+    return f"sha256:{digest}"
+
+
+#: At most two input images are decoded at once (a 6000 px PNG takes about 100 MB while it decodes).
+_DECODING = threading.BoundedSemaphore(2)
+
+
+def _decode_small(data: bytes) -> PILImage.Image | None:
+    """The picture in ``data`` as RGB, at most INPUT_SIDE a side; None when it has too many pixels."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft("RGB", (INPUT_SIDE, INPUT_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+        if image.width * image.height > _MAX_INPUT_PIXELS:
+            return None
+        image.load()
+        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+            rgba = image.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, (128, 128, 128))  # transparency over mid grey
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            small = flat
+        else:
+            small = image.convert("RGB")
+        small.thumbnail((INPUT_SIDE, INPUT_SIDE), Image.Resampling.BILINEAR)
+        return small
+
+
+def atomic_write(path: Path, suffix: str, write: Callable[[Path], None]) -> None:
+    """Run ``write`` on a temporary file beside ``path``, then rename it into place: no reader sees half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

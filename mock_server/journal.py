@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs
 
+from mock_server.accounts import redact
 from mock_server.images import data_uri_facts
 
 if TYPE_CHECKING:
@@ -172,27 +173,12 @@ class Entry(NamedTuple):
         }
 
 
-def entry(
-    seq: int,
-    time: float,
-    request_id: str | None,
-    method: str,
-    path: str,
-    query_string: str,
-    key: str | None,
-    body: Any,
-    status: int | None,
-) -> Entry:
-    """An :class:`Entry` with ``body`` summed up and its size counted."""
-    kept, size = summarize(body)
-    query_string = _text(query_string)
-    size += _ENTRY_OVERHEAD + len(path) + len(query_string)
-    return Entry(seq, time, request_id, method, path, query_string, key, kept, status, size)
-
-
 class Journal:
     """The newest entries, at most ``max_entries`` of them and about ``max_bytes`` in all (the newest entry is
-    always kept). Iterates oldest first."""
+    always kept). Iterates oldest first.
+
+    The one owner of the journal's operations: numbering (:attr:`seq`, never reused, not even by a reset),
+    redaction and summing up (:meth:`record`), filtering (:meth:`query`) and forgetting (:meth:`clear`)."""
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.max_entries = max(1, max_entries)
@@ -202,6 +188,38 @@ class Journal:
         self.bytes = 0
         #: The state file (``--state``), told of every entry recorded and of what the bounds dropped.
         self.durable: Durable | None = None
+        #: The sequence number of the last entry recorded.
+        self.seq = 0
+
+    def record(
+        self,
+        time: float,
+        request_id: str | None,
+        method: str,
+        path: str,
+        query_string: str,
+        key: str | None,
+        body: Any,
+        status: int | None,
+    ) -> Entry:
+        """Number, redact (``key``) and sum up (``body``) one API request, and keep it. Summed up now, not
+        when read: a data: image must not outlive its request [FIDELITY §12]."""
+        self.seq += 1
+        kept, size = summarize(body)
+        query_string = _text(query_string)
+        size += _ENTRY_OVERHEAD + len(path) + len(query_string)
+        item = Entry(self.seq, time, request_id, method, path, query_string, redact(key), kept, status, size)
+        self.append(item)
+        return item
+
+    def query(self, method: str | None = None, path: str | None = None, limit: int = 0) -> list[Entry]:
+        """The entries, oldest first, of ``method`` (any case) whose path starts with ``path``; only the
+        newest ``limit`` when ``limit`` is positive (``GET /_mock/requests``)."""
+        wanted = (method or "").upper()
+        entries = [
+            e for e in self._entries if (not wanted or e.method == wanted) and (not path or e.path.startswith(path))
+        ]
+        return entries[-limit:] if limit > 0 else entries
 
     def append(self, item: Entry) -> None:
         """Keep ``item``, forgetting the oldest entries until both bounds hold."""

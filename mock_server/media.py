@@ -57,7 +57,7 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("seedance-mock") / "media"
 
 
-#: A render's temporary file (see _atomic_write): hidden, with ``.tmp`` before its suffix.
+#: A render's temporary file (see images.atomic_write): hidden, with ``.tmp`` before its suffix.
 _TEMPORARY = re.compile(r"\..+\.tmp(\.[A-Za-z0-9]+)?")
 #: A cached file of any render version: ``<key>.r<version>.<kind>``; nothing else in the directory is touched.
 _CACHED = re.compile(r"[0-9]+x[0-9]+-[0-9]+f-[am]--?[0-9]+(?:-[0-9a-f]+)?\.r[0-9]+\.[a-z0-9]+")

@@ -12,13 +12,13 @@ import base64
 import functools
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
 from mock_server.errors import ApiError
 from mock_server.images import image_size
 from mock_server.requests import PREDICTION_OPS, carries_inline_image, parse_prediction
+from mock_server.signing import video_kind
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import Task
 from mock_server.wire import API_KEY, read_json, reply
@@ -56,7 +56,7 @@ def prediction_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
     return {
         "id": task.id,
         "model": task.spec.model,
-        "outputs": [state.media_url(base, task, "mp4")] if done else [],
+        "outputs": [state.signer.task_url(base, task, "mp4")] if done else [],
         "urls": {"get": f"{base}/api/v3/predictions/{task.id}/result"},
         "status": STATUS_WORDS[task.status],
         "error": _error_text(task),
@@ -67,24 +67,15 @@ def prediction_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
     }
 
 
-async def _base64_outputs(state: MockState, task: Task, base: str) -> list[str]:
+async def _base64_outputs(state: MockState, task: Task) -> list[str]:
     """``enable_base64_output``: the video itself as a bare base64 string, no ``data:`` prefix [FIDELITY §3].
 
-    The file is the one the task's signed URL serves (checked as that URL would be), rendered on demand.
+    The file is the one the task's signed URL serves, rendered on demand; none once its 24 h are over.
     """
-    url = urlsplit(state.media_url(base, task, "mp4"))
-    query = parse_qs(url.query)
-    name = url.path.rsplit("/", 1)[-1]
-    try:
-        spec = state.check_media(
-            name,
-            query.get("expires", [""])[0],
-            query.get("signature", [""])[0],
-            query.get("spec", [None])[0],
-        )
-    except ApiError:
-        return []  # the file's 24 h are over: nothing left to inline [FIDELITY §9]
-    path = await state.media.ensure_video(spec, "mov" if name.endswith(".mov") else "mp4")
+    spec = state.signer.current_media(task)
+    if spec is None:
+        return []  # nothing left to inline [FIDELITY §9]
+    path = await state.media.ensure_video(spec, video_kind(task))
     data = await asyncio.to_thread(path.read_bytes)
     return [base64.b64encode(data).decode("ascii")]
 
@@ -93,7 +84,7 @@ async def prediction_answer(state: MockState, task: Task, base: str) -> dict[str
     """``data`` of the envelope, with the outputs inlined when the submit asked for base64 [FIDELITY §3]."""
     data = prediction_json(state, task, base)
     if task.spec.base64_output and task.status == "succeeded":
-        data["outputs"] = await _base64_outputs(state, task, base)
+        data["outputs"] = await _base64_outputs(state, task)
     return data
 
 
@@ -130,20 +121,12 @@ def _submit(op: str):  # type: ignore[no-untyped-def]
         else:
             spec, _, sync = parse()
         webhook = _webhook(request, body)
-        # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3]; the mock runs such a
-        # task to its end at once rather than holding the request open on a clock that may be frozen. A task
-        # that needs longer than --sync-timeout gets the gateway's sync timeout instead, and runs on
-        # its normal schedule [FIDELITY §3].
-        config = state.config
-        timeout = config.sync_timeout_seconds
-        fits = config.queue_seconds + config.run_seconds <= timeout
-        task = state.submit(
-            request[API_KEY], "predictions", op, spec, immediate=sync and fits,
-            origin=origin(request, config), webhook=webhook,
-        )  # fmt: skip
-        data = await prediction_answer(state, task, origin(request, config))
-        if sync and not fits:
-            data = sync_timed_out(data, timeout)
+        # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3] (MockState.sync_fits).
+        base = origin(request, state.config)
+        task = state.submit(request[API_KEY], "predictions", op, spec, sync=sync, origin=base, webhook=webhook)
+        data = await prediction_answer(state, task, base)
+        if sync and not state.sync_fits():
+            data = sync_timed_out(data, state.config.sync_timeout_seconds)
         return reply(envelope(data))
 
     submit.__name__ = f"submit_{op.replace('-', '_')}"

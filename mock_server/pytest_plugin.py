@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import inspect
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
 
-from mock_server.state import MockState
 from mock_server.testing import MockServer
 
 __all__ = ["FIXTURE_DEFAULTS", "AsyncSeedanceMock", "SeedanceMock"]
@@ -41,129 +41,60 @@ FIXTURE_DEFAULTS: dict[str, Any] = {
 
 
 class SeedanceMock(MockServer):
-    """The server the ``seedance_mock`` fixture hands out: :class:`MockServer` plus clock conveniences."""
+    """The server the ``seedance_mock`` fixture hands out: a :class:`MockServer` with the fixture's settings
+    (every control method, the clock's included, is :class:`MockServer`'s)."""
 
-    def set_time_scale(self, time_scale: float) -> None:
-        """Mock seconds per real second from now on (0 freezes: only :meth:`advance` moves time)."""
 
-        def change(state: MockState) -> None:
-            state.settle()
-            state.clock.set_time_scale(time_scale)
+def _awaitable(method: Callable[..., T]) -> Callable[..., Coroutine[Any, Any, T]]:
+    """The async twin of a blocking :class:`MockServer` method: the same call, its docstring and signature,
+    run on a worker thread so the caller's event loop is never blocked (the server keeps its own)."""
+    name = method.__name__
 
-        self.call(change)
+    @functools.wraps(method)
+    async def twin(self: AsyncSeedanceMock, *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(getattr(self.server, name), *args, **kwargs)
 
-    def freeze(self) -> None:
-        """Stop mock time: tasks move only when the test calls :meth:`advance`."""
-        self.set_time_scale(0)
+    return twin
 
-    def finish_all(self, timeout: float = 60.0) -> float:
-        """Jump far enough that every task that can end has ended (execution_expires_after at most 72 h)
-        and every callback retry is due, then wait (up to ``timeout`` real seconds) until every pending
-        callback and webhook delivery is done."""
-        c = self.config
-        now = self.advance(259_200 + c.queue_seconds + c.run_seconds + c.callback_retries * c.callback_retry_seconds)
-        self.flush_callbacks(timeout)
-        return now
+
+def _same(name: str, doc: str | None = None) -> property:
+    """A read-only attribute of the wrapped server (documented as the server's property of that name)."""
+    return property(lambda self: getattr(self.server, name), doc=doc or getattr(MockServer, name).__doc__)
 
 
 class AsyncSeedanceMock:
     """Awaitable control of a :class:`SeedanceMock` for async tests: the server keeps its own thread and
-    loop, and every control call is awaited on the caller's loop without blocking it."""
+    loop, and every control call is awaited on the caller's loop without blocking it. Each method wraps the
+    :class:`MockServer` method of the same name (:func:`_awaitable`): one behaviour, two ways to call it."""
 
     def __init__(self, server: SeedanceMock) -> None:
         self.server = server
 
-    @property
-    def base_url(self) -> str:
-        """The origin (what wavespeed and the seedance client take)."""
-        return self.server.base_url
-
-    @property
-    def ark_base_url(self) -> str:
-        """``base_url + /api/v3``: what the official Ark SDKs take."""
-        return self.server.ark_base_url
-
-    @property
-    def api_key(self) -> str:
-        """A key the server accepts."""
-        return self.server.api_key
-
-    @property
-    def admin_headers(self) -> dict[str, str]:
-        """Headers a control-plane request needs (JSON, and ``X-Admin-Token`` when one is configured)."""
-        return self.server.admin_headers
-
-    async def control(self, method: str, path: str, body: Any = None) -> Any:
-        """Call the control plane over HTTP, the admin token sent for you; returns the JSON answer."""
-        return await self._call(lambda: self.server.control(method, path, body))
-
-    async def _call(self, fn: Callable[[], T]) -> T:
-        # The blocking control methods wait on the server's loop; run them on a worker thread instead.
-        return await asyncio.to_thread(fn)
-
-    async def advance(self, seconds: float) -> float:
-        """Move mock time forward and settle every task; returns the new mock time."""
-        return await self._call(lambda: self.server.advance(seconds))
-
-    async def now(self) -> float:
-        """Current mock time."""
-        return await self._call(self.server.now)
-
-    async def reset(self) -> None:
-        """Forget tasks, keys, faults and the journal."""
-        await self._call(self.server.reset)
-
-    async def journal(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
-        """Recorded API requests, oldest first."""
-        return await self._call(lambda: self.server.journal(method, path))
-
-    async def add_fault(self, **rule: Any) -> dict[str, Any]:
-        """Add a fault rule (the fields of ``POST /_mock/faults``)."""
-        return await self._call(lambda: self.server.add_fault(**rule))
-
-    async def clear_faults(self) -> None:
-        """Remove every fault rule."""
-        await self._call(self.server.clear_faults)
-
-    async def set_key(self, key: str | None = None, **settings: Any) -> dict[str, Any]:
-        """Per-key settings (balance, rpm, models, valid)."""
-        return await self._call(lambda: self.server.set_key(key, **settings))
-
-    async def set_time_scale(self, time_scale: float) -> None:
-        """Mock seconds per real second from now on."""
-        await self._call(lambda: self.server.set_time_scale(time_scale))
-
-    async def freeze(self) -> None:
-        """Stop mock time."""
-        await self.set_time_scale(0)
-
-    async def finish_all(self, timeout: float = 60.0) -> float:
-        """Jump far enough that every task has ended, and flush pending deliveries."""
-        return await self._call(lambda: self.server.finish_all(timeout))
-
-    async def task(self, task_id: str) -> Any:
-        """The stored task (settled), or None."""
-        return await self._call(lambda: self.server.task(task_id))
-
-    async def callbacks(self, task_id: str | None = None, **filters: str) -> list[dict[str, Any]]:
-        """Delivery attempts so far (see :meth:`MockServer.callbacks`)."""
-        return await self._call(lambda: self.server.callbacks(task_id, **filters))
-
-    async def wait_for_callback(self, task_id: str, status: str, timeout: float = 10.0) -> dict[str, Any]:
-        """The first attempt that brought ``status`` of ``task_id`` to its receiver; TimeoutError otherwise."""
-        return await self._call(lambda: self.server.wait_for_callback(task_id, status, timeout))
-
-    async def flush_callbacks(self, timeout: float = 60.0) -> None:
-        """Wait until no delivery is waiting or in flight."""
-        await self._call(lambda: self.server.flush_callbacks(timeout))
+    base_url = _same("base_url")
+    ark_base_url = _same("ark_base_url")
+    api_key = _same("api_key", "A key the server accepts.")
+    admin_headers = _same("admin_headers")
 
     def sink_url(self, name: str = "default") -> str:
         """A ready receiver on the mock (``/_mock/sink/{name}``)."""
         return self.server.sink_url(name)
 
-    async def sink(self, name: str = "default") -> list[dict[str, Any]]:
-        """What ``/_mock/sink/{name}`` received."""
-        return await self._call(lambda: self.server.sink(name))
+    control = _awaitable(MockServer.control)
+    advance = _awaitable(MockServer.advance)
+    set_time_scale = _awaitable(MockServer.set_time_scale)
+    freeze = _awaitable(MockServer.freeze)
+    finish_all = _awaitable(MockServer.finish_all)
+    now = _awaitable(MockServer.now)
+    reset = _awaitable(MockServer.reset)
+    journal = _awaitable(MockServer.journal)
+    add_fault = _awaitable(MockServer.add_fault)
+    clear_faults = _awaitable(MockServer.clear_faults)
+    set_key = _awaitable(MockServer.set_key)
+    task = _awaitable(MockServer.task)
+    callbacks = _awaitable(MockServer.callbacks)
+    wait_for_callback = _awaitable(MockServer.wait_for_callback)
+    flush_callbacks = _awaitable(MockServer.flush_callbacks)
+    sink = _awaitable(MockServer.sink)
 
 
 #: Markers by which another plugin (pytest-asyncio, anyio, trio) claims a coroutine test for itself.

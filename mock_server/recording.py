@@ -380,12 +380,12 @@ class Replayer:
             content = body["content"]
             for field_, kind in (("video_url", "mp4"), ("last_frame_url", "png")):
                 if isinstance(content.get(field_), str):
-                    content[field_] = state.signed_media_url(here, media, kind, expires)
+                    content[field_] = state.signer.url(here, media, kind, expires)
         data = body.get("data")
         if isinstance(data, dict):
             if media is not None and isinstance(data.get("outputs"), list):
                 data["outputs"] = [
-                    state.signed_media_url(here, media, "mp4", expires) if isinstance(o, str) else o
+                    state.signer.url(here, media, "mp4", expires) if isinstance(o, str) else o
                     for o in data["outputs"]
                 ]
             urls = data.get("urls")

@@ -11,10 +11,10 @@ Each file shows the request that made it [FIDELITY §11]:
   words of the prompt, over a progress bar. Pillow draws the text with its embedded scalable font (no
   system fonts).
 
-Input images reach the renderer as *references* (see :func:`ingest_image`): a ``data:`` image is decoded once,
-at create, into a small copy on disk named by its digest; an http(s) URL is never fetched and shows as a card
-naming its host. :class:`MediaSpec` is everything that changes the pixels, so its :attr:`MediaSpec.key` names
-the cached file.
+Input images reach the renderer as *references* (stored at create by :func:`mock_server.images.ingest_image`):
+a ``data:`` image is decoded once, into a small copy on disk named by its digest; an http(s) URL is never
+fetched and shows as a card naming its host. :class:`MediaSpec` is everything that changes the pixels, so
+its :attr:`MediaSpec.key` names the cached file.
 
 ``av``, ``numpy`` and ``PIL`` are imported inside the functions that need them: the server must start fast and
 most runs never render anything.
@@ -26,18 +26,16 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 import random
 import re
-import tempfile
-import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+
+from mock_server.images import INPUTS_DIR, atomic_write
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,11 +44,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTAINERS",
     "FPS",
-    "INPUTS_DIR",
     "MAX_FRAMES",
     "MAX_SIDE",
     "MediaSpec",
-    "ingest_image",
     "prompt_excerpt",
     "render_last_frame",
     "render_video",
@@ -70,13 +66,6 @@ RENDER_VERSION = 3  # 3: reference images wipe into each other (was a cross-fade
 _SEED_LIMIT = 2**63
 
 SCENARIOS = ("text", "first_frame", "first_last_frame", "reference")
-#: Subdirectory of the media cache holding the downscaled input images, by digest.
-INPUTS_DIR = "inputs"
-#: Longest side of a stored input image: enough for a 1080p cover fit, small on disk [FIDELITY §11].
-INPUT_SIDE = 1280
-#: Decoding more pixels than this is refused (upstream's images are at most 6000 px a side [UPSTREAM §7]);
-#: JPEGs are first reduced while decoding, so only other formats can hit it.
-_MAX_INPUT_PIXELS = 6000 * 6000
 #: The most images one spec may carry (2.5 takes 30 references [UPSTREAM §7]; room to spare).
 MAX_IMAGES = 64
 
@@ -98,7 +87,7 @@ class MediaSpec:
 
     The first five fields alone give the anonymous picture of issue 4 (a gradient and a sweeping bar). The
     rest make the file show its request: the task id, model, resolution and prompt excerpt in the overlay,
-    and the input images (:func:`ingest_image` references, in order) as ``scenario`` lays them out.
+    and the input images (:func:`mock_server.images.ingest_image` references, in order) as ``scenario`` lays them out.
     ``resolution`` "4k" (any case) also switches the codec to H.265 [UPSTREAM §7].
     """
 
@@ -231,87 +220,6 @@ def prompt_excerpt(prompt: str | None, words: int = 12, limit: int = 100) -> str
     if len(out) < len(" ".join(parts)):
         out += "…"
     return out
-
-
-def _url_ref(url: str) -> str:
-    """``url:<host>`` for a URL the mock never fetches (``asset://`` ids show whole, cut to 100)."""
-    try:
-        parts = urlsplit(url)
-        shown = parts.hostname if parts.scheme in ("http", "https") and parts.hostname else url
-    except ValueError:
-        shown = url
-    shown = "".join(c if "!" <= c <= "~" else "?" for c in shown[:100])
-    return f"url:{shown or '?'}"
-
-
-def ingest_image(url: str, directory: Path | str) -> str:
-    """A reference to the image at ``url`` for :attr:`MediaSpec.images`; never raises.
-
-    A ``data:`` image is decoded (JPEGs reduced while decoding), shrunk to at most 1280 px a side and stored
-    as ``<directory>/inputs/<digest>.jpg`` (quality 90: a noisy 720p PNG takes seconds to write), the digest
-    being the first 32 hex digits of the SHA-256 of the image bytes; the reference is ``sha256:<digest>``.
-    A digest already stored is not decoded again. Only the reference stays with the task: never the bytes
-    [FIDELITY §11]. Anything else is ``url:<host>``
-    (never fetched), and an image that does not decode is ``bad:<why>``. Blocking: run it off the loop.
-    """
-    if not isinstance(url, str):
-        return "bad:not-a-string"
-    if url[:5].lower() != "data:":
-        return _url_ref(url)
-    from mock_server.images import MAX_DATA_URI_CHARS, data_uri_bytes
-
-    if len(url) > MAX_DATA_URI_CHARS:
-        return "bad:too-large"
-    try:
-        data = data_uri_bytes(url)
-    except Exception:
-        data = None
-    if not data:
-        return "bad:not-an-image"
-    digest = hashlib.sha256(data).hexdigest()[:32]
-    path = Path(directory) / INPUTS_DIR / f"{digest}.jpg"
-    if path.is_file():
-        return f"sha256:{digest}"
-    try:
-        with _DECODING:
-            image = _decode_small(data)
-    except Exception:
-        return "bad:undecodable"
-    finally:
-        del data
-    if image is None:
-        return "bad:too-large"
-    try:
-        _atomic_write(path, ".jpg", lambda tmp: image.save(tmp, format="JPEG", quality=90))
-    except OSError:
-        return "bad:not-stored"
-    return f"sha256:{digest}"
-
-
-#: At most two input images are decoded at once (a 6000 px PNG takes about 100 MB while it decodes).
-_DECODING = threading.BoundedSemaphore(2)
-
-
-def _decode_small(data: bytes) -> PILImage.Image | None:
-    """The picture in ``data`` as RGB, at most INPUT_SIDE a side; None when it has too many pixels."""
-    import io
-
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as image:
-        image.draft("RGB", (INPUT_SIDE, INPUT_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
-        if image.width * image.height > _MAX_INPUT_PIXELS:
-            return None
-        image.load()
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-            rgba = image.convert("RGBA")
-            flat = Image.new("RGB", rgba.size, (128, 128, 128))  # transparency over mid grey
-            flat.paste(rgba, mask=rgba.getchannel("A"))
-            small = flat
-        else:
-            small = image.convert("RGB")
-        small.thumbnail((INPUT_SIDE, INPUT_SIDE), Image.Resampling.BILINEAR)
-        return small
 
 
 # -- the picture -----------------------------------------------------------------------------------------
@@ -690,20 +598,6 @@ def _encoder(spec: MediaSpec) -> tuple[str, bool]:
     return _h264_encoder(), False
 
 
-def _atomic_write(path: Path, suffix: str, write: Callable[[Path], None]) -> None:
-    """Run ``write`` on a temporary file beside ``path``, then rename it into place: no reader sees half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 #: Video containers: what a task's ``output_format`` may ask for (2.5: mp4 | mov [UPSTREAM §7]).
 CONTAINERS = ("mp4", "mov")
 
@@ -777,7 +671,7 @@ def render_video(
             if audio is not None:
                 out.mux(audio.encode(None))
 
-    _atomic_write(path, f".{container}", write)
+    atomic_write(path, f".{container}", write)
     return path
 
 
@@ -791,5 +685,5 @@ def render_last_frame(spec: MediaSpec, path: Path | str, *, inputs: Path | str |
     codec = av.CodecContext.create("png", "w")
     codec.width, codec.height, codec.pix_fmt = spec.width, spec.height, "rgb24"
     data = b"".join(bytes(p) for p in [*codec.encode(rgb), *codec.encode(None)])
-    _atomic_write(path, ".png", lambda tmp: tmp.write_bytes(data))
+    atomic_write(path, ".png", lambda tmp: tmp.write_bytes(data))
     return path

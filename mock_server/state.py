@@ -1,14 +1,18 @@
-"""The mock's state and the domain operations both API families share (create, read, signed media URLs)."""
+"""MockState: everything one server holds, and the operations on it that every caller shares.
+
+The HTTP control plane (admin.py), ``MockServer`` (testing.py), the pytest fixtures and both API families call
+these; none of them repeats one: the clock (advance, time scale), task admission, ownership and withdrawal.
+The journal, accounts, faults and the task store own their own operations (journal.py, accounts.py,
+faults.py, store.py); media URLs are signed in signing.py.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import random
 import secrets
 import string
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -20,14 +24,16 @@ from mock_server.config import MockConfig
 from mock_server.durable import Durable
 from mock_server.errors import ApiError
 from mock_server.faults import Faults
+from mock_server.images import ingest_image
 from mock_server.journal import Journal
-from mock_server.media import MediaCache, MediaSpec, default_cache_dir
-from mock_server.render import ingest_image
+from mock_server.media import MediaCache, default_cache_dir
+from mock_server.signing import MediaSigner
 from mock_server.store import Task, TaskSpec, TaskStore
 
 _ID_CHARS = string.digits + string.ascii_lowercase
-#: Signed URLs remembered per task (kind × origin); more origins than this (Host headers) start afresh.
-_MAX_URLS_PER_TASK = 8
+#: The furthest one advance may move the clock (ten years), and the fastest it may run.
+MAX_ADVANCE_SECONDS = 10 * 365 * 86400
+MAX_TIME_SCALE = 1_000_000
 
 
 @dataclass
@@ -43,8 +49,9 @@ class MockState:
     rng: random.Random
     media: MediaCache
     deliveries: Deliveries
-    secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
-    journal_seq: int = 0
+    signer: MediaSigner
+    #: Signs media URLs (through ``signer``) and derives each key's webhook secret.
+    secret: bytes
     #: The state file (``--state``), None when the mock keeps everything in memory only.
     durable: Durable | None = None
     #: (mock second, its YYYYMMDDHHMMSS) for request ids, formatted once per second.
@@ -75,6 +82,9 @@ class MockState:
         faults = Faults()
         deliveries = Deliveries(config, clock, faults)
         store.on_change = deliveries.changed
+        durable = Durable.open(config.state) if config.state is not None else None
+        # With --state: the same secret, so the same signed URLs and webhook secrets as before a restart.
+        secret = durable.secret if durable is not None else secrets.token_bytes(16)
         state = cls(
             config=config,
             clock=clock,
@@ -85,11 +95,10 @@ class MockState:
             rng=random.Random(config.random_seed),
             media=_media_cache(config),
             deliveries=deliveries,
+            signer=MediaSigner(secret, config.media_ttl_seconds, clock.now),
+            secret=secret,
         )
-        if config.state is not None:
-            durable = Durable.open(config.state)
-            # Same secret, same signed URLs and webhook secrets as before the restart.
-            state.secret = durable.secret
+        if durable is not None:
             state.durable = durable
             durable.attach(state)
         return state
@@ -106,6 +115,52 @@ class MockState:
         # Tasks are seen for 7 days after creation; a cancelled one for 24 h [FIDELITY §9].
         self.store.purge(now, self.config.retention_seconds, self.config.cancelled_retention_seconds)
         return now
+
+    def clock_view(self, now: float | None = None) -> dict[str, float]:
+        """``GET /_mock/clock``: mock time (``now`` when the caller has just settled), the rate and the total
+        advanced."""
+        return {
+            "now": self.now() if now is None else now,
+            "time_scale": self.clock.time_scale,
+            "advanced": self.clock.advanced,
+        }
+
+    def advance(self, seconds: object) -> float:
+        """Move mock time forward by ``seconds`` (0 to ten years, else 400) and settle every task; returns the
+        new mock time."""
+        value = _number(seconds, MAX_ADVANCE_SECONDS)
+        if value is None:
+            raise ApiError(
+                400,
+                "InvalidParameter",
+                f'Send {{"seconds": N}} with N a number from 0 to {MAX_ADVANCE_SECONDS}.',
+                "seconds",
+            )
+        self.clock.advance(value)
+        return self.settle()
+
+    def set_time_scale(self, time_scale: object) -> float:
+        """Mock seconds per real second from now on (0 freezes; at most 1000000, else 400), after settling what
+        was due at the old rate; returns mock time."""
+        scale = _number(time_scale, MAX_TIME_SCALE)
+        if scale is None:
+            raise ApiError(
+                400,
+                "InvalidParameter",
+                f'Send {{"time_scale": X}} with X a number from 0 to {MAX_TIME_SCALE}.',
+                "time_scale",
+            )
+        self.settle()
+        self.clock.set_time_scale(scale)
+        return self.now()
+
+    def finish_all(self) -> float:
+        """Advance far enough that every task that can end has ended (the longest ``execution_expires_after``)
+        and every callback retry is due; returns the new mock time (deliveries may still be in flight)."""
+        c = self.config
+        longest = contracts.family_rules("ark")["execution_expires_after_range"][1]
+        self.clock.advance(longest + c.queue_seconds + c.run_seconds + c.callback_retries * c.callback_retry_seconds)
+        return self.settle()
 
     def reset(self) -> None:
         """Forget tasks, accounts, faults and the journal (the clock keeps going: time never runs back)."""
@@ -139,14 +194,15 @@ class MockState:
         op: str,
         spec: TaskSpec,
         *,
-        immediate: bool = False,
+        sync: bool = False,
         origin: str = "",
         webhook: tuple[str, str, object] | None = None,
     ) -> Task:
         """Admit a create: model permission, balance, queue quota; then schedule the task.
 
-        ``origin`` is where media URLs in callbacks point; ``webhook`` is a predictions webhook as
-        (url, the field that named it, the input to echo).
+        ``sync`` (predictions' ``enable_sync_mode``) runs the task to its end at once when
+        :meth:`sync_fits`; ``origin`` is where media URLs in callbacks point; ``webhook`` is a predictions
+        webhook as (url, the field that named it, the input to echo).
         """
         allow = self.config.callback_allow
         if spec.callback_url is not None:
@@ -169,25 +225,23 @@ class MockState:
         flex = spec.service_tier == "flex"
         # Flex has no latency guarantee: it waits much longer queued [FIDELITY §2].
         wait = self.config.queue_seconds + (self.config.flex_queue_seconds if flex else 0.0)
-        task = Task(
-            id=self.new_id(now, flex=flex),
-            key=key,
-            family=family,
-            op=op,
-            spec=spec,
-            created_at=now,
-            updated_at=now,
-            ready_at=now + wait,
-        )
+        task = Task.queued(self.new_id(now, flex=flex), key, family, op, spec, now, wait)
         if spec.callback_url is not None:
             self.deliveries.watch(task, "callback", spec.callback_url, origin)
         elif webhook is not None:
             secret = webhook_secret(self.secret, key)
             self.deliveries.watch(task, "webhook", webhook[0], origin, secret=secret, input=webhook[2])
-        self.store.create(task, immediate=immediate)
+        self.store.create(task, immediate=sync and self.sync_fits())
         self.store.settle(now)
         self.deliveries.wake()  # the lifecycle driver plans its sleep around the new task
         return task
+
+    def sync_fits(self) -> bool:
+        """Whether a sync-mode task's normal life (queue + run) fits in ``--sync-timeout``. Such a task is run
+        to its end at once rather than holding the request open on a clock that may be frozen; a longer one
+        gets the gateway's sync timeout and runs on its normal schedule [FIDELITY §3]."""
+        config = self.config
+        return config.queue_seconds + config.run_seconds <= config.sync_timeout_seconds
 
     def webhook_secret(self, key: str) -> str:
         """``key``'s webhook signing secret (``whsec_…``), stable for the server's life [UPSTREAM §7]."""
@@ -201,6 +255,11 @@ class MockState:
                 404, "NotFound", f"The specified task {task_id} is not found.", "id"
             )
         return task
+
+    def cancel_or_delete(self, key: str, task_id: str) -> None:
+        """DELETE of the caller's task: cancel it while queued, forget it once finished, else 400
+        (:meth:`TaskStore.cancel_or_delete`); 404 when it is not the caller's."""
+        self.store.cancel_or_delete(self.owned_task(key, task_id), self.now())
 
     def draft_spec(self, key: str, task_id: str) -> TaskSpec:
         """The spec of the caller's succeeded draft ``task_id``, for a final made from it [FIDELITY §5]."""
@@ -223,65 +282,6 @@ class MockState:
         cache, by digest (blocking when ``url`` is a data: URI: call it off the loop) [FIDELITY §11]."""
         return ingest_image(url, self.media.directory)
 
-    def _signature(self, name: str, expires: int) -> str:
-        return hmac.new(self.secret, f"{name}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
-
-    def media_url(self, origin: str, task: Task, kind: str) -> str:
-        """A signed URL on this server for the task's video (``mp4``) or last frame (``png``).
-
-        The video of a task that asked ``output_format: "mov"`` is a QuickTime ``.mov`` [FIDELITY §11].
-
-        Like upstream's signed URLs it expires ``media_ttl_seconds`` (24 h) after the task finished [issue 4]
-        and outlives a deleted task record. Computed once per task, kind and origin.
-        """
-        if kind == "mp4" and task.spec.output_format == "mov":
-            kind = "mov"
-        urls = task.urls if task.urls is not None else {}
-        url = urls.get((kind, origin))
-        if url is None:
-            spec = media_spec(task)
-            name = f"{spec.key}.{kind}"
-            expires = int((task.finished_at or task.updated_at) + self.config.media_ttl_seconds)
-            url = f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
-            if spec.token:
-                # What the name's digest stands for (ids, prompt, image references): the file can be
-                # rendered from the URL alone, after the task record is gone [FIDELITY §11].
-                url += f"&spec={spec.token}"
-            if len(urls) >= _MAX_URLS_PER_TASK:
-                urls.clear()  # one entry per Host a client made up: recomputing is cheap, growing is not
-            urls[(kind, origin)] = url
-            task.urls = urls
-        return url
-
-    def signed_media_url(self, origin: str, media: MediaSpec, kind: str, expires: int) -> str:
-        """A signed URL on this server for ``media`` (a replayed recording's video, issue 14)."""
-        name = f"{media.key}.{kind}"
-        url = f"{origin}/media/{name}?expires={expires}&signature={self._signature(name, expires)}"
-        return f"{url}&spec={media.token}" if media.token else url  # [FIDELITY §11]
-
-    def check_media(
-        self, name: str, expires: str | None, signature: str | None, token: str | None = None
-    ) -> MediaSpec:
-        """The spec behind a media URL, or 403/404 when the URL is forged, altered or expired.
-
-        The signature covers the name; the name ends in a digest of the ``spec`` token, so an altered token
-        does not match it (404)."""
-        if not expires or not signature or not expires.isdigit():
-            raise ApiError(403, "AccessDenied", "This media URL is not signed.")
-        if not hmac.compare_digest(self._signature(name, int(expires)), signature):
-            raise ApiError(403, "AccessDenied", "The media URL signature does not match.")
-        if self.now() > int(expires):
-            raise ApiError(
-                403,
-                "AccessDenied",
-                "Request has expired: media URLs are valid for 24 hours after the task finished.",
-            )
-        stem = name.rpartition(".")[0]
-        try:
-            return MediaSpec.from_key(stem, token)
-        except ValueError:
-            raise ApiError(404, "NotFound", f"No media called {name}.") from None
-
 
 def _media_cache(config: MockConfig) -> MediaCache:
     """The media cache, bounded by ``--cache-max-mb``, indexed and rid of stale temporaries at start."""
@@ -290,15 +290,11 @@ def _media_cache(config: MockConfig) -> MediaCache:
     return cache
 
 
-def media_spec(task: Task) -> MediaSpec:
-    """What the task's video and last frame show: its size, frames, audio and seed, and the request (task
-    id, model, resolution, prompt excerpt, input images) for the caption and the pictures [FIDELITY §11]."""
-    s = task.spec
-    return MediaSpec(
-        s.width, s.height, s.frame_count, s.audio, s.seed,
-        task_id=task.id[:64], model=s.model[:128], resolution=s.resolution[:16], prompt=s.prompt_excerpt[:160],
-        scenario=s.scenario, images=s.images,
-    )  # fmt: skip
+def _number(value: object, most: float) -> float | None:
+    """``value`` as a float when it is a number (not a bool) from 0 to ``most``, else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= most:
+        return float(value)
+    return None
 
 
 def usage(spec: TaskSpec) -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import contracts
+from mock_server.errors import ApiError
 
 if TYPE_CHECKING:
     from mock_server.durable import Durable
@@ -72,7 +73,7 @@ class TaskSpec:
     safety_identifier: str | None = None
     outcome: str = "succeed"  # "succeed" | "fail" | "fail_audio" | "expire" (from [mock:…] markers)
     # What the media shows [FIDELITY §11]: the prompt's first words, and the input images as
-    # render.ingest_image references in layout order (never their bytes).
+    # images.ingest_image references in layout order (never their bytes).
     prompt_excerpt: str = ""
     images: tuple[str, ...] = ()
     output_format: str | None = None  # 2.5's mp4 | mov [FIDELITY §5]
@@ -108,6 +109,11 @@ class Task:
     error: dict[str, str] | None = None
     #: Signed media URLs already computed, by (kind, origin): they never change once the task finished.
     urls: dict[tuple[str, str], str] | None = None
+
+    @classmethod
+    def queued(cls, task_id: str, key: str, family: str, op: str, spec: TaskSpec, now: float, wait: float) -> Task:
+        """A new task, created ``now``, that may start ``wait`` seconds later."""
+        return cls(task_id, key, family, op, spec, created_at=now, updated_at=now, ready_at=now + wait)
 
     @property
     def terminal(self) -> bool:
@@ -213,6 +219,31 @@ class TaskStore:
             out.append(task)
         return out
 
+    def page(
+        self,
+        key: str,
+        *,
+        status: str | None = None,
+        model: str | None = None,
+        task_ids: Iterable[str] = (),
+        service_tier: str = "default",
+        page_num: int = 1,
+        page_size: int = 20,
+    ) -> tuple[int, list[Task]]:
+        """``(how many match, the page asked for)`` of ``key``'s tasks, newest first: Ark's list [UPSTREAM §2].
+
+        ``model`` matches a task created under any name of that model, from either side (``dreamina-…``
+        finds ``doubao-…`` tasks and the reverse) [FIDELITY §12]; the tier filter defaults to ``default``,
+        so flex tasks appear only when asked for [FIDELITY §2]."""
+        models: list[str] = []
+        if model is not None:
+            known = contracts.lookup_model(model)
+            models = list(known.names) if known is not None else [model]
+        tasks = self.list(key, statuses=[status] if status is not None else [], models=models, task_ids=task_ids)
+        tasks = [t for t in tasks if t.spec.service_tier == service_tier]
+        start = (page_num - 1) * page_size
+        return len(tasks), tasks[start : start + page_size]
+
     # -- the lifecycle ---------------------------------------------------------------------------------
     def settle(self, now: float) -> None:
         """Apply, in time order, every transition due by ``now``."""
@@ -292,6 +323,21 @@ class TaskStore:
                 self.delete(task)
         # Nothing (more) to forget: look again only after another 1% of creates.
         self._next_eviction = max(self.max_tasks, len(self._tasks) + max(1, self.max_tasks // 100))
+
+    def cancel_or_delete(self, task: Task, now: float) -> None:
+        """What a DELETE does [UPSTREAM §2]: cancel a queued task, forget a finished one; a running or already
+        cancelled task can be neither (400; the code is a [decision])."""
+        if task.status == "queued":
+            self.cancel(task, now)
+        elif task.status in ("succeeded", "failed", "expired"):
+            self.delete(task)
+        else:
+            raise ApiError(
+                400,
+                "InvalidParameter",
+                f"The task {task.id} is {task.status} and cannot be cancelled or deleted.",
+                "id",
+            )
 
     def cancel(self, task: Task, now: float) -> None:
         """queued → cancelled [UPSTREAM §2: DELETE of a queued task]."""

@@ -146,13 +146,26 @@ class MockServer:
         return self.app[STATE]
 
     def advance(self, seconds: float) -> float:
-        """Move mock time forward and settle every task; returns the new mock time."""
+        """Move mock time forward and settle every task; returns the new mock time (as
+        ``POST /_mock/clock/advance``: 0 to ten years, else :class:`mock_server.errors.ApiError`)."""
+        return self.call(lambda s: s.advance(seconds))
 
-        def go(state: MockState) -> float:
-            state.clock.advance(seconds)
-            return state.settle()
+    def set_time_scale(self, time_scale: float) -> float:
+        """Mock seconds per real second from now on (0 freezes: only :meth:`advance` moves time), as
+        ``PUT /_mock/clock``; returns the mock time."""
+        return self.call(lambda s: s.set_time_scale(time_scale))
 
-        return self.call(go)
+    def freeze(self) -> None:
+        """Stop mock time: tasks move only when the test calls :meth:`advance`."""
+        self.set_time_scale(0)
+
+    def finish_all(self, timeout: float = 60.0) -> float:
+        """Jump far enough that every task that can end has ended (execution_expires_after at most 72 h)
+        and every callback retry is due, then wait (up to ``timeout`` real seconds) until every pending
+        callback and webhook delivery is done."""
+        now = self.call(lambda s: s.finish_all())
+        self.flush_callbacks(timeout)
+        return now
 
     def now(self) -> float:
         """Current mock time."""
@@ -162,15 +175,10 @@ class MockServer:
         """Forget tasks, keys, faults and the journal."""
         self.call(lambda s: s.reset())
 
-    def journal(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
-        """Recorded API requests, oldest first (``path`` matches as a prefix)."""
-        return self.call(
-            lambda s: [
-                e.as_json()
-                for e in s.journal
-                if (method is None or e.method == method.upper()) and (path is None or e.path.startswith(path))
-            ]
-        )
+    def journal(self, method: str | None = None, path: str | None = None, limit: int = 0) -> list[dict[str, Any]]:
+        """Recorded API requests, oldest first (``path`` matches as a prefix; only the newest ``limit`` when
+        it is positive), as ``GET /_mock/requests`` lists them."""
+        return self.call(lambda s: [e.as_json() for e in s.journal.query(method, path, limit)])
 
     def add_fault(self, **rule: Any) -> dict[str, Any]:
         """Add a fault rule (the fields of ``POST /_mock/faults``)."""
@@ -181,11 +189,9 @@ class MockServer:
         self.call(lambda s: s.faults.clear())
 
     def set_key(self, key: str | None = None, **settings: Any) -> dict[str, Any]:
-        """Per-key settings (balance, rpm, models, valid) as ``PUT /_mock/keys/{key}``."""
-        from mock_server.admin import check_key_patch
-
-        patch = check_key_patch(settings)
-        return self.call(lambda s: s.accounts.update(key or self.api_key, patch).public())
+        """Per-key settings (balance, rpm, models, valid) as ``PUT /_mock/keys/{key}`` (checked alike:
+        :class:`mock_server.errors.ApiError` on a bad one)."""
+        return self.call(lambda s: s.accounts.update(key or self.api_key, settings).public())
 
     def task(self, task_id: str) -> Any:
         """The stored task (settled), or None."""

@@ -119,8 +119,8 @@ def task_row(state: MockState, task: Task, base: str) -> dict[str, Any]:
         "outcome": s.outcome,
     }
     if task.status == "succeeded":
-        row["video_url"] = state.media_url(base, task, "mp4")
-        row["last_frame_url"] = state.media_url(base, task, "png")
+        row["video_url"] = state.signer.task_url(base, task, "mp4")
+        row["last_frame_url"] = state.signer.task_url(base, task, "png")
     return row
 
 
@@ -351,8 +351,8 @@ async def task_detail(request: web.Request) -> web.Response:
         "body": body,
     }
     if task.status == "succeeded":
-        detail["video_url"] = state.media_url(base, task, "mp4")
-        detail["last_frame_url"] = state.media_url(base, task, "png")
+        detail["video_url"] = state.signer.task_url(base, task, "mp4")
+        detail["last_frame_url"] = state.signer.task_url(base, task, "png")
     return reply(detail)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.journal import ENTRY_BODY_BUDGET, Journal, entry, summarize
+from mock_server.journal import ENTRY_BODY_BUDGET, Journal, summarize
 from tests.mock_server.conftest import Mock
 
 TASKS = "/api/v3/contents/generations/tasks"
@@ -97,7 +97,7 @@ def test_a_journal_entry_is_small_whatever_the_body() -> None:
 def test_a_journal_entry_can_always_be_listed() -> None:
     """A lone surrogate or a 5 000-digit integer once made GET /_mock/requests answer 500 until a reset."""
     body = {"safety_identifier": "\ud800", "\udcff": 1, "seed": 10**5000, "ok": "é"}
-    kept = entry(1, 0.0, "rid", "POST", "/p", "a=\ud800", None, body, 400).as_json()
+    kept = Journal(10, 2**20).record(0.0, "rid", "POST", "/p", "a=\ud800", None, body, 400).as_json()
     text = json.dumps(kept, ensure_ascii=False).encode("utf-8")  # what the handler does
     assert kept["body"]["safety_identifier"] == "\ufffd" and kept["query"] == {"a": ["\ufffd"]}
     assert "\ufffd" in kept["body"] and text.count("\ufffd".encode()) == 3
@@ -106,8 +106,8 @@ def test_a_journal_entry_can_always_be_listed() -> None:
 
 def test_the_journal_keeps_the_newest_entry_even_over_its_cap() -> None:
     journal = Journal(max_entries=10, max_bytes=100)
-    for seq in range(3):
-        journal.append(entry(seq, 0.0, None, "POST", "/p", "", None, {"x": "y" * 150}, 200))
+    for seq in range(1, 4):
+        journal.record(0.0, None, "POST", "/p", "", None, {"x": "y" * 150}, 200)
         assert len(journal) == 1 and journal[-1].seq == seq
     assert journal.bytes == journal[-1].size
 

@@ -17,13 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mock_server.render import (
-    INPUTS_DIR,
-    MediaSpec,
-    ingest_image,
-    prompt_excerpt,
-    render_video,
-)
+from mock_server.images import INPUTS_DIR, ingest_image
+from mock_server.render import MediaSpec, prompt_excerpt, render_video
 from tests.mock_server.conftest import AUTH, Mock
 
 TASKS = "/api/v3/contents/generations/tasks"

@@ -24,7 +24,7 @@ import pytest
 from mock_server import durable
 from mock_server.__main__ import main
 from mock_server.durable import Durable, StateFileError
-from mock_server.journal import entry as journal_entry
+from mock_server.journal import Journal
 from mock_server.testing import MockServer
 from tests.support import text_body
 
@@ -221,7 +221,7 @@ def test_lone_surrogates_held_in_memory_read_back_the_same(tmp_path: Path, media
     unreadable, and what comes back is exactly what memory held."""
     path = tmp_path / "state.db"
     odd = "\ud800 \udfff \U0001f600 \x00 \u2028"
-    entry = journal_entry(1, 5.0, "rid", "GET", f"/x/{odd}", f"q={odd}", "sk-…0001", {odd: [odd, 2**63]}, 200)
+    entry = Journal(10, 2**20).record(5.0, "rid", "GET", f"/x/{odd}", f"q={odd}", "sk-0001", {odd: [odd, 2**63]}, 200)
     with server(path, media_dir) as a:
         a.call(lambda s: s.journal.append(entry))
         rule = a.add_fault(path=f"/{odd}", status=500, message=odd, times=None)
