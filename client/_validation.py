@@ -369,11 +369,8 @@ _FROM_DRAFT = ("ratio", "duration", "frames", "seed", "camera_fixed", "camerafix
 def _check_final_of_draft(model: Model, items: list[dict[str, Any]], fields: dict[str, Any]) -> None:
     """A create whose content is ``{"type": "draft_task", …}``: 1.5 pro only, the item alone [FIDELITY §5]."""
     if not model.has_draft:
-        try:
-            scenario = ark_scenario(items)
-        except ValidationError:
-            scenario = "text"  # a draft_task item alone (or beside a bad role): named as text-to-video
-        message = contracts.unsupported_message(model.id, "draft_task", contracts.task_type(scenario))
+        # Named as text-to-video, as the contract does: a draft_task item is a final's whole content.
+        message = contracts.unsupported_message(model.id, "draft_task", contracts.task_type("text"))
         raise _fail("content", "draft_task", message)
     if len(items) > 1:
         why = "a draft_task item stands alone: the final reuses the draft's text and media"
