@@ -1,10 +1,13 @@
-"""The asyncio client: the twin of ``_sync.py`` (same methods, same signatures, awaited)."""
+"""The asyncio client: the send loop, a ``_sleep`` seam, and one short method per API call.
+
+Every decision that does no I/O lives in ``_base.py``; this module only sends, sleeps and loops.
+"""
+
+# unasync: this file is the source of _sync.py; edit it here, then run `python client/_unasync.py`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import inspect
 import os
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -22,6 +25,8 @@ from client._base import (
     ProgressCallback,
     UpdateCallback,
     _Call,
+    _notify_async,
+    _sleep_async,
 )
 from client._media import MediaInput
 from client._types import Prediction, Task, TaskList
@@ -52,7 +57,7 @@ class AsyncSeedanceClient(BaseClient):
     # ------------------------------------------------------------------------------------ plumbing
 
     async def _sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await _sleep_async(seconds)
 
     async def _send(self, call: _Call) -> httpx.Response:
         request = self._build_request(self._http, call)
@@ -108,13 +113,16 @@ class AsyncSeedanceClient(BaseClient):
         reference_videos: Sequence[MediaInput] | None = None,
         reference_audios: Sequence[MediaInput] | None = None,
         **options: Any,
-    ) -> str:
-        """Create an Ark task and return its id; ``options`` are body fields (``resolution="720p"``…)."""
+    ) -> Task:
+        """Create an Ark task; returns it queued (``task.id``, also ``str(task)``).
+
+        ``options`` are body fields (``resolution="720p"``…).
+        """
         call = self._create_task_call(
             model, prompt, first_frame=first_frame, last_frame=last_frame, reference_images=reference_images,
             reference_videos=reference_videos, reference_audios=reference_audios, options=options,
         )  # fmt: skip
-        return self._parse_create_task(await self._send(call))
+        return self._parse_create_task(await self._send(call), model)
 
     async def request(
         self,
@@ -164,8 +172,8 @@ class AsyncSeedanceClient(BaseClient):
         while True:
             page = await self.list_tasks(page_num, page_size, status=status, model=model, task_ids=task_ids)
             for task in page.items:
+                seen += 1
                 yield task
-            seen += len(page.items)
             next_page = self._next_page(page_num, page_size, page, seen)
             if next_page is None:
                 return
@@ -209,7 +217,7 @@ class AsyncSeedanceClient(BaseClient):
         return self._parse_prediction(await self._send(call))
 
     async def get_prediction(self, prediction_id: str | Prediction) -> Prediction:
-        """A prediction's current result (``GET /api/v3/predictions/{id}/result``)."""
+        """A prediction's current result (the predictions result endpoint)."""
         return self._parse_prediction(await self._send(self._get_prediction_call(prediction_id)))
 
     # ------------------------------------------------------------------------------------ both
@@ -227,17 +235,14 @@ class AsyncSeedanceClient(BaseClient):
 
         A Prediction is polled on the predictions result endpoint, anything else on the Ark task endpoint
         (a prediction's id is the same task id). The interval grows from ``poll_interval`` up to 15 s.
-        ``on_update`` may be a plain function or a coroutine function.
+        ``on_update`` is called with each task seen (the async client awaits what it returns, if awaitable).
         """
         predictions = self._poll_predictions(task_id)
-        waiter = self._waiter(str(getattr(task_id, "id", task_id)), timeout, poll_interval)
+        waiter = self._waiter(timeout, poll_interval)
         while True:
             task: Task | Prediction
             task = await self.get_prediction(task_id) if predictions else await self.get_task(task_id)  # type: ignore[arg-type]
-            if on_update is not None:
-                result = on_update(task)
-                if inspect.isawaitable(result):
-                    await result
+            await _notify_async(on_update, task)
             delay = waiter.observe(task)
             if delay is None:
                 return task
@@ -248,24 +253,20 @@ class AsyncSeedanceClient(BaseClient):
         model: str,
         prompt: str | None = None,
         *,
-        first_frame: MediaInput | None = None,
-        last_frame: MediaInput | None = None,
-        reference_images: Sequence[MediaInput] | None = None,
-        reference_videos: Sequence[MediaInput] | None = None,
-        reference_audios: Sequence[MediaInput] | None = None,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         on_update: UpdateCallback | None = None,
-        **options: Any,
+        **create: Any,
     ) -> Task:
-        """``create_task`` then ``wait``: the finished task."""
-        task_id = await self.create_task(
-            model, prompt, first_frame=first_frame, last_frame=last_frame, reference_images=reference_images,
-            reference_videos=reference_videos, reference_audios=reference_audios, **options,
-        )  # fmt: skip
-        task = await self.wait(task_id, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
-        assert isinstance(task, Task)
-        return task
+        """``create_task`` then ``wait``: the finished task.
+
+        ``create`` is what ``create_task`` takes after the prompt: its media (``first_frame=``,
+        ``reference_images=``…) and body fields (``resolution=``…).
+        """
+        task = await self.create_task(model, prompt, **create)
+        done = await self.wait(task, timeout=timeout, poll_interval=poll_interval, on_update=on_update)
+        assert isinstance(done, Task)
+        return done
 
     async def download(
         self,
@@ -279,8 +280,8 @@ class AsyncSeedanceClient(BaseClient):
         The file appears only once complete.
         """
         url = self._download_url(url_or_task)
-        if url is None:
-            url = self._download_url(await self.get_task(url_or_task))  # type: ignore[arg-type]
+        if url is None and isinstance(url_or_task, str):  # None means: a task id to look up first
+            url = self._download_url(await self.get_task(url_or_task))
         assert url is not None
         target, partial = self._download_paths(path)
         response = await self._send(self._download_call(url))

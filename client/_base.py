@@ -7,7 +7,10 @@ sleep and loop.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
+import posixpath
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -40,8 +43,9 @@ from client._retry import (
     retry_delay,
     should_retry,
 )
-from client._types import Prediction, Task, TaskList
+from client._types import FAILED_STATUSES, Prediction, Task, TaskList
 from client._validation import validate_ark_request, validate_prediction_request
+from contracts import endpoints
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -67,7 +71,8 @@ DEFAULT_WAIT_TIMEOUT = 900.0
 DEFAULT_POLL_INTERVAL = POLL_INTERVAL
 DEFAULT_MAX_RETRIES = MAX_RETRIES
 
-_ARK_TASKS = "/api/v3/contents/generations/tasks"
+#: The API's path prefix (``/api/v3``), which a base URL given in the Ark SDK's style ends with.
+_API_ROOT = posixpath.commonpath([e.path for e in endpoints.ENDPOINTS])
 _USER_AGENT = "seedance-client/0.1 (python-httpx)"
 
 #: Called with each task (or prediction) ``wait`` sees.
@@ -82,7 +87,7 @@ class _Call:
 
     method: str
     url: str
-    params: list[tuple[str, str | int]] | None = None
+    params: list[tuple[str, str | int | float | bool | None]] | None = None  # httpx's PrimitiveData
     json: Any = None
     stream: bool = False
     authenticate: bool = True
@@ -93,10 +98,9 @@ class _Call:
 class _Waiter:
     """The polling decisions of ``wait``: when to stop, what to raise, how long to sleep."""
 
-    def __init__(self, target: str, timeout: float | None, poll_interval: float, now: Callable[[], float]):
+    def __init__(self, timeout: float | None, poll_interval: float, now: Callable[[], float]):
         if poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
-        self.target = target
         self.timeout = timeout
         self.interval = poll_interval
         self.now = now
@@ -109,7 +113,7 @@ class _Waiter:
         status = task.normalized_status
         if status == "succeeded":
             return None
-        if status in ("failed", "expired", "cancelled"):
+        if status in FAILED_STATUSES:
             raise _task_end_error(task)
         if self.deadline is None:
             delay = self.interval
@@ -134,6 +138,31 @@ def _task_end_error(task: Task | Prediction) -> SeedanceError:
     return TaskFailedError(f"task {task.id} failed{why}", task)
 
 
+# The two twins' own primitives besides httpx's: ``_async.py`` awaits the first two, and ``_unasync``
+# renames them to the last two in ``_sync.py``.
+
+
+async def _sleep_async(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def _notify_async(on_update: UpdateCallback | None, task: Task | Prediction) -> None:
+    """Call ``on_update`` with ``task``; await what it returns when that is awaitable (a coroutine function)."""
+    if on_update is not None:
+        result = on_update(task)
+        if inspect.isawaitable(result):
+            await result
+
+
+_sleep = time.sleep
+
+
+def _notify(on_update: UpdateCallback | None, task: Task | Prediction) -> None:
+    """Call ``on_update`` with ``task``."""
+    if on_update is not None:
+        on_update(task)
+
+
 def _clean(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
@@ -146,10 +175,32 @@ def _media_list(values: Sequence[MediaInput] | MediaInput | None, param: str) ->
     return [to_media_url(v, param=f"{param}[{i}]") for i, v in enumerate(values)]
 
 
+def _unencodable(value: Any, where: str) -> str | None:
+    """Where in ``value`` (a JSON body or query) a string has no UTF-8 form, as ``body.content[0].text``."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        inner = f"{where}.{key}" if isinstance(key, str) else f"{where}[{key}]"
+        found = _unencodable(key, inner) or _unencodable(item, inner)
+        if found:
+            return found
+    return None
+
+
 def _task_id(task_id: Any) -> str:
     if isinstance(task_id, Task | Prediction):
         return task_id.id
-    if not isinstance(task_id, str) or not task_id.strip() or "/" in task_id:
+    if not isinstance(task_id, str) or not task_id.strip() or "/" in task_id or _unencodable(task_id, "id"):
         raise ValidationError(f"task id must be a non-empty id string, not {task_id!r}", param="id", value=task_id)
     return task_id.strip()
 
@@ -170,9 +221,9 @@ class BaseClient:
         self.api_key = key
         url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
         url = url.rstrip("/")
-        # Accept the Ark SDK's style too (".../api/v3"): the client adds /api/v3 itself.
-        if url.endswith("/api/v3"):
-            url = url[: -len("/api/v3")]
+        # Accept the Ark SDK's style too (".../api/v3"): the client adds the API's paths itself.
+        if url.endswith(_API_ROOT):
+            url = url[: -len(_API_ROOT)]
         if not url.startswith(("http://", "https://")):
             raise SeedanceError(f"base_url must start with http:// or https://, not {url!r}")
         self.base_url = url
@@ -188,14 +239,23 @@ class BaseClient:
         return headers
 
     def _build_request(self, http: httpx.Client | httpx.AsyncClient, call: _Call) -> httpx.Request:
-        return http.build_request(
-            call.method, call.url, params=call.params, json=call.json, headers=self._headers(call)
-        )
+        """The request of ``call``; a ValidationError (nothing sent) when it cannot be written at all."""
+        try:
+            return http.build_request(
+                call.method, call.url, params=call.params, json=call.json, headers=self._headers(call)
+            )
+        except UnicodeEncodeError as exc:
+            # A lone surrogate ("\ud800", e.g. from undecodable bytes in argv) has no UTF-8 form.
+            names = (name for name, value in call.params or () if _unencodable(value, name))
+            param = _unencodable(call.json, "body") or next(names, None) or "url"
+            raise ValidationError(f"{param} holds text that cannot be sent: {exc.reason}", param=param) from None
+        except httpx.InvalidURL as exc:
+            raise ValidationError(f"cannot send to that URL: {exc}", param="url", value=call.url[:200]) from None
 
-    def _call(self, method: str, path: str, **kw: Any) -> _Call:
+    def _call(self, method: str, url_path: str, **kw: Any) -> _Call:
         # One id per logical call, kept across retries, so the server side can tie attempts together.
         headers = {"x-client-request-id": f"req-{uuid.uuid4().hex}"}
-        return _Call(method, self.base_url + path, headers=headers, **kw)
+        return _Call(method, self.base_url + url_path, headers=headers, **kw)
 
     def _request_call(
         self,
@@ -208,7 +268,7 @@ class BaseClient:
         """The call of the public ``request``: ``path`` must be absolute (``/api/v3/...``)."""
         # Without the slash, base_url + path would name another host ("https://gptproto.comapi/v3/...").
         if not isinstance(path, str) or not path.startswith("/"):
-            message = f"path must start with '/' (e.g. /api/v3/...), not {path!r}"
+            message = f"path must start with '/' (e.g. {_API_ROOT}/...), not {path!r}"
             raise ValidationError(message, param="path", value=path)
         call = self._call(method.upper(), path, json=json, params=list(params) if params else None)
         call.authenticate = authenticate
@@ -246,13 +306,13 @@ class BaseClient:
                 raise ValidationError(f"{reserved} is set by create_task's arguments, not as an option", param=reserved)
         body = {"model": model, "content": content, **_clean(options)}
         validate_ark_request(body)
-        return self._call("POST", _ARK_TASKS, json=body)
+        return self._call("POST", endpoints.path("ark.create"), json=body)
 
     def _get_task_call(self, task_id: str | Task) -> _Call:
-        return self._call("GET", f"{_ARK_TASKS}/{_task_id(task_id)}")
+        return self._call("GET", endpoints.path("ark.get", task_id=_task_id(task_id)))
 
     def _delete_task_call(self, task_id: str | Task) -> _Call:
-        return self._call("DELETE", f"{_ARK_TASKS}/{_task_id(task_id)}")
+        return self._call("DELETE", endpoints.path("ark.delete", task_id=_task_id(task_id)))
 
     def _list_tasks_call(
         self,
@@ -276,12 +336,12 @@ class BaseClient:
             task_ids = [task_ids]
         # Repeated filter.task_ids=a&filter.task_ids=b [UPSTREAM §2].
         params.extend(("filter.task_ids", t) for t in task_ids or ())
-        return self._call("GET", _ARK_TASKS, params=params)
+        return self._call("GET", endpoints.path("ark.list"), params=params)
 
     def _prediction_call(self, op: str, model: str, body: dict[str, Any]) -> _Call:
         body = _clean(body)
         validate_prediction_request(op, model, body)
-        return self._call("POST", f"/api/v3/bytedance/{model}/{op}", json=body)
+        return self._call("POST", endpoints.path(f"predictions.{op}", model=model), json=body)
 
     def _text_to_video_call(self, model: str, prompt: str, options: dict[str, Any]) -> _Call:
         return self._prediction_call("text-to-video", model, {**options, "prompt": prompt})
@@ -315,7 +375,7 @@ class BaseClient:
         return self._prediction_call("reference-to-video", model, body)
 
     def _get_prediction_call(self, prediction_id: str | Prediction) -> _Call:
-        return self._call("GET", f"/api/v3/predictions/{_task_id(prediction_id)}/result")
+        return self._call("GET", endpoints.path("predictions.result", task_id=_task_id(prediction_id)))
 
     def _download_call(self, url: str) -> _Call:
         if url.startswith("/"):
@@ -342,9 +402,9 @@ class BaseClient:
         return None
 
     @staticmethod
-    def _download_paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    def _download_paths(file: str | os.PathLike[str]) -> tuple[Path, Path]:
         """(the file, the hidden partial file written first and renamed once complete)."""
-        target = Path(path)
+        target = Path(file)
         return target, target.with_name(f".{target.name}.part")
 
     # ------------------------------------------------------------------------------------ answers
@@ -363,36 +423,36 @@ class BaseClient:
                 f"expected JSON from {response.request.method} {response.request.url.path}, "
                 f"got {response.headers.get('content-type', 'no content type')}",
                 status_code=response.status_code,
-                request_id=response.headers.get("x-request-id"),
+                headers=response.headers,
                 body=response.text[:500],
             ) from None
 
-    def _parse_create_task(self, response: httpx.Response) -> str:
+    def _object(self, response: httpx.Response, what: str) -> dict[str, Any]:
+        """The answer's JSON object; an APIError naming ``what`` was expected when it is anything else."""
         body = self._json(response)
-        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        if not isinstance(body, dict):
+            raise APIError(f"expected {what}", status_code=response.status_code, headers=response.headers, body=body)
+        return body
+
+    def _parse_create_task(self, response: httpx.Response, model: str) -> Task:
+        """The created task: the answer holds only its id; a new task is queued [seed 000]."""
+        body = self._object(response, "the created task's id")
+        if not isinstance(body.get("id"), str):
             raise APIError("create answered without a task id", status_code=response.status_code, body=body)
-        return body["id"]
+        return Task(id=body["id"], status="queued", model=model, raw=body)
 
     def _parse_task(self, response: httpx.Response) -> Task:
-        body = self._json(response)
-        if not isinstance(body, dict):
-            raise APIError("expected a task object", status_code=response.status_code, body=body)
-        return Task.from_dict(body)
+        return Task.from_dict(self._object(response, "a task object"))
 
     def _parse_task_list(self, response: httpx.Response) -> TaskList:
-        body = self._json(response)
-        if not isinstance(body, dict):
-            raise APIError("expected {total, items}", status_code=response.status_code, body=body)
-        return TaskList.from_dict(body)
+        return TaskList.from_dict(self._object(response, "{total, items}"))
 
     def _parse_prediction(self, response: httpx.Response) -> Prediction:
-        body = self._json(response)
-        if not isinstance(body, dict):
-            raise APIError("expected a predictions envelope", status_code=response.status_code, body=body)
+        body = self._object(response, "a predictions envelope")
         code = body.get("code")
         # The envelope can carry an error under HTTP 200 (WaveSpeed-style gateways) [UPSTREAM §3].
         if isinstance(code, int) and not isinstance(code, bool) and code >= 400:
-            raise error_from_body(code, body, headers=dict(response.headers))
+            raise error_from_body(code, body, headers=response.headers)
         return Prediction.from_envelope(body)
 
     # ------------------------------------------------------------------------------------ decisions
@@ -419,7 +479,9 @@ class BaseClient:
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"{request.method} {request.url} timed out", request=request)
         if isinstance(exc, httpx.TransportError):
-            return APIConnectionError(f"cannot reach {request.url.host}: {exc or type(exc).__name__}", request=request)
+            return APIConnectionError(
+                f"cannot reach {request.url.host}: {str(exc) or type(exc).__name__}", request=request
+            )
         return APIConnectionError(
             f"{request.method} {request.url}: the answer could not be read ({_describe(exc)})", request=request
         )
@@ -435,8 +497,8 @@ class BaseClient:
     def _error(response: httpx.Response) -> APIError:
         return error_from_response(response)
 
-    def _waiter(self, target: str, timeout: float | None, poll_interval: float) -> _Waiter:
-        return _Waiter(target, timeout, poll_interval, self._monotonic)
+    def _waiter(self, timeout: float | None, poll_interval: float) -> _Waiter:
+        return _Waiter(timeout, poll_interval, self._monotonic)
 
     @staticmethod
     def _poll_predictions(task_id: str | Task | Prediction) -> bool:

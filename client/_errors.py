@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import httpx
@@ -97,32 +98,34 @@ class APITimeoutError(APIConnectionError):
 
 
 class APIError(SeedanceError):
-    """An HTTP error answer; upstream's ``code``, ``param`` and ``type`` stay reachable."""
+    """An HTTP error answer; upstream's ``code``, ``param`` and ``type`` stay reachable.
+
+    They are read from ``body`` (any of the three upstream error shapes), as openai's errors read theirs;
+    ``message`` defaults to upstream's message; ``request_id`` is the ``x-request-id`` header, else the
+    "Request ID: …" an Ark message ends with.
+    """
 
     status_code: int = 0
 
     def __init__(
         self,
-        message: str,
+        message: str | None = None,
         *,
         status_code: int | None = None,
-        code: str | None = None,
-        param: str | None = None,
-        type: str | None = None,
-        request_id: str | None = None,
         body: Any = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        text: str = "",
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        fields = _error_fields(body, text)
+        self.message = fields.message if message is None else message
+        super().__init__(self.message)
         if status_code is not None:
             self.status_code = status_code
-        self.code = code
-        self.param = param
-        self.type = type
-        self.request_id = request_id
+        self.code, self.param, self.type = fields.code, fields.param, fields.type
         self.body = body
-        self.headers = headers or {}
+        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
+        found = _REQUEST_ID_IN_MESSAGE.search(self.message)
+        self.request_id = self.headers.get("x-request-id") or (found.group(1) if found else None)
 
     def __str__(self) -> str:
         where = f" (param {self.param})" if self.param else ""
@@ -167,9 +170,9 @@ class RateLimitError(APIError):
 
     status_code = 429
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+    def __init__(self, message: str | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
-        self.retry_after = retry_after
+        self.retry_after = _parse_retry_after(self.headers)
 
 
 class InternalServerError(APIError):
@@ -225,28 +228,31 @@ STATUS_ERRORS: dict[int, type[APIError]] = {
 _REQUEST_ID_IN_MESSAGE = re.compile(r"Request ID:\s*(\S+)")
 
 
-def _error_fields(body: Any, text: str) -> tuple[str, str | None, str | None, str | None, int | None]:
-    """(message, code, param, type, envelope_code) from any of the three upstream shapes."""
+class _Fields(NamedTuple):
+    message: str
+    code: str | None
+    param: str | None
+    type: str | None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _error_fields(body: Any, text: str) -> _Fields:
+    """Upstream's message, code, param and type from any of the three error shapes (or a non-JSON body)."""
     if not isinstance(body, dict):
         snippet = text.strip()[:200]
-        return (snippet or "(empty body)"), None, None, None, None
-    envelope = body.get("code") if isinstance(body.get("code"), int) else None
+        return _Fields(snippet or "(empty body)", None, None, None)
     err = body.get("error")
     if isinstance(err, dict):
         # Ark {"error": {code, message, param, type}} and gateway {"error": {message, type, code}} [§1, §2];
         # the predictions envelope nests the same object under "error" [§3].
         message = err.get("message") or body.get("message") or ""
-        code, param, type_ = err.get("code"), err.get("param"), err.get("type")
-        return (
-            str(message),
-            None if code is None else str(code),
-            None if param is None else str(param),
-            None if type_ is None else str(type_),
-            envelope,
-        )
+        return _Fields(str(message), _text(err.get("code")), _text(err.get("param")), _text(err.get("type")))
     if isinstance(err, str) and err:
-        return err, None, None, None, envelope
-    return str(body.get("message") or json.dumps(body)[:200]), None, None, None, envelope
+        return _Fields(err, None, None, None)
+    return _Fields(str(body.get("message") or json.dumps(body)[:200]), None, None, None)
 
 
 def _is_balance(code: str | None, message: str) -> bool:
@@ -255,37 +261,21 @@ def _is_balance(code: str | None, message: str) -> bool:
     return "balance" in text or "overdue" in text
 
 
-def _parse_retry_after(headers: dict[str, str]) -> float | None:
+def _parse_retry_after(headers: Mapping[str, str]) -> float | None:
     from client._retry import parse_retry_after
 
     return parse_retry_after(headers.get("retry-after"))
 
 
-def error_from_body(status: int, body: Any, *, text: str = "", headers: dict[str, str] | None = None) -> APIError:
+def error_from_body(status: int, body: Any, *, text: str = "", headers: Mapping[str, str] | None = None) -> APIError:
     """The typed error for an error answer with ``status`` and a decoded JSON ``body`` (or None)."""
-    headers = {k.lower(): v for k, v in (headers or {}).items()}
-    message, code, param, type_, _ = _error_fields(body, text)
-    request_id = headers.get("x-request-id")
-    if request_id is None:
-        found = _REQUEST_ID_IN_MESSAGE.search(message)
-        request_id = found.group(1) if found else None
+    fields = _error_fields(body, text)
     cls = InternalServerError if status >= 500 else STATUS_ERRORS.get(status, APIError)
-    if cls is BadRequestError and code and "SensitiveContent" in code:
+    if cls is BadRequestError and fields.code and "SensitiveContent" in fields.code:
         cls = ContentPolicyError
-    elif cls is PermissionDeniedError and _is_balance(code, message):
+    elif cls is PermissionDeniedError and _is_balance(fields.code, fields.message):
         cls = InsufficientBalanceError
-    kw: dict[str, Any] = {
-        "status_code": status,
-        "code": code,
-        "param": param,
-        "type": type_,
-        "request_id": request_id,
-        "body": body,
-        "headers": headers,
-    }
-    if cls is RateLimitError:
-        return RateLimitError(message, retry_after=_parse_retry_after(headers), **kw)
-    return cls(message, **kw)
+    return cls(status_code=status, body=body, headers=headers, text=text)
 
 
 def error_from_response(response: httpx.Response) -> APIError:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import contracts
+from contracts.endpoints import PREDICTION_STATUS, statuses
+from contracts.endpoints import TERMINAL_STATUSES as CONTRACT_TERMINAL
 
 __all__ = [
     "FAILED_STATUSES",
@@ -25,29 +27,27 @@ __all__ = [
     "normalize_status",
 ]
 
-# Every spelling seen upstream -> the Ark word. Unknown words pass through and count as still running,
-# as the official wavespeed SDK does [UPSTREAM §3].
+_ARK_WORDS = statuses("ark.task")
+# The predictions family's own words (those Ark does not use) -> the Ark word each stands for, from the endpoint
+# table's one map: created → queued, processing → running, completed → succeeded [seed 004; UPSTREAM §3].
+_PREDICTION_WORDS = {word: ark for ark, word in PREDICTION_STATUS.items() if word not in _ARK_WORDS}
+# Every word either contract uses -> the Ark word; then spellings no contract lists but other gateways and SDKs
+# answer in. Unknown words pass through and count as still running, as the official wavespeed SDK does
+# [UPSTREAM §3].
 _STATUS_ALIASES = {
-    "queued": "queued",
-    "created": "queued",
+    **{word: word for word in _ARK_WORDS},
+    **_PREDICTION_WORDS,
     "pending": "queued",
-    "running": "running",
-    "processing": "running",
     "in_progress": "running",
-    "succeeded": "succeeded",
-    "completed": "succeeded",
     "success": "succeeded",
-    "failed": "failed",
     "error": "failed",
-    "expired": "expired",
-    "cancelled": "cancelled",
     "canceled": "cancelled",
 }
 
-#: Normalized statuses after which a task never changes again.
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "expired", "cancelled"})
+#: Normalized statuses after which a task never changes again (Ark's words of the contracts' terminal set).
+TERMINAL_STATUSES = frozenset(_ARK_WORDS) & CONTRACT_TERMINAL
 #: Terminal statuses that are not a success.
-FAILED_STATUSES = frozenset({"failed", "expired", "cancelled"})
+FAILED_STATUSES = TERMINAL_STATUSES - {"succeeded"}
 
 
 def normalize_status(status: str | None) -> str:
@@ -75,6 +75,16 @@ def _int(value: Any) -> int | None:
                 return None
             return int(as_float) if as_float.is_integer() else None
     return None
+
+
+def _identity(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields a Task and a Prediction read alike: id, status, model and the raw object."""
+    return {
+        "id": str(data.get("id", "")),
+        "status": str(data.get("status") or "unknown"),
+        "model": data.get("model"),
+        "raw": dict(data),
+    }
 
 
 def _str(value: Any) -> str | None:
@@ -127,8 +137,19 @@ class Usage:
     total_tokens: int | None
 
 
-class _StatusMixin:
+@dataclass(frozen=True)
+class _Record:
+    """What a Task and a Prediction both are: an id, a status in either vocabulary, a model, the raw object."""
+
+    id: str
     status: str
+    model: str | None = None
+    #: The object as the API answered it (keyword-only, so it stands last in either constructor).
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, kw_only=True)
+
+    def __str__(self) -> str:
+        """The id, so a Task or Prediction stands wherever a task id string did (``f"{task}"``)."""
+        return self.id
 
     @property
     def normalized_status(self) -> str:
@@ -152,12 +173,9 @@ class _StatusMixin:
 
 
 @dataclass(frozen=True)
-class Task(_StatusMixin):
-    """An Ark content-generation task (``GET /api/v3/contents/generations/tasks/{id}``)."""
+class Task(_Record):
+    """An Ark content-generation task, as the task endpoint (``ark.get`` in ``contracts.endpoints``) answers it."""
 
-    id: str
-    status: str
-    model: str | None = None
     video_url: str | None = None
     last_frame_url: str | None = None
     error: ErrorInfo | None = None
@@ -180,18 +198,16 @@ class Task(_StatusMixin):
     safety_identifier: str | None = None
     draft: bool | None = None
     draft_task_id: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Task:
         """Parse a task object, tolerating string seeds and timestamps (seed 002's example)."""
-        content = data.get("content") if isinstance(data.get("content"), dict) else {}
+        content = data.get("content")
+        content = content if isinstance(content, dict) else {}
         usage = data.get("usage")
         audio = data.get("generate_audio")
         return cls(
-            id=str(data.get("id", "")),
-            status=str(data.get("status") or "unknown"),
-            model=data.get("model"),
+            **_identity(data),
             video_url=content.get("video_url"),
             last_frame_url=content.get("last_frame_url"),
             error=ErrorInfo.parse(data.get("error")),
@@ -216,7 +232,6 @@ class Task(_StatusMixin):
             safety_identifier=_str(data.get("safety_identifier")),
             draft=data["draft"] if isinstance(data.get("draft"), bool) else None,
             draft_task_id=_str(data.get("draft_task_id")),
-            raw=dict(data),
         )
 
     @property
@@ -246,19 +261,15 @@ class Task(_StatusMixin):
 
 
 @dataclass(frozen=True)
-class Prediction(_StatusMixin):
+class Prediction(_Record):
     """A predictions-family result: the ``data`` of ``{"code", "message", "data": {...}}``."""
 
-    id: str
-    status: str
-    model: str | None = None
     outputs: tuple[str, ...] = ()
     error: ErrorInfo | None = None
     result_url: str | None = None
     has_nsfw_contents: tuple[bool, ...] = ()
     execution_time: float | None = None
     created_at: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Prediction:
@@ -275,23 +286,20 @@ class Prediction(_StatusMixin):
         exec_time = data.get("executionTime")
         created = data.get("created_at")
         return cls(
-            id=str(data.get("id", "")),
-            status=str(data.get("status") or "unknown"),
-            model=data.get("model"),
+            **_identity(data),
             outputs=tuple(str(o) for o in outputs if o) if isinstance(outputs, list) else (),
             error=ErrorInfo.parse(data.get("error"), split_code=True),
             result_url=result_url,
             has_nsfw_contents=tuple(bool(x) for x in nsfw) if isinstance(nsfw, list) else (),
             execution_time=float(exec_time) if isinstance(exec_time, int | float) else None,
             created_at=None if created is None else str(created),
-            raw=dict(data),
         )
 
     @classmethod
     def from_envelope(cls, body: dict[str, Any]) -> Prediction:
         """Parse ``{"code", "message", "data": {...}}`` (a bare data object is accepted too)."""
-        data = body.get("data") if isinstance(body.get("data"), dict) else body
-        return cls.from_dict(data)
+        data = body.get("data")
+        return cls.from_dict(data if isinstance(data, dict) else body)
 
     @property
     def video_url(self) -> str | None:
@@ -301,7 +309,7 @@ class Prediction(_StatusMixin):
 
 @dataclass(frozen=True)
 class TaskList:
-    """One page of ``GET /contents/generations/tasks``: the matching ``total`` and this page's ``items``."""
+    """One page of the task list (``ark.list``): the matching ``total`` and this page's ``items``."""
 
     total: int
     items: tuple[Task, ...]

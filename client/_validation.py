@@ -1,9 +1,10 @@
 """The client's own judgement of a create request, written in Python from the capability data.
 
 Deliberately not a call to the JSON contracts: the property tests ask the contract, this module and the mock
-server separately and expect the three to agree. Every refusal is a :class:`ValidationError` whose message
-names the field, the value and what the model accepts. ``None`` means absent, as the Ark SDK's nulls do
-[UPSTREAM §2].
+server separately and expect the three to agree. Only the declarations (which fields a body has, which item
+types and roles content takes) are read from the contracts' schemas; every check is this module's own.
+Every refusal is a :class:`ValidationError` whose message names the field, the value and what the model
+accepts. ``None`` means absent, as the Ark SDK's nulls do [UPSTREAM §2].
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import contracts
 from client._errors import ValidationError
-from contracts import Model
+from contracts import Model, endpoints
 
 __all__ = [
     "ARK_FIELDS",
@@ -25,44 +26,34 @@ __all__ = [
     "validate_prediction_request",
 ]
 
-#: Every top-level field of an Ark create body [UPSTREAM §2].
-ARK_FIELDS = frozenset(
-    {
-        "model", "content", "generate_audio", "resolution", "ratio", "duration", "frames",
-        "framespersecond", "seed", "camerafixed", "camera_fixed", "watermark", "callback_url",
-        "return_last_frame", "service_tier", "execution_expires_after", "priority", "draft", "tools",
-        "safety_identifier",
-        # Sent (as null when unset) by the official Ark SDKs' create() [sdk; ark.create_task.request].
-        "output_format", "omni_reference_task_type",
-    }
-)  # fmt: skip
+#: Every top-level field of an Ark create body, as its contract declares them [UPSTREAM §2; sdk].
+ARK_FIELDS = frozenset(contracts.schema("ark.create_task.request")["properties"])
 
-_PREDICTION_COMMON = frozenset(
-    {"prompt", "aspect_ratio", "duration", "resolution", "generate_audio", "camera_fixed", "seed",
-     "enable_sync_mode", "webhook_url", "enable_base64_output"}
-)  # fmt: skip
-#: The fields of each predictions operation [seed 003/004].
+#: The fields of each predictions operation, as its contract declares them, less the path's ``model``
+#: [seed 003/004].
 PREDICTION_FIELDS: dict[str, frozenset[str]] = {
-    "text-to-video": _PREDICTION_COMMON,
-    "image-to-video": _PREDICTION_COMMON | {"image", "last_image", "is_upload_media"},
-    "reference-to-video": _PREDICTION_COMMON | {"images", "videos", "audios", "is_upload_media"},
+    op: frozenset(contracts.schema(contract)["properties"]) - {"model"}
+    for op, contract in endpoints.PREDICTION_OPS.items()
 }
 PREDICTION_OPS = tuple(PREDICTION_FIELDS)
 
-_ROLES = {
-    "image_url": ("first_frame", "last_frame", "reference_image"),
-    "video_url": ("reference_video",),
-    "audio_url": ("reference_audio",),
-}
 
-# Legacy text commands in an Ark prompt [UPSTREAM §2]; a body field wins over a command [decision]. The flag
-# spellings are capability data (contracts.text_commands()); how to read them is this module's own judgement.
-_COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
-_INT_COMMANDS = {"duration", "framespersecond", "seed", "frames"}
-_BOOL_COMMANDS = {"watermark", "camerafixed"}
-# Matched with fullmatch, never ``match`` with ``$`` (which also passes a trailing newline: "5\n"). ASCII digits
-# with an optional sign, the mock's rule: ``\d`` would take "١٠" and int() alone "1_0".
-_INT_STRING = re.compile(r"[+-]?[0-9]+")
+def _content_declarations() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """(the content item types, each media type's roles) as the contract's ``ark_content_item`` declares them."""
+    item = contracts.schema("common")["$defs"]["ark_content_item"]
+    roles: dict[str, tuple[str, ...]] = {}
+    for rule in item["allOf"]:
+        props = rule["then"].get("properties", {})
+        role = props.get("role")
+        if role is None:
+            continue
+        (kind,) = (name for name in props if name != "role")
+        roles[kind] = tuple(r for r in role.get("enum", [role.get("const")]) if r is not None)
+    return tuple(item["properties"]["type"]["enum"]), roles
+
+
+_ITEM_TYPES, _ROLES = _content_declarations()
+
 # A predictions duration string: plain digits, no sign, spaces or leading zero ("5", not " 5" or "05").
 _DURATION_STRING = re.compile(r"0|[1-9][0-9]*")
 
@@ -277,8 +268,7 @@ def _content_items(content: Any) -> list[dict[str, Any]]:
             if not isinstance(draft.get("id"), str) or not draft["id"]:
                 raise _fail(f"{where}.draft_task.id", draft, f'{where}.draft_task must be {{"id": "cgt-…"}}')
         else:
-            allowed = ("text", *_ROLES, "draft_task")
-            raise _fail(f"{where}.type", kind, f"{where}.type {_show(kind)} is not one of {_choices(allowed)}")
+            raise _fail(f"{where}.type", kind, f"{where}.type {_show(kind)} is not one of {_choices(_ITEM_TYPES)}")
         items.append(item)
     return items
 
@@ -315,21 +305,13 @@ def ark_scenario(content: list[dict[str, Any]]) -> str:
 
 
 def _text_commands(prompt: str) -> dict[str, Any]:
+    """The legacy text commands of an Ark prompt [UPSTREAM §2], read by the shared grammar (contracts.commands);
+    a body field wins over a command [decision]."""
     found: dict[str, Any] = {}
-    for flag, raw in _COMMAND.findall(prompt):
-        name = contracts.text_commands().get(flag.lower())
-        if name is None:
-            continue
-        value: Any = raw
-        if name in _INT_COMMANDS:
-            if not _INT_STRING.fullmatch(raw):
-                raise _fail(name, raw, f"text command --{flag} {raw} is not an integer")
-            value = int(raw)
-        elif name in _BOOL_COMMANDS:
-            if raw.lower() not in ("true", "false"):
-                raise _fail(name, raw, f"text command --{flag} {raw} is not true or false")
-            value = raw.lower() == "true"
-        found[name] = value
+    for command in contracts.read_commands(prompt):
+        if not command.ok:
+            raise _fail(command.field, command.raw, f"text command --{command.flag} {command.raw} {command.problem}")
+        found[command.field] = command.value
     return found
 
 

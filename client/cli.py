@@ -14,45 +14,74 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 import contracts
-from client._base import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL
-from client._errors import SeedanceError, ValidationError
+from client._base import DEFAULT_BASE_URL, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL
+from client._errors import APIError, SeedanceError, TaskError, ValidationError
 from client._sync import SeedanceClient
 from client._types import Prediction, Task
+from contracts.endpoints import statuses
 
 __all__ = ["build_parser", "main"]
 
 _EPILOG = (
-    f"The API key comes from --api-key or ${ENV_API_KEY}; the server from --base-url or ${ENV_BASE_URL} "
-    "(default https://gptproto.com; e.g. http://127.0.0.1:8000 for the local mock). "
-    "Exit status: 0 on success, 1 when the API, the task or the client's own checks refuse, 2 on bad usage."
+    "Point it at the local mock with --base-url http://127.0.0.1:8000. The options above may stand before or "
+    "after the command. Exit status: 0 on success, 1 when the API, the task or the client's own checks refuse, "
+    '2 on bad usage. With --json every result (and every error, as {"error": {...}}) is one JSON object on '
+    "stdout: a task or prediction always has the same fields, whichever command printed it."
 )
+
+
+class _UsageError(Exception):
+    """Bad command-line usage; ``main`` prints it (as JSON under --json) and exits 2."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises usage errors for ``main`` to print, instead of printing and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message, self.format_usage())
+
+
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """--api-key, --base-url and --json on ``parser``: the top parser holds their defaults; each command's
+    copy leaves them unset unless given (SUPPRESS), so an option may stand before or after the command."""
+    group = parser.add_argument_group("global options (before or after the command)")
+
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
+    group.add_argument("--api-key", default=default(None), help=f"API key (default: ${ENV_API_KEY})")
+    group.add_argument(
+        "--base-url", default=default(None),
+        help=f"server origin (default: ${ENV_BASE_URL}, else {DEFAULT_BASE_URL})",
+    )  # fmt: skip
+    group.add_argument(
+        "--json", action="store_true", default=default(False),
+        help="print one JSON object on stdout (errors too)",
+    )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``seedance`` argument parser."""
-    # --json is accepted before or after the sub-command.
-    json_flag = argparse.ArgumentParser(add_help=False)
-    json_flag.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="print machine-readable JSON on stdout"
-    )
-    parser = argparse.ArgumentParser(
-        prog="seedance", description="Generate videos with GPTProto's Seedance API.", epilog=_EPILOG
-    )
-    parser.add_argument("--api-key", help=f"API key (default: ${ENV_API_KEY})")
-    parser.add_argument("--base-url", help=f"server origin (default: ${ENV_BASE_URL} or https://gptproto.com)")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="seedance", description="Generate videos with GPTProto's Seedance API.", epilog=_EPILOG)
+    _global_options(parser, defaults=True)
+    globals_anywhere = _Parser(add_help=False)
+    _global_options(globals_anywhere, defaults=False)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     gen = sub.add_parser(
         "generate",
-        parents=[json_flag],
+        parents=[globals_anywhere],
         help="create a video task (optionally wait for it and download it)",
         description="Create a video task. Without --image it is text-to-video; --image gives a first frame, "
         "--last-image a last frame, --reference reference media (images, or videos/audios by file type).",
@@ -69,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--resolution", choices=list(contracts.resolutions()), help="output resolution (4k: Seedance 2.0 only)"
     )
     gen.add_argument("--duration", type=int, metavar="S", help="length in seconds (-1: the model picks, 1.5 pro / 2.x)")
-    gen.add_argument("--ratio", help="aspect ratio: 16:9 4:3 1:1 3:4 9:16 21:9 (or adaptive, Ark only)")
+    ark_ratios = contracts.family_rules("ark")["ratio_values"]
+    both = [r for r in ark_ratios if r in contracts.family_rules("predictions")["ratio_values"]]
+    ark_only = ", ".join(r for r in ark_ratios if r not in both)
+    gen.add_argument("--ratio", help=f"aspect ratio: {' '.join(both)} (or {ark_only}, Ark only)")
     gen.add_argument("--no-audio", action="store_true", help="ask for a silent video (generate_audio false)")
     gen.add_argument("--seed", type=int, metavar="N", help="random seed (-1 for random)")
     gen.add_argument(
@@ -87,21 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"first poll interval in seconds; it grows while waiting (default {DEFAULT_POLL_INTERVAL:g})",
     )  # fmt: skip
 
-    status = sub.add_parser("status", parents=[json_flag], help="show a task", description="Show one task.")
+    status = sub.add_parser("status", parents=[globals_anywhere], help="show a task", description="Show one task.")
     status.add_argument("id", help="task id (cgt-…)")
     status.add_argument(
         "--family", choices=["ark", "predictions"], default="ark",
         help="read it from the Ark task endpoint (default) or the predictions result endpoint",
     )  # fmt: skip
 
-    lst = sub.add_parser("list", parents=[json_flag], help="list tasks", description="List tasks, newest first.")
-    lst.add_argument("--status", help="only tasks with this status (queued, running, succeeded…)")
+    lst = sub.add_parser("list", parents=[globals_anywhere], help="list tasks", description="List tasks, newest first.")
+    lst.add_argument("--status", help=f"only tasks with this status ({', '.join(statuses('ark.task'))})")
     lst.add_argument("--model", help="only tasks of this model")
     lst.add_argument("--page", type=int, default=1, help="page number (default 1)")
     lst.add_argument("--page-size", type=int, default=20, help="tasks per page, 1-500 (default 20)")
 
     cancel = sub.add_parser(
-        "cancel", parents=[json_flag], help="cancel a queued task, or delete a finished one",
+        "cancel", parents=[globals_anywhere], help="cancel a queued task, or delete a finished one",
         description="Send the task's DELETE: a queued task is cancelled, a finished (succeeded, failed or "
         "expired) one is deleted; the API refuses a running task. The task is read first, so the output "
         "says which happened: 'cancelled ID' or 'deleted ID' (--json: cancelled, deleted, previous_status).",
@@ -109,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("id", help="task id (cgt-…)")
 
     dl = sub.add_parser(
-        "download", parents=[json_flag], help="download a finished task's video",
+        "download", parents=[globals_anywhere], help="download a finished task's video",
         description="Download the video of a finished task (or any video URL) to FILE.",
     )  # fmt: skip
     dl.add_argument("id", help="task id (cgt-…) or video URL")
@@ -134,6 +166,13 @@ class _Ui:
     def note(self, text: str) -> None:
         if not self.as_json:
             self.err.print(text, markup=False)
+
+    def error(self, exc: BaseException) -> None:
+        """An error: ``{"error": {...}}`` on stdout under --json, else one line on stderr."""
+        if self.as_json:
+            self.json(_error_json(exc))
+        else:
+            print(f"seedance: error: {' '.join(str(exc).split())}", file=sys.stderr)
 
 
 def _split_references(paths: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
@@ -160,7 +199,7 @@ def _generate(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
     options: dict[str, Any] = {"resolution": args.resolution, "duration": args.duration, "seed": args.seed}
     if args.no_audio:
         options["generate_audio"] = False
-    created: str | Prediction
+    created: Task | Prediction
     if args.family == "ark":
         options["ratio"] = args.ratio
         created = client.create_task(
@@ -168,7 +207,6 @@ def _generate(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
             reference_images=images or None, reference_videos=videos or None,
             reference_audios=audios or None, **options,
         )  # fmt: skip
-        task_id = created
     else:
         options["aspect_ratio"] = args.ratio
         if args.reference:
@@ -179,19 +217,17 @@ def _generate(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
             created = client.image_to_video(args.model, args.prompt, args.image, args.last_image, **options)
         else:
             created = client.text_to_video(args.model, args.prompt, **options)
-        task_id = created.id
-    ui.note(f"created task {task_id}")
+    ui.note(f"created task {created.id}")
     if not (args.wait or args.output):
         if ui.as_json:
-            ui.json(created.raw if isinstance(created, Prediction) else {"id": task_id})
+            ui.json(_shape(created))
         else:
-            ui.out(task_id)
+            ui.out(created.id)
         return 0
     final = _wait(client, created, args, ui)
-    result = _summary(final)
+    result = _shape(final)
     if args.output:
-        path = _download(client, final, args.output, ui)
-        result["output"] = str(path)
+        result["output"] = str(_download(client, final, args.output, ui))
     if ui.as_json:
         ui.json(result)
     else:
@@ -201,12 +237,12 @@ def _generate(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
     return 0
 
 
-def _wait(client: SeedanceClient, created: str | Prediction, args: argparse.Namespace, ui: _Ui) -> Task | Prediction:
+def _wait(client: SeedanceClient, created: Task | Prediction, args: argparse.Namespace, ui: _Ui) -> Task | Prediction:
     started = time.monotonic()
     last_status: list[str] = []
 
     if ui.live:
-        with ui.err.status(f"waiting for {getattr(created, 'id', created)}…") as spinner:
+        with ui.err.status(f"waiting for {created.id}…") as spinner:
 
             def show(task: Task | Prediction) -> None:
                 spinner.update(f"{task.id}: {task.normalized_status} ({time.monotonic() - started:.0f} s)")
@@ -234,20 +270,26 @@ def _download(client: SeedanceClient, target: str | Task | Prediction, file: str
         return client.download(target, file, progress=advance)
 
 
-def _summary(task: Task | Prediction) -> dict[str, Any]:
+def _shape(task: Task | Prediction) -> dict[str, Any]:
+    """The one --json shape of a task (``family`` ark) or a prediction (``family`` predictions), whichever
+    command prints it; the human ``status`` output lists the same fields."""
     data: dict[str, Any] = {
+        "family": "ark" if isinstance(task, Task) else "predictions",
         "id": task.id,
         "model": task.model,
         "status": task.status,
         "normalized_status": task.normalized_status,
         "video_url": task.video_url,
         "error": None if task.error is None else {"code": task.error.code, "message": task.error.message},
+        "created_at": task.created_at,
     }
     if isinstance(task, Task):
         data.update(
             resolution=task.resolution, ratio=task.ratio, duration=task.duration, seed=task.seed,
-            width=task.width, height=task.height, created_at=task.created_at, updated_at=task.updated_at,
+            width=task.width, height=task.height, updated_at=task.updated_at,
         )  # fmt: skip
+    else:
+        data.update(outputs=list(task.outputs))
     return data
 
 
@@ -255,12 +297,12 @@ def _status(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
     task: Task | Prediction = (
         client.get_prediction(args.id) if args.family == "predictions" else client.get_task(args.id)
     )
+    shape = _shape(task)
     if ui.as_json:
-        ui.json(task.raw)
+        ui.json(shape)
         return 0
-    summary = _summary(task)
-    for key, value in summary.items():
-        if value is not None:
+    for key, value in shape.items():
+        if value not in (None, []):
             ui.out(f"{key:18} {value}")
     return 0
 
@@ -268,7 +310,7 @@ def _status(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
 def _list(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
     page = client.list_tasks(args.page, args.page_size, status=args.status, model=args.model)
     if ui.as_json:
-        ui.json({"total": page.total, "items": [t.raw for t in page.items]})
+        ui.json({"total": page.total, "page": args.page, "items": [_shape(t) for t in page.items]})
         return 0
     for task in page.items:
         ui.out(f"{task.id}  {task.normalized_status:9}  {task.model or '-'}  {task.created_at or ''}".rstrip())
@@ -307,17 +349,35 @@ _COMMANDS = {
 }
 
 
+def _error_json(exc: BaseException, kind: str | None = None) -> dict[str, Any]:
+    """``{"error": {...}}``: what --json prints for an error, with upstream's fields when the API refused."""
+    error: dict[str, Any] = {"type": kind or type(exc).__name__, "message": " ".join(str(exc).split())}
+    if isinstance(exc, APIError):
+        error.update(status_code=exc.status_code, code=exc.code, param=exc.param, request_id=exc.request_id)
+    elif isinstance(exc, ValidationError):
+        error["param"] = exc.param
+    elif isinstance(exc, TaskError):
+        error["code"] = exc.code
+        if exc.task is not None:
+            error["task"] = _shape(exc.task)
+    return {"error": error}
+
+
 def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
     """Run the CLI; returns the exit status. ``transport`` lets tests answer with ``httpx.MockTransport``."""
-    args = build_parser().parse_args(argv)
-    ui = _Ui(bool(getattr(args, "json", False)))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as exc:
+        if "--json" in argv:
+            print(json.dumps(_error_json(exc, "UsageError"), indent=2, sort_keys=True))
+        else:
+            print(f"{exc.usage}seedance: error: {exc}", file=sys.stderr)
+        return 2
+    ui = _Ui(args.json)
     try:
         with SeedanceClient(api_key=args.api_key, base_url=args.base_url, transport=transport) as client:
             return _COMMANDS[args.command](client, args, ui)
-    except SeedanceError as exc:
-        message = " ".join(str(exc).split())
-        print(f"seedance: error: {message}", file=sys.stderr)
-        return 1
     except BrokenPipeError:
         # The reader went away (`seedance --json list | head`): stop quietly, as shell tools do. Point
         # stdout at /dev/null so the interpreter's last flush does not complain (Python docs' recipe).
@@ -327,8 +387,8 @@ def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | 
             os.dup2(devnull, fd)
             os.close(devnull)
         return 141
-    except OSError as exc:
-        print(f"seedance: error: {exc}", file=sys.stderr)
+    except (SeedanceError, OSError) as exc:
+        ui.error(exc)
         return 1
     except KeyboardInterrupt:
         print("seedance: interrupted", file=sys.stderr)

@@ -18,7 +18,6 @@ from contracts._capabilities import (
     resolution_table,
     resolutions,
     task_type,
-    text_commands,
     token_usage,
     unsupported_message,
     upstream_name,
@@ -33,11 +32,13 @@ from contracts._registry import (
     validator,
     violations,
 )
+from contracts.commands import TextCommand, read_commands, text_commands
 
 __all__ = [
     "FPS",
     "ID_PREFIX",
     "Model",
+    "TextCommand",
     "Violation",
     "all_models",
     "family_rules",
@@ -49,6 +50,7 @@ __all__ = [
     "nearest_ratio",
     "normalize_resolution",
     "ratios",
+    "read_commands",
     "registry",
     "resolution_table",
     "resolutions",

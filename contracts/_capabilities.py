@@ -28,7 +28,6 @@ __all__ = [
     "resolution_table",
     "resolutions",
     "task_type",
-    "text_commands",
     "token_usage",
     "unsupported_message",
     "upstream_name",
@@ -186,13 +185,6 @@ def lookup_model(name: str) -> Model | None:
 def family_rules(family: str) -> dict[str, Any]:
     """Family-wide limits (``"ark"`` or ``"predictions"``): seed range, ratio values, defaults."""
     return dict(_load("models.json")["families"][family])
-
-
-@cache
-def text_commands() -> dict[str, str]:
-    """Ark prompt text commands: ``{flag: field}`` (``{"rs": "resolution", "dur": "duration", …}``) [§2]."""
-    table = family_rules("ark")["text_commands"]
-    return {flag: field for field, flags in table.items() for flag in flags}
 
 
 _VERSION = re.compile(r"-[0-9]{6}$")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts._capabilities import unsupported_message
+from contracts.endpoints import PREDICTION_OPS
 
 __all__ = ["OUTPUT", "build", "main", "render"]
 
@@ -270,11 +271,8 @@ _DRAFT_RULES: list[Rule] = [
 ]
 
 
-_OPS = {
-    "text_to_video": "text-to-video",
-    "image_to_video": "image-to-video",
-    "reference_to_video": "reference-to-video",
-}
+#: ``text_to_video`` (the contract's stem) → ``text-to-video`` (the operation), from the endpoint table.
+_OPS = {contract.removeprefix("predictions.").removesuffix(".request"): op for op, contract in PREDICTION_OPS.items()}
 
 
 def _predictions_rules(model: dict[str, Any], op: str, task_types: dict[str, str]) -> list[Rule]:

@@ -13,20 +13,18 @@ list means the exchange conforms. Nothing here does I/O or imports anything of o
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from contracts._capabilities import frame_size, lookup_model, token_usage
 from contracts._registry import violations
+from contracts.endpoints import ARK_STATUSES, PREDICTION_STATUS, TERMINAL_STATUSES, family_of, match
 
 __all__ = [
     "ABSENT",
-    "ARK_TASKS",
     "GATEWAY_TYPES",
     "PARAM_ALIASES",
-    "PREDICTION_REQUEST_CONTRACTS",
     "Finding",
     "StatusTracker",
     "canonical",
@@ -43,22 +41,11 @@ __all__ = [
     "value_at",
 ]
 
-ARK_TASKS = "/api/v3/contents/generations/tasks"
 #: ``error.type`` values that mark the gateway's own error shape rather than the family's [UPSTREAM §1].
 GATEWAY_TYPES = frozenset({"invalid_request_error", "permission_error", "rate_limit_error"})
-#: Which request contract judges each predictions operation (the path's model is judged as a body field).
-PREDICTION_REQUEST_CONTRACTS = {
-    "text-to-video": "predictions.text_to_video.request",
-    "image-to-video": "predictions.image_to_video.request",
-    "reference-to-video": "predictions.reference_to_video.request",
-}
 #: Spellings that name the same field: ``camerafixed`` (seed 000) and ``camera_fixed`` (the SDKs) are one
 #: parameter sent under two names [UPSTREAM §2]; nothing else is normalised.
 PARAM_ALIASES = {"camerafixed": "camera_fixed"}
-
-_SUBMIT = re.compile(r"^/api/v3/bytedance/(?P<model>[^/]+)/(?P<op>[a-z-]+)$")
-_ARK_TASK = re.compile(r"^" + re.escape(ARK_TASKS) + r"/(?P<id>[^/]+)$")
-_PREDICTION = re.compile(r"^/api/v3/predictions/(?P<id>[^/]+)(?:/result)?$")
 
 
 @dataclass(frozen=True)
@@ -120,24 +107,15 @@ def value_at(instance: Any, path: str) -> Any:
 # ---------------------------------------------------------------------------------------------- which contract
 
 
-def _predictions_path(path: str) -> bool:
-    return path.startswith(("/api/v3/bytedance/", "/api/v3/predictions"))
-
-
 def success_contract(method: str, path: str) -> str | None:
-    """The contract a 2xx answer of ``method path`` must meet (None: no contract covers it)."""
-    if _predictions_path(path):
-        return "predictions.envelope"
-    if path == ARK_TASKS:
-        return {"POST": "ark.create_task.response", "GET": "ark.task_list"}.get(method)
-    if path.startswith(ARK_TASKS + "/"):
-        return {"GET": "ark.task", "DELETE": "ark.delete_task.response"}.get(method)
-    return None
+    """The contract a 2xx answer of ``method path`` must meet (None: no endpoint or no contract covers it)."""
+    found = match(method, path)
+    return found[0].response if found else None
 
 
 def family_error_contract(path: str) -> str:
-    """The error contract of the family ``path`` belongs to."""
-    return "predictions.error" if _predictions_path(path) else "ark.error"
+    """The error contract of the family ``path`` belongs to (Ark's for a path of neither)."""
+    return "predictions.error" if family_of(path) == "predictions" else "ark.error"
 
 
 def error_contract(path: str, body: Any) -> str:
@@ -150,14 +128,13 @@ def error_contract(path: str, body: Any) -> str:
 
 def request_contract(method: str, path: str) -> tuple[str, str | None] | None:
     """(contract, the path's model) judging a create request, or None when ``method path`` creates nothing."""
-    if method != "POST":
+    found = match(method, path)
+    if found is None:
         return None
-    if path == ARK_TASKS:
-        return "ark.create_task.request", None
-    match = _SUBMIT.match(path)
-    if match and match["op"] in PREDICTION_REQUEST_CONTRACTS:
-        return PREDICTION_REQUEST_CONTRACTS[match["op"]], match["model"]
-    return None
+    endpoint, params = found
+    if not endpoint.creates or endpoint.request is None:
+        return None
+    return endpoint.request, params.get("model")
 
 
 # ---------------------------------------------------------------------------------------------- checks
@@ -260,17 +237,13 @@ def check_request(method: str, path: str, body: Any, status: int, answer: Any) -
 
 # ---------------------------------------------------------------------------------------------- lifecycle
 
-#: How far along each status word is, in both vocabularies [UPSTREAM §2, §3]; terminal words share a rank.
+#: How far along each status word is, in both vocabularies [UPSTREAM §2, §3]; terminal words share a rank
+#: (the last one, 2).
+_TERMINAL_RANK = 2
 _RANK = {
-    "queued": 0,
-    "created": 0,
-    "running": 1,
-    "processing": 1,
-    "succeeded": 2,
-    "completed": 2,
-    "failed": 2,
-    "expired": 2,
-    "cancelled": 2,
+    word: _TERMINAL_RANK if word in TERMINAL_STATUSES else ARK_STATUSES.index(ark)
+    for ark in ARK_STATUSES
+    for word in (ark, PREDICTION_STATUS[ark])
 }
 
 
@@ -278,9 +251,13 @@ def task_of(method: str, path: str, body: Any) -> tuple[str, str, Any] | None:
     """(family, task id, status) an answer reports about one task, or None."""
     if not isinstance(body, Mapping):
         return None
-    if method == "GET" and _ARK_TASK.match(path):
-        return "ark", str(body.get("id") or _ARK_TASK.match(path)["id"]), body.get("status")  # type: ignore[index]
-    if (method == "GET" and _PREDICTION.match(path)) or (method == "POST" and _SUBMIT.match(path)):
+    found = match(method, path)
+    if found is None or not (found[0].reads_task or found[0].creates) or found[0].name == "ark.create":
+        return None
+    endpoint, params = found
+    if endpoint.family == "ark":
+        return "ark", str(body.get("id") or params["task_id"]), body.get("status")
+    if endpoint.family == "predictions":
         data = body.get("data")
         if isinstance(data, Mapping) and isinstance(data.get("id"), str):
             return "predictions", data["id"], data.get("status")
@@ -309,13 +286,15 @@ class StatusTracker:
             del self._last[next(iter(self._last))]
         if previous is None or previous == status:
             return []
-        if _RANK[status] < _RANK[previous] or _RANK[previous] == 2:
+        if _RANK[status] < _RANK[previous] or _RANK[previous] == _TERMINAL_RANK:
             return [Finding("transition", where, f"a status after {previous!r} (only forward)", repr(status))]
         return []
 
     def observe(self, method: str, path: str, body: Any) -> list[Finding]:
         """Note the statuses an answer reports (a task, a prediction, a list page) and find any regression."""
-        if method == "GET" and path == ARK_TASKS and isinstance(body, Mapping) and isinstance(body.get("items"), list):
+        listed = match(method, path)
+        is_list = listed is not None and listed[0].name == "ark.list"
+        if is_list and isinstance(body, Mapping) and isinstance(body.get("items"), list):
             found = []
             for i, item in enumerate(body["items"]):
                 if isinstance(item, Mapping) and isinstance(item.get("id"), str):

@@ -16,12 +16,15 @@ from functools import cache
 from contracts._registry import schema
 
 __all__ = [
+    "ARK_STATUSES",
     "ENDPOINTS",
     "LIVE_STATUSES",
     "PREDICTION_OPS",
+    "PREDICTION_STATUS",
     "TERMINAL_STATUSES",
     "Endpoint",
     "by_name",
+    "family_of",
     "match",
     "path",
     "statuses",
@@ -62,6 +65,21 @@ class Endpoint:
         """A regex matching concrete paths of this endpoint; placeholders become named groups."""
         return _pattern(self.path)
 
+    @property
+    def creates(self) -> bool:
+        """Whether a 2xx answer means a new task (the Ark create, a predictions submit)."""
+        return self.name == "ark.create" or (self.family == "predictions" and self.operation in PREDICTION_OPS)
+
+    @property
+    def reads_task(self) -> bool:
+        """Whether this endpoint answers one task named by its ``{task_id}`` (not deleting it)."""
+        return self.method == "GET" and "{task_id}" in self.path
+
+    @property
+    def root(self) -> str:
+        """The first path segment under ``/api/v3`` (``/api/v3/bytedance``): what :func:`family_of` reads."""
+        return "/".join(self.path.split("/")[:4])
+
 
 #: The three predictions submit operations and the request contract that judges each [seed 004].
 PREDICTION_OPS: dict[str, str] = {
@@ -90,7 +108,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("predictions.get", "GET", _PREDICTIONS + "/{task_id}", "predictions", "get",
              None, "predictions.envelope", "predictions.error", "predictions.envelope"),
     Endpoint("predictions.webhook_secret", "GET", _API + "/webhook/secret", "predictions", "webhook_secret",
-             None, None, "predictions.error"),
+             None, "predictions.webhook_secret.response", "predictions.error"),
 )  # fmt: skip
 
 _BY_NAME = {e.name: e for e in ENDPOINTS}
@@ -113,6 +131,15 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$")
 
 
+def family_of(concrete: str) -> str | None:
+    """The family whose endpoints live under the first segment of ``concrete`` below ``/api/v3`` (so an
+    unknown predictions operation still answers in that family's shape), or None."""
+    for endpoint in ENDPOINTS:
+        if concrete == endpoint.root or concrete.startswith(endpoint.root + "/"):
+            return endpoint.family
+    return None
+
+
 def match(method: str, concrete: str) -> tuple[Endpoint, dict[str, str]] | None:
     """The endpoint serving ``method concrete`` (a request path, no query) and its path parameters."""
     for endpoint in ENDPOINTS:
@@ -133,8 +160,23 @@ def statuses(contract: str) -> tuple[str, ...]:
     return tuple(props["status"]["enum"])
 
 
+#: A task's statuses in Ark's words, in lifecycle order: the ``ark.task`` enum [seed 000].
+ARK_STATUSES: tuple[str, ...] = statuses("ark.task")
+#: Each Ark status in the predictions family's words, ``created → processing → completed | failed``: the
+#: prediction vocabulary has no expired/cancelled, and the wavespeed SDK stops on ``failed`` [seed 004, sdk].
+#: Every key is an :data:`ARK_STATUSES` word and every value a ``predictions.envelope`` one (a test checks).
+PREDICTION_STATUS: dict[str, str] = {
+    "queued": "created",
+    "running": "processing",
+    "succeeded": "completed",
+    "failed": "failed",
+    "expired": "failed",
+    "cancelled": "failed",
+}
 #: The words of a task that may still change, in either family's vocabulary [seed 000, seed 004].
-LIVE_STATUSES: frozenset[str] = frozenset({"queued", "running", "created", "processing"})
+LIVE_STATUSES: frozenset[str] = frozenset(
+    word for ark in ("queued", "running") for word in (ark, PREDICTION_STATUS[ark])
+)
 #: Statuses after which a task never changes: every word either family answers in, less the live ones.
 TERMINAL_STATUSES: frozenset[str] = (
     frozenset(statuses("ark.task")) | frozenset(statuses("predictions.envelope"))

@@ -1,20 +1,23 @@
-"""``seedance-mock`` / ``python -m mock_server``: run the mock server."""
+"""``seedance-mock`` / ``python -m mock_server``: run the mock server.
+
+Every option is derived from a :class:`~mock_server.config.MockConfig` field's metadata (its flag, how a
+value is read, its range and help text): see that module's docstring to add one.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import ipaddress
 import logging
 import math
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from mock_server.config import MockConfig
-
-_DEFAULTS = MockConfig()
+from mock_server.config import MockConfig, Option, options
 
 DESCRIPTION = """\
 A local fake of GPTProto's Seedance video-generation API: the Ark tasks family (/api/v3/contents/...) and
@@ -23,229 +26,181 @@ errors, real MP4 files, and a control plane under /_mock/ (see README). With --u
 proxy in front of the real API; `seedance-mock drift-report` prints the drift a running proxy found."""
 
 
+def _number(value: float) -> str:
+    """A number as a person writes it: 8000, 0.1, 1000000000 (not 1e+09), -9223372036854775808."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def cli_default(f: dataclasses.Field[Any], opt: Option) -> Any:
+    """The command line's default of a field's option (None for a repeatable one: argparse appends to it)."""
+    if opt.kind == "repeat" or f.default is None:
+        return None
+    return opt.to_cli(f.default) if opt.to_cli else f.default
+
+
+def range_text(opt: Option) -> str | None:
+    """An option's valid range in words ("0 to 65535"), or None when it has none."""
+    if opt.bounds is None:
+        return None
+    low, high = (_number(end) for end in opt.bounds)
+    return f"above {low} and at most {high}" if opt.above_low else f"{low} to {high}"
+
+
+def default_text(f: dataclasses.Field[Any], opt: Option) -> str | None:
+    """How ``--help`` and the README word an option's default; None for a switch (it is off)."""
+    if opt.kind == "switch":
+        return None
+    if opt.default_text is not None:
+        return opt.default_text
+    default = cli_default(f, opt)
+    if default is None:
+        raise ValueError(f"{opt.flag}: a default of None needs default_text= saying what it means")
+    return _number(default) if isinstance(default, (int, float)) else str(default)
+
+
+def help_text(f: dataclasses.Field[Any], opt: Option) -> str:
+    """An option's ``--help`` text: what it does, then its default and range, each written once."""
+    facts = [f"default: {text}" for text in [default_text(f, opt)] if text is not None]
+    facts += [f"range {text}" for text in [range_text(opt)] if text is not None]
+    facts += ["repeatable"] if opt.kind == "repeat" else []
+    text = f"{opt.help} ({'; '.join(facts)})" if facts else opt.help
+    return text.replace("%", "%%")  # argparse %-formats help texts
+
+
+#: ``--help`` sections after the main one: their titles, by the start of their options' flags.
+SECTIONS = {
+    ("--callback-",): "callbacks and webhooks",
+    ("--upstream", "--record", "--replay"): "validation proxy, recording and replay (issue 14; see README)",
+}
+
+
+def section(opt: Option) -> str | None:
+    """The title of the ``--help`` section that lists ``opt``; None = the main one."""
+    for starts, title in SECTIONS.items():
+        if opt.flag.startswith(starts):
+            return title
+    return None
+
+
+def _metavar(opt: Option) -> str:
+    if opt.metavar:
+        return opt.metavar
+    return "DIR" if opt.parse is Path else opt.flag.lstrip("-").replace("-", "_").upper()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line, one option per MockConfig field."""
-    p = argparse.ArgumentParser(
-        prog="seedance-mock",
-        description=DESCRIPTION,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    p.add_argument("--host", default=_DEFAULTS.host, help="interface to bind")
-    p.add_argument("--port", type=int, default=_DEFAULTS.port, help="port to bind (0 = any free port)")
-    p.add_argument(
-        "--time-scale",
-        type=float,
-        default=_DEFAULTS.time_scale,
-        help="mock seconds per real second; 0 freezes time (only POST /_mock/clock/advance moves it)",
-    )
-    p.add_argument(
-        "--queue-seconds", type=float, default=_DEFAULTS.queue_seconds, help="mock seconds a task waits queued"
-    )
-    p.add_argument(
-        "--run-seconds", type=float, default=_DEFAULTS.run_seconds, help="mock seconds a task spends running"
-    )
-    p.add_argument(
-        "--max-running",
-        type=int,
-        default=_DEFAULTS.max_running_per_key,
-        help="tasks one API key may have running at once; the rest wait queued",
-    )
-    p.add_argument(
-        "--max-running-4k",
-        type=int,
-        default=_DEFAULTS.max_running_4k_per_key,
-        help="of those, 4k tasks one API key may have running at once (upstream: 1)",
-    )
-    p.add_argument(
-        "--max-queued",
-        type=int,
-        default=_DEFAULTS.max_queued_per_key,
-        help="queued tasks one key may have before creates answer 429 QuotaExceeded",
-    )
-    p.add_argument(
-        "--balance",
-        type=int,
-        default=_DEFAULTS.default_balance,
-        help="starting balance of every API key, in completion tokens",
-    )
-    p.add_argument(
-        "--rpm", type=int, default=None, help="requests per minute per API key (default: no limit)"
-    )
-    p.add_argument(
-        "--api-key",
-        action="append",
-        dest="api_keys",
-        metavar="KEY",
-        help="accept only these keys (repeatable); by default any well-formed key is accepted",
-    )
-    p.add_argument(
-        "--max-tasks",
-        type=int,
-        default=_DEFAULTS.max_tasks,
-        help="stored tasks beyond this make the oldest finished ones forgotten (0 = keep every task)",
-    )
-    p.add_argument(
-        "--journal-size", type=int, default=_DEFAULTS.journal_size, help="requests kept by GET /_mock/requests"
-    )
-    p.add_argument(
-        "--journal-mb",
-        type=float,
-        default=_DEFAULTS.journal_mb,
-        help="and about this many MiB at most (0.1-4096): bodies are kept summed up, a data: URI as its "
-        "media type, size and sha256",
-    )
-    p.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="where generated MP4/PNG files are cached (default: the user's cache dir, seedance-mock/media)",
-    )
-    p.add_argument(
-        "--cache-max-mb",
-        type=int,
-        default=_DEFAULTS.cache_max_mb,
-        help="largest total size of the media cache in MiB (1-1048576); least recently used files go first",
-    )
-    p.add_argument(
-        "--media-ttl",
-        type=float,
-        default=_DEFAULTS.media_ttl_seconds,
-        help="mock seconds a video URL stays valid after its task finished",
-    )
-    p.add_argument(
-        "--max-body-mb", type=int, default=_DEFAULTS.max_body_bytes // 2**20, help="largest request body (MiB)"
-    )
-    p.add_argument(
-        "--public-url",
-        default=None,
-        help="origin to use in the URLs the mock hands out (default: the origin each request came in on)",
-    )
-    p.add_argument(
-        "--random-seed", type=int, default=None, help="seed task ids and random generation seeds (reproducible)"
-    )
-    p.add_argument(
-        "--admin-token",
-        default=None,
-        metavar="TOKEN",
-        help="require the header X-Admin-Token: TOKEN on every /_mock/* request (except the dashboard page "
-        "GET /_mock/ui and the callback receiver /_mock/sink/*)",
-    )
-    p.add_argument(
-        "--sync-timeout",
-        type=float,
-        default=_DEFAULTS.sync_timeout_seconds,
-        help="mock seconds a predictions enable_sync_mode submit waits before answering the gateway's sync "
-        "timeout (data.code 5004) while the task goes on",
-    )
-    p.add_argument(
-        "--flex-queue-seconds",
-        type=float,
-        default=_DEFAULTS.flex_queue_seconds,
-        help="extra mock seconds a service_tier flex task waits queued",
-    )
-    p.add_argument(
-        "--retention",
-        type=float,
-        default=_DEFAULTS.retention_seconds,
-        help="mock seconds a task stays visible after its creation (upstream: 7 days)",
-    )
-    p.add_argument(
-        "--cancelled-retention",
-        type=float,
-        default=_DEFAULTS.cancelled_retention_seconds,
-        help="mock seconds a cancelled task stays visible after its cancellation (upstream: 24 h)",
-    )
-    p.add_argument("--quiet", action="store_true", help="no per-request log lines")
-    p.add_argument(
-        "--state",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="keep tasks, keys, fault rules, the clock, pending callbacks and the journal in this SQLite file "
-        "(created if missing): a restart or kill -9 loses nothing acknowledged; a saved clock and time scale "
-        "win over --time-scale / the start time (default: in memory only)",
-    )
-    _add_callback_options(p)
-    proxy = p.add_argument_group("validation proxy, recording and replay (issue 14; see README)")
-    proxy.add_argument(
-        "--upstream",
-        metavar="URL",
-        default=None,
-        help="forward every /api/ request to URL (e.g. https://gptproto.com), check both sides against the "
-        "contracts, report drift at GET /_mock/drift",
-    )
-    proxy.add_argument(
-        "--upstream-timeout",
-        type=float,
-        default=_DEFAULTS.upstream_timeout,
-        metavar="S",
-        help="seconds to wait for the upstream's answer before answering 502",
-    )
-    proxy.add_argument(
-        "--record", type=Path, default=None, metavar="DIR", help="with --upstream: write each exchange, per task"
-    )
-    proxy.add_argument(
-        "--replay", type=Path, default=None, metavar="DIR", help="answer creates and reads from recordings in DIR"
-    )
-    proxy.add_argument(
-        "--replay-strict", action="store_true", help="with --replay: unrecorded requests are 404 (no simulation)"
-    )
-    proxy.add_argument(
-        "--replay-ignore",
-        action="append",
-        default=[],
-        metavar="FIELD",
-        help="with --replay: a create-body field (dotted path, repeatable) that may differ from the recording",
-    )
+    """The command line: one option per MockConfig field, built from the field's metadata."""
+    p = argparse.ArgumentParser(prog="seedance-mock", description=DESCRIPTION)
+    groups: dict[str | None, Any] = {None: p}
+    for f, opt in options():
+        title = section(opt)
+        if title not in groups:
+            groups[title] = p.add_argument_group(title)
+        how: dict[str, Any] = {"dest": f.name, "help": help_text(f, opt)}
+        if opt.kind == "switch":
+            if cli_default(f, opt) is not False:
+                raise ValueError(f"{opt.flag}: a switch turns something on, so its command-line default is False")
+            how["action"] = "store_true"
+        else:
+            how["type"] = opt.parse
+            how["metavar"] = _metavar(opt)
+            how["default"] = cli_default(f, opt)
+            if opt.kind == "repeat":
+                how["action"] = "append"
+        groups[title].add_argument(*opt.flags, **how)
     return p
 
 
-_TEN_YEARS = 10 * 365 * 86400
-#: The valid range of every numeric option, by argparse dest: (option, lowest, highest) [FIDELITY §12].
-RANGES: dict[str, tuple[str, float, float]] = {
-    "port": ("--port", 0, 65535),
-    "time_scale": ("--time-scale", 0, 1_000_000),  # the same bound as PUT /_mock/clock
-    "queue_seconds": ("--queue-seconds", 0, _TEN_YEARS),
-    "run_seconds": ("--run-seconds", 0, _TEN_YEARS),
-    "max_running": ("--max-running", 1, 1_000_000),  # 0 would mean no task ever runs
-    "max_running_4k": ("--max-running-4k", 1, 1_000_000),  # 0 would mean no 4k task ever runs
-    "max_queued": ("--max-queued", 1, 1_000_000),
-    "balance": ("--balance", 0, 10**18),
-    "rpm": ("--rpm", 1, 1_000_000),
-    "max_tasks": ("--max-tasks", 0, 100_000_000),  # 0 = keep every task
-    "journal_size": ("--journal-size", 1, 1_000_000),
-    "media_ttl": ("--media-ttl", 1, _TEN_YEARS),
-    "max_body_mb": ("--max-body-mb", 1, 4096),  # aiohttp takes 0 as "unlimited": never what was meant
-    "random_seed": ("--random-seed", -(2**63), 2**64 - 1),
-    "sync_timeout": ("--sync-timeout", 0, 1e9),
-    "flex_queue_seconds": ("--flex-queue-seconds", 0, 1e9),
-    "retention": ("--retention", 0, 1e9),
-    "cancelled_retention": ("--cancelled-retention", 0, 1e9),
-}
-_TOKEN = re.compile(r"[\x21-\x7e]{1,256}")  # what an HTTP header can carry unchanged
-_PUBLIC_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
-
-
-def _number(value: float) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def option_problem(opt: Option, value: Any) -> str | None:
+    """What is wrong with an option's command-line value, as a one-line message; None when it is valid."""
+    if value is None:
+        return None
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if opt.bounds is not None:
+            low, high = opt.bounds
+            finite = isinstance(item, int) or math.isfinite(item)  # a huge int cannot become a float
+            above = item > low if opt.above_low else item >= low
+            if not (finite and above and item <= high):  # NaN fails this too
+                return f"{opt.flag} must be {'' if opt.above_low else 'from '}{range_text(opt)}, not {_number(item)}"
+        problem = opt.check(item) if opt.check else None
+        if problem:
+            return f"{opt.flag} {problem}"
+    return None
 
 
 def check_args(args: argparse.Namespace) -> str | None:
     """The first option outside its valid range, as a one-line message; None when all are valid."""
-    for dest, (option, low, high) in RANGES.items():
-        value = getattr(args, dest, None)
-        if value is None:
-            continue
-        if not (math.isfinite(value) and low <= value <= high):
-            return f"{option} must be from {_number(low)} to {_number(high)}, not {_number(value)}"
-    if args.admin_token is not None and not _TOKEN.fullmatch(args.admin_token):
-        return "--admin-token must be 1 to 256 printable ASCII characters without spaces"
-    if args.public_url is not None and not _PUBLIC_URL.fullmatch(args.public_url):
-        return f"--public-url must be an http(s) origin such as http://mock.local:8000, not {args.public_url!r}"
-    for key in args.api_keys or ():
-        if not re.fullmatch(r"[A-Za-z0-9._\-]{1,256}", key):
-            return f"--api-key {key!r} is not a well-formed key (letters, digits, '.', '_', '-')"
+    for f, opt in options():
+        problem = option_problem(opt, getattr(args, f.name, None))
+        if problem:
+            return problem
     return None
+
+
+def config_from_args(args: argparse.Namespace) -> MockConfig:
+    """The MockConfig an argument namespace describes."""
+    values: dict[str, Any] = {}
+    for f, opt in options():
+        value = getattr(args, f.name)
+        if opt.kind == "repeat":
+            value = tuple(value) if value else f.default
+        if value is not None and opt.to_config:
+            value = opt.to_config(value)
+        values[f.name] = value
+    return MockConfig(**values)
+
+
+def _flag(name: str) -> str:
+    """The flag that sets the MockConfig field ``name``."""
+    return next(opt.flag for f, opt in options() if f.name == name)
+
+
+def config_problem(config: MockConfig) -> str | None:
+    """What is wrong with options taken together (e.g. --record without --upstream), or None."""
+    from mock_server.recording import load
+
+    record, replay, upstream = _flag("record_dir"), _flag("replay_dir"), _flag("upstream")
+    if config.record_dir is not None:
+        if config.upstream is None:
+            return f"{record} needs {upstream} (it records proxied traffic)"
+        if config.record_dir.exists() and not config.record_dir.is_dir():
+            return f"{record} {config.record_dir}: not a directory"
+    if config.replay_dir is not None:
+        if config.upstream is not None:
+            return f"{replay} answers offline: it cannot be combined with {upstream}"
+        if not config.replay_dir.is_dir():
+            return f"{replay} {config.replay_dir}: no such directory"
+        try:
+            load(config.replay_dir)
+        except ValueError as exc:
+            return f"{replay}: {exc}"
+    elif config.replay_strict or config.replay_ignore:
+        return f"{_flag('replay_strict')} and {_flag('replay_ignore')} need {replay} DIR"
+    return None
+
+
+def _markdown(text: str) -> str:
+    """``text`` as plain text in a Markdown table cell (``|``, ``*`` and ``_`` escaped outside code)."""
+    if text.startswith("`"):
+        return text
+    return text.replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+
+
+def options_table() -> str:
+    """README's table of the server's options (tests/mock_server/test_cli.py keeps the README equal to it)."""
+    rows = ["| option | what it does | default | range |", "|---|---|---|---|"]
+    for f, opt in options():
+        value = "" if opt.kind == "switch" else f" {_metavar(opt)}"
+        cells = [
+            ", ".join(f"`{flag}{value}`" for flag in opt.flags),
+            opt.help + (" (repeatable)" if opt.kind == "repeat" else ""),
+            default_text(f, opt) or "off",
+            range_text(opt) or "",
+        ]
+        rows.append("| " + " | ".join(_markdown(cell) for cell in cells) + " |")
+    return "\n".join(rows)
 
 
 def exposure_warning(host: str, admin_token: str | None) -> str | None:
@@ -269,168 +224,29 @@ def exposure_warning(host: str, admin_token: str | None) -> str | None:
     )
 
 
-#: Valid ranges (inclusive) of the memory and disk bounds: a value outside is refused at start.
-BOUNDS_RANGES = {"journal_mb": (0.1, 4096.0), "cache_max_mb": (1, 2**20)}
+#: Keys the banner lists at most; the rest are counted.
+BANNER_KEYS = 5
 
 
-def check_bounds(args: argparse.Namespace) -> str | None:
-    """A one-line complaint about the first bound outside its range, else None."""
-    for name, (low, high) in BOUNDS_RANGES.items():
-        value = getattr(args, name, None)
-        if value is None:
-            continue
-        if not (low <= value <= high):  # NaN fails this too
-            return f"--{name.replace('_', '-')} must be from {low} to {high}, not {value}"
-    return None
+def banner(base: str, api_keys: Sequence[str] | None = None) -> str:
+    """What to paste into an SDK or a shell to use the mock at ``base``, with a key it accepts.
 
-
-def _add_callback_options(p: argparse.ArgumentParser) -> None:
-    """Options for callbacks and webhooks (docs/FIDELITY.md §8)."""
-    g = p.add_argument_group("callbacks and webhooks")
-    g.add_argument(
-        "--callback-allow",
-        action="append",
-        metavar="PATTERN",
-        help="call back only URLs matching this shell-style pattern, e.g. 'http://127.0.0.1:*' (repeatable); "
-        "by default any http(s) URL; a refused URL is a 400 at create",
-    )
-    g.add_argument(
-        "--callback-timeout",
-        type=float,
-        default=_DEFAULTS.callback_timeout,
-        help="real seconds (0.1-300) a receiver has to answer one delivery",
-    )
-    g.add_argument(
-        "--callback-retries",
-        type=int,
-        default=_DEFAULTS.callback_retries,
-        help="extra attempts (0-10) for an unanswered succeeded/failed callback or a webhook",
-    )
-    g.add_argument(
-        "--callback-retry-seconds",
-        type=float,
-        default=_DEFAULTS.callback_retry_seconds,
-        help="mock seconds (0-86400) between attempts, counted from the status change",
-    )
-    g.add_argument(
-        "--callback-concurrency",
-        type=int,
-        default=_DEFAULTS.callback_concurrency,
-        help="delivery attempts (1-1000) in flight at once",
-    )
-    g.add_argument(
-        "--callback-events",
-        default=",".join(_DEFAULTS.callback_events),
-        help="comma-separated statuses an Ark callback reports",
-    )
-
-
-def callback_args_error(args: argparse.Namespace) -> str | None:
-    """A one-line complaint about an out-of-range callback option, or None."""
-    from mock_server.callbacks import CALLBACK_EVENTS
-
-    if not 0.1 <= args.callback_timeout <= 300:
-        return "--callback-timeout must be from 0.1 to 300 seconds"
-    if not 0 <= args.callback_retries <= 10:
-        return "--callback-retries must be from 0 to 10"
-    if not 0 <= args.callback_retry_seconds <= 86400:
-        return "--callback-retry-seconds must be from 0 to 86400"
-    if not 1 <= args.callback_concurrency <= 1000:
-        return "--callback-concurrency must be from 1 to 1000"
-    events = [e.strip() for e in args.callback_events.split(",") if e.strip()]
-    unknown = [e for e in events if e not in CALLBACK_EVENTS]
-    if unknown:
-        return f"--callback-events: unknown status {unknown[0]!r} (choose from {', '.join(CALLBACK_EVENTS)})"
-    for pattern in args.callback_allow or ():
-        if not pattern.strip():
-            return "--callback-allow needs a non-empty pattern"
-    return None
-
-
-def config_from_args(args: argparse.Namespace) -> MockConfig:
-    """The MockConfig an argument namespace describes."""
-    return MockConfig(
-        host=args.host,
-        port=args.port,
-        time_scale=args.time_scale,
-        queue_seconds=args.queue_seconds,
-        run_seconds=args.run_seconds,
-        max_running_per_key=args.max_running,
-        max_running_4k_per_key=args.max_running_4k,
-        max_queued_per_key=args.max_queued,
-        default_balance=args.balance,
-        default_rpm=args.rpm,
-        api_keys=tuple(args.api_keys) if args.api_keys else None,
-        max_tasks=args.max_tasks or None,
-        journal_size=args.journal_size,
-        journal_mb=args.journal_mb,
-        cache_dir=args.cache_dir,
-        cache_max_mb=args.cache_max_mb,
-        media_ttl_seconds=args.media_ttl,
-        max_body_bytes=args.max_body_mb * 2**20,
-        public_url=args.public_url,
-        random_seed=args.random_seed,
-        log_requests=not args.quiet,
-        admin_token=args.admin_token,
-        callback_allow=tuple(args.callback_allow) if args.callback_allow else None,
-        callback_timeout=args.callback_timeout,
-        callback_retries=args.callback_retries,
-        callback_retry_seconds=args.callback_retry_seconds,
-        callback_concurrency=args.callback_concurrency,
-        callback_events=tuple(e.strip() for e in args.callback_events.split(",") if e.strip()),
-        sync_timeout_seconds=args.sync_timeout,
-        flex_queue_seconds=args.flex_queue_seconds,
-        retention_seconds=args.retention,
-        cancelled_retention_seconds=args.cancelled_retention,
-        upstream=args.upstream,
-        upstream_timeout=args.upstream_timeout,
-        record_dir=args.record,
-        replay_dir=args.replay,
-        replay_strict=args.replay_strict,
-        replay_ignore=tuple(args.replay_ignore),
-        state=args.state,
-    )
-
-
-def proxy_problem(args: argparse.Namespace) -> str | None:
-    """What is wrong with the proxy / record / replay options, or None."""
-    from mock_server.proxy import check_upstream
-    from mock_server.recording import load
-
-    if args.upstream is not None:
-        try:
-            check_upstream(args.upstream)
-        except ValueError as exc:
-            return str(exc)
-    if not 0 < args.upstream_timeout <= 3600:
-        return "--upstream-timeout must be in (0, 3600] seconds"
-    if args.record is not None:
-        if args.upstream is None:
-            return "--record needs --upstream (it records proxied traffic)"
-        if args.record.exists() and not args.record.is_dir():
-            return f"--record {args.record}: not a directory"
-    if args.replay is not None:
-        if args.upstream is not None:
-            return "--replay answers offline: it cannot be combined with --upstream"
-        if not args.replay.is_dir():
-            return f"--replay {args.replay}: no such directory"
-        try:
-            load(args.replay)
-        except ValueError as exc:
-            return f"--replay: {exc}"
-    elif args.replay_strict or args.replay_ignore:
-        return "--replay-strict and --replay-ignore need --replay DIR"
-    return None
-
-
-def banner(base: str) -> str:
-    """What to paste into an SDK or a shell to use the mock at ``base``."""
+    ``api_keys``: the keys the mock accepts (``--api-key``); None = any well-formed key.
+    """
+    key = api_keys[0] if api_keys else "sk-mock"
+    if api_keys:
+        shown = ", ".join(api_keys[:BANNER_KEYS])
+        more = f" and {len(api_keys) - BANNER_KEYS} more" if len(api_keys) > BANNER_KEYS else ""
+        keys = f"{shown}{more} (and keys added with PUT /_mock/keys/{{key}}); any other key gets 401"
+    else:
+        keys = "any well-formed key works (letters, digits, '.', '_', '-'), e.g. sk-mock"
     return "\n".join(
         [
             f"seedance-mock listening on {base}",
-            f"  Ark SDK        Ark(base_url=\"{base}/api/v3\", api_key=\"sk-mock\")",
-            f"  wavespeed SDK  wavespeed.Client(base_url=\"{base}\", api_key=\"sk-mock\")",
-            f"  seedance CLI   export GPTPROTO_BASE_URL={base} GPTPROTO_API_KEY=sk-mock",
+            f'  Ark SDK        Ark(base_url="{base}/api/v3", api_key="{key}")',
+            f'  wavespeed SDK  wavespeed.Client(base_url="{base}", api_key="{key}")',
+            f"  seedance CLI   export GPTPROTO_BASE_URL={base} GPTPROTO_API_KEY={key}",
+            f"  API keys       {keys}",
             f"  control plane  {base}/_mock/health   (OpenAPI: {base}/openapi.json)",
             f"  dashboard      {base}/_mock/ui",
         ]
@@ -449,7 +265,7 @@ async def serve(config: MockConfig, ready: asyncio.Event | None = None) -> None:
     await site.start()
     port = runner.addresses[0][1]
     host = config.host if ":" not in config.host else f"[{config.host}]"
-    print(banner(f"http://{host}:{port}"), flush=True)
+    print(banner(f"http://{host}:{port}", config.api_keys), flush=True)
     warning = exposure_warning(config.host, config.admin_token)
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -476,18 +292,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return drift_report(argv[1:])
     args = build_parser().parse_args(argv)
     problem = check_args(args)
-    if problem:
-        print(f"seedance-mock: {problem}", file=sys.stderr)
-        return 2
-    problem = check_bounds(args) or callback_args_error(args) or proxy_problem(args)
-    if problem:
+    if problem is None:
+        config = config_from_args(args)
+        problem = config_problem(config)
+    if problem is not None:
         print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     from mock_server.durable import StateFileError
 
     try:
-        asyncio.run(serve(config_from_args(args)))
+        asyncio.run(serve(config))
     except KeyboardInterrupt:
         pass
     except StateFileError as exc:  # not a mock state, damaged, or a newer schema: the file is left as it is

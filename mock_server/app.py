@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from contracts import endpoints
 from mock_server import admin, ark, files, openapi, predictions, proxy, ui
 from mock_server.config import MockConfig
 from mock_server.driver import lifecycle
@@ -31,9 +32,10 @@ class _Dropped(Exception):
 
 
 def family_of(path: str) -> str:
-    """Which error shape a path answers in."""
-    if path.startswith(("/api/v3/bytedance/", "/api/v3/predictions", "/api/v3/webhook/")):
-        return "predictions"
+    """Which error shape a path answers in: its family's (contracts.endpoints), Ark's for any other API path."""
+    family = endpoints.family_of(path)
+    if family is not None:
+        return family
     if path.startswith("/api/"):
         return "ark"
     return "mock"

@@ -9,14 +9,14 @@ from typing import Any
 from aiohttp import web
 
 import contracts
+from contracts.endpoints import ENDPOINTS
+from mock_server.createbody import carries_inline_image, parse_ark
 from mock_server.errors import ApiError
 from mock_server.images import image_size
-from mock_server.requests import carries_inline_image, check_contract, parse_ark
+from mock_server.refusals import check_contract
 from mock_server.state import STATE, MockState, origin, usage
 from mock_server.store import Task
 from mock_server.wire import API_KEY, read_json, reply
-
-BASE = "/api/v3/contents/generations/tasks"
 
 # A page number is written in ASCII digits: int() alone would also take "1_0", " 5" and "١" (Arabic-Indic),
 # which the served OpenAPI document (integer parameters) says are not integers.
@@ -68,16 +68,16 @@ def task_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
 
 
 async def create(request: web.Request) -> web.Response:
-    """POST /contents/generations/tasks → ``{"id": "cgt-…"}``."""
+    """``ark.create`` (POST the tasks path) → ``{"id": "cgt-…"}``."""
     state = request.app[STATE]
     body = await read_json(request)
     key = request[API_KEY]
     ingest = state.ingest_image
     if carries_inline_image(body):  # measuring and storing a data: image decodes it: keep the loop free
-        spec, _ = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size, ingest=ingest)
+        spec = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size, ingest=ingest)
     else:
         state.settle()  # a draft_task must be read as it is now
-        spec, _ = parse_ark(
+        spec = parse_ark(
             body, rng=state.rng, sizer=image_size, ingest=ingest, drafts=lambda i: state.draft_spec(key, i)
         )
     task = state.submit(key, "ark", "create", spec, origin=origin(request, state.config))
@@ -85,7 +85,7 @@ async def create(request: web.Request) -> web.Response:
 
 
 async def get(request: web.Request) -> web.Response:
-    """GET /contents/generations/tasks/{id} → the task object."""
+    """``ark.get`` (GET the tasks path + ``/{task_id}``) → the task object."""
     state = request.app[STATE]
     task = state.owned_task(request[API_KEY], request.match_info["task_id"])
     return reply(task_json(state, task, origin(request, state.config)))
@@ -115,7 +115,7 @@ def _list_query(request: web.Request) -> dict[str, Any]:
 
 
 async def list_(request: web.Request) -> web.Response:
-    """GET /contents/generations/tasks?page_num&page_size&filter.* → ``{"total", "items"}`` [UPSTREAM §2]."""
+    """``ark.list`` (GET the tasks path ?page_num&page_size&filter.*) → ``{"total", "items"}`` [UPSTREAM §2]."""
     state = request.app[STATE]
     query = _list_query(request)
     total, tasks = state.store.page(
@@ -132,8 +132,8 @@ async def list_(request: web.Request) -> web.Response:
 
 
 async def delete(request: web.Request) -> web.Response:
-    """DELETE /contents/generations/tasks/{id}: cancel a queued task or delete a finished one [UPSTREAM §2]
-    (the policy: :meth:`TaskStore.cancel_or_delete`).
+    """``ark.delete`` (DELETE the tasks path + ``/{task_id}``): cancel a queued task or delete a finished one
+    [UPSTREAM §2] (the policy: :meth:`TaskStore.cancel_or_delete`).
 
     Always answers a JSON body (``{}``): the Ark SDK crashes on an empty 200 [sdk].
     """
@@ -141,11 +141,10 @@ async def delete(request: web.Request) -> web.Response:
     return reply({})
 
 
+#: Each operation's handler; the method and path are the endpoint table's (contracts.endpoints).
+HANDLERS = {"create": create, "list": list_, "get": get, "delete": delete}
+
+
 def routes() -> list[web.RouteDef]:
     """The Ark family's routes."""
-    return [
-        web.post(BASE, create),
-        web.get(BASE, list_),
-        web.get(BASE + "/{task_id}", get),
-        web.delete(BASE + "/{task_id}", delete),
-    ]
+    return [web.route(e.method, e.path, HANDLERS[e.operation]) for e in ENDPOINTS if e.family == "ark"]

@@ -32,13 +32,14 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from contracts.endpoints import PREDICTION_STATUS
 from mock_server import __version__
 from mock_server.clock import Clock
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError
 from mock_server.faults import Faults
 from mock_server.journal import summary
-from mock_server.store import TERMINAL, Task
+from mock_server.store import STATUSES, TERMINAL, Task
 
 if TYPE_CHECKING:
     from mock_server.durable import Durable
@@ -46,11 +47,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("seedance_mock")
 
 #: Every status a callback can report; ``--callback-events`` picks among them [FIDELITY §8].
-CALLBACK_EVENTS = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+CALLBACK_EVENTS = STATUSES
 #: Ark retries only these when unacknowledged [UPSTREAM §7].
 RETRIED = frozenset({"succeeded", "failed"})
 #: A webhook reports a terminal state in the predictions vocabulary [UPSTREAM §3, §7].
-WEBHOOK_WORDS = {"succeeded": "completed", "failed": "failed", "expired": "failed", "cancelled": "failed"}
+WEBHOOK_WORDS = {status: PREDICTION_STATUS[status] for status in STATUSES if status in TERMINAL}
 #: Deliveries waiting at once (all tasks); beyond it the oldest waiting one is given up [FIDELITY §8].
 MAX_PENDING = 10_000
 #: Longest callback or webhook URL accepted.

@@ -23,8 +23,8 @@ import jsonschema
 from aiohttp import web
 
 import contracts
+from contracts.endpoints import ENDPOINTS, PREDICTION_OPS, Endpoint, by_name
 from mock_server import __version__
-from mock_server.requests import PREDICTION_OPS
 from mock_server.wire import reply
 
 #: The scenario a predictions operation needs the model to offer (models.json ``scenarios``).
@@ -298,10 +298,10 @@ def _offers(op: str) -> list[str]:
 def _prediction_body(op: str, contract: str, rules: dict[str, Any]) -> dict[str, Any]:
     """The body of ``POST /api/v3/bytedance/{model}/<op>`` as sent: the contract judges it with the path's
     model as ``model``; here, where a body cannot depend on the path, it is the union of what the models
-    offering ``op`` accept. A ``model`` in the body is replaced by the path's (mock_server.requests)."""
+    offering ``op`` accept. A ``model`` in the body is replaced by the path's (mock_server.createbody)."""
     body = _localized(contract)
     body["description"] = (
-        f"The body of POST /api/v3/bytedance/{{model}}/{op} as sent. The server judges it by `{contract}`"
+        f"The body of POST {by_name('predictions.' + op).path} as sent. The server judges it by `{contract}`"
         " with the path's model as `model`; this union of what the models offering the operation accept is"
         " what a description without the path can say."
     )
@@ -367,81 +367,80 @@ def _list_params() -> list[dict[str, Any]]:
     return params
 
 
+#: What the document says of each endpoint beyond the endpoint table: its ``operationId``, what its 200
+#: means and, where it needs one, a description. A predictions submit's come from its operation.
+_OPERATIONS: dict[str, dict[str, str]] = {
+    "ark.create": {"operationId": "createTask", "ok": "Created"},
+    "ark.list": {"operationId": "listTasks", "ok": "A page of tasks"},
+    "ark.get": {"operationId": "getTask", "ok": "The task"},
+    "ark.delete": {
+        "operationId": "deleteTask",
+        "ok": "Cancelled or deleted",
+        "description": "Cancels a queued task, deletes a finished one; a running or cancelled task is a 400.",
+    },
+    "predictions.result": {"operationId": "getPredictionResult", "ok": "The prediction"},
+    "predictions.get": {"operationId": "getPrediction", "ok": "The prediction (WaveSpeed's path)"},
+    "predictions.webhook_secret": {"operationId": "getWebhookSecret", "ok": "The key's webhook signing secret"},
+}
+
+
+def _about(endpoint: Endpoint) -> dict[str, str]:
+    """operationId, the 200's meaning and a description of ``endpoint`` (KeyError: an endpoint not told here)."""
+    if endpoint.creates and endpoint.family == "predictions":
+        op = endpoint.operation
+        return {
+            "operationId": "submit" + "".join(p.title() for p in op.split("-")),
+            "ok": "Submitted",
+            "description": f"The server judges the body by `{endpoint.request}` with the path's model as `model`.",
+        }
+    return _OPERATIONS[endpoint.name]
+
+
+def _path_params(endpoint: Endpoint) -> list[dict[str, Any]]:
+    """The path's ``{task_id}`` / ``{model}`` parameters."""
+    params: list[dict[str, Any]] = []
+    if "{model}" in endpoint.path:
+        params.append({"name": "model", "in": "path", "required": True, "example": _EXAMPLE_MODEL,
+                       "description": "A model id or alias that offers this operation.",
+                       "schema": {"enum": _offers(endpoint.operation)}})  # fmt: skip
+    if "{task_id}" in endpoint.path:
+        params.append({"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}})
+    return params
+
+
+def _operation(endpoint: Endpoint) -> dict[str, Any]:
+    """The OpenAPI operation of one endpoint of the table: its body or query, its answers, its links."""
+    about = _about(endpoint)
+    operation: dict[str, Any] = {"operationId": about["operationId"]}
+    if "description" in about:
+        operation["description"] = about["description"]
+    if endpoint.method == "GET" and endpoint.request is not None:  # a list: the contract judges the query
+        operation["parameters"] = _list_params()
+    elif endpoint.request is not None and endpoint.family == "predictions":
+        operation["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": _ref(_body_name(endpoint.operation)), "examples": _PREDICTION_EXAMPLES[endpoint.operation]}}}
+    elif endpoint.request is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": _ref(endpoint.request), "examples": _ARK_EXAMPLES}}}  # fmt: skip
+    ok = _json(_ref(endpoint.response) if endpoint.response else {}, about["ok"])
+    if endpoint.creates:
+        ok["links"] = _task_links("/id" if endpoint.family == "ark" else "/data/id")
+    elif endpoint.name == "ark.list":
+        ok["links"] = {"GetListedTask": _link("getTask", "/items/0/id")}
+    operation["responses"] = {"200": ok, **_errors(endpoint.error)}
+    return operation
+
+
 @cache
 def document() -> dict[str, Any]:
-    """The OpenAPI document (built once)."""
-    task_id = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    created = _json(_ref("ark.create_task.response"), "Created")
-    created["links"] = _task_links("/id")
-    listed = _json(_ref("ark.task_list"), "A page of tasks")
-    listed["links"] = {"GetListedTask": _link("getTask", "/items/0/id")}
-    paths: dict[str, Any] = {
-        "/api/v3/contents/generations/tasks": {
-            "post": {
-                "operationId": "createTask",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": _ref("ark.create_task.request"),
-                                                     "examples": _ARK_EXAMPLES}},
-                },
-                "responses": {"200": created, **_errors("ark.error")},
-            },
-            "get": {
-                "operationId": "listTasks",
-                "parameters": _list_params(),
-                "responses": {"200": listed, **_errors("ark.error")},
-            },
-        },
-        "/api/v3/contents/generations/tasks/{task_id}": {
-            "parameters": [task_id],
-            "get": {
-                "operationId": "getTask",
-                "responses": {"200": _json(_ref("ark.task"), "The task"), **_errors("ark.error")},
-            },
-            "delete": {
-                "operationId": "deleteTask",
-                "description": "Cancels a queued task, deletes a finished one; a running or cancelled task is a 400.",
-                "responses": {"200": _json(_ref("ark.delete_task.response"), "Cancelled or deleted"),
-                              **_errors("ark.error")},
-            },
-        },
-        "/api/v3/predictions/{task_id}/result": {
-            "parameters": [task_id],
-            "get": {
-                "operationId": "getPredictionResult",
-                "responses": {"200": _json(_ref("predictions.envelope"), "The prediction"),
-                              **_errors("predictions.error")},
-            },
-        },
-        "/api/v3/predictions/{task_id}": {
-            "parameters": [task_id],
-            "get": {
-                "operationId": "getPrediction",
-                "responses": {"200": _json(_ref("predictions.envelope"), "The prediction (WaveSpeed's path)"),
-                              **_errors("predictions.error")},
-            },
-        },
-    }  # fmt: skip
-    for op, name in PREDICTION_OPS.items():
-        submitted = _json(_ref("predictions.envelope"), "Submitted")
-        submitted["links"] = _task_links("/data/id")
-        model = {"name": "model", "in": "path", "required": True, "example": _EXAMPLE_MODEL,
-                 "description": "A model id or alias that offers this operation.",
-                 "schema": {"enum": _offers(op)}}  # fmt: skip
-        paths[f"/api/v3/bytedance/{{model}}/{op}"] = {
-            "parameters": [model],
-            "post": {
-                "operationId": "submit" + "".join(p.title() for p in op.split("-")),
-                "description": f"The server judges the body by `{name}` with the path's model as `model`.",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": _ref(_body_name(op)), "examples": _PREDICTION_EXAMPLES[op]}
-                    },
-                },
-                "responses": {"200": submitted, **_errors("predictions.error")},
-            },
-        }
+    """The OpenAPI document (built once): one operation for each endpoint of ``contracts.endpoints``."""
+    paths: dict[str, Any] = {}
+    for endpoint in ENDPOINTS:
+        item = paths.setdefault(endpoint.path, {})
+        params = _path_params(endpoint)
+        if params:
+            item["parameters"] = params
+        item[endpoint.method.lower()] = _operation(endpoint)
     return {
         "openapi": "3.1.0",
         "info": {"title": "GPTProto Seedance API (seedance-mock)", "version": __version__},

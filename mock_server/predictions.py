@@ -15,23 +15,14 @@ from typing import Any
 
 from aiohttp import web
 
+from contracts import endpoints
+from mock_server.createbody import carries_inline_image, parse_prediction
 from mock_server.errors import ApiError
 from mock_server.images import image_size
-from mock_server.requests import PREDICTION_OPS, carries_inline_image, parse_prediction
 from mock_server.signing import video_kind
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import Task
 from mock_server.wire import API_KEY, read_json, reply
-
-STATUS_WORDS = {
-    "queued": "created",
-    "running": "processing",
-    "succeeded": "completed",
-    "failed": "failed",
-    # The prediction vocabulary has no expired/cancelled; the SDK stops on "failed" [sdk].
-    "expired": "failed",
-    "cancelled": "failed",
-}
 
 
 def _error_text(task: Task) -> str | None:
@@ -57,8 +48,8 @@ def prediction_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
         "id": task.id,
         "model": task.spec.model,
         "outputs": [state.signer.task_url(base, task, "mp4")] if done else [],
-        "urls": {"get": f"{base}/api/v3/predictions/{task.id}/result"},
-        "status": STATUS_WORDS[task.status],
+        "urls": {"get": base + endpoints.path("predictions.result", task_id=task.id)},
+        "status": endpoints.PREDICTION_STATUS[task.status],  # no expired/cancelled: "failed" [sdk]
         "error": _error_text(task),
         "executionTime": elapsed_ms,
         "timings": {"inference": elapsed_ms},
@@ -117,9 +108,9 @@ def _submit(op: str):  # type: ignore[no-untyped-def]
             parse_prediction, op, model, body, rng=state.rng, sizer=image_size, ingest=state.ingest_image
         )
         if carries_inline_image(body):  # measuring and storing a data: image decodes it: keep the loop free
-            spec, _, sync = await asyncio.to_thread(parse)
+            spec, sync = await asyncio.to_thread(parse)
         else:
-            spec, _, sync = parse()
+            spec, sync = parse()
         webhook = _webhook(request, body)
         # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3] (MockState.sync_fits).
         base = origin(request, state.config)
@@ -130,7 +121,7 @@ def _submit(op: str):  # type: ignore[no-untyped-def]
         return reply(envelope(data))
 
     submit.__name__ = f"submit_{op.replace('-', '_')}"
-    submit.__doc__ = f"POST /api/v3/bytedance/{{model}}/{op} → the prediction envelope."
+    submit.__doc__ = f"POST {endpoints.by_name('predictions.' + op).path} → the prediction envelope."
     return submit
 
 
@@ -171,11 +162,14 @@ async def result(request: web.Request) -> web.Response:
     return reply(envelope(await prediction_answer(state, task, origin(request, state.config))))
 
 
+#: Each non-submit operation's handler; the method and path are the endpoint table's (contracts.endpoints).
+HANDLERS = {"result": result, "get": result, "webhook_secret": webhook_secret}
+
+
 def routes() -> list[web.RouteDef]:
     """The predictions family's routes."""
     return [
-        *(web.post(f"/api/v3/bytedance/{{model}}/{op}", _submit(op)) for op in PREDICTION_OPS),
-        web.get("/api/v3/predictions/{task_id}/result", result),
-        web.get("/api/v3/predictions/{task_id}", result),
-        web.get("/api/v3/webhook/secret", webhook_secret),
+        web.route(e.method, e.path, _submit(e.operation) if e.creates else HANDLERS[e.operation])
+        for e in endpoints.ENDPOINTS
+        if e.family == "predictions"
     ]

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from contracts import conformance
+from contracts import conformance, endpoints
 from contracts.conformance import Finding
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError, render
@@ -58,7 +58,7 @@ def check_upstream(url: str) -> str:
 
 
 def _family(path: str) -> str:
-    return "predictions" if path.startswith(("/api/v3/bytedance/", "/api/v3/predictions")) else "ark"
+    return endpoints.family_of(path) or "ark"
 
 
 def _request_id() -> str:

@@ -30,7 +30,8 @@ from typing import Any
 from aiohttp import web
 
 import contracts
-from contracts.conformance import ARK_TASKS, task_of
+from contracts import endpoints
+from contracts.conformance import task_of
 from mock_server.accounts import redact
 from mock_server.media import MediaSpec
 from mock_server.state import STATE, MockState, origin
@@ -41,9 +42,6 @@ log = logging.getLogger("seedance_mock")
 OTHER = "other.jsonl"
 #: A task id usable as a file name: upstream's ``cgt-…`` ids and anything tame like them.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-_ARK_TASK = re.compile(r"^" + re.escape(ARK_TASKS) + r"/(?P<id>[^/]+)$")
-_PREDICTION = re.compile(r"^/api/v3/predictions/(?P<id>[^/]+)(?:/result)?$")
-_SUBMIT = re.compile(r"^/api/v3/bytedance/(?P<model>[^/]+)/(?P<op>[a-z-]+)$")
 #: Strings longer than this are summarised in a recording (``data:`` URIs, base64 outputs).
 LONG = 512
 
@@ -102,22 +100,26 @@ def iso(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
 
 
-def task_id_of(method: str, path: str, status: int, body: Any) -> tuple[str, str, bool] | None:
+def _creates(method: str, concrete: str) -> bool:
+    found = endpoints.match(method, concrete)
+    return found is not None and found[0].creates
+
+
+def task_id_of(method: str, concrete: str, status: int, body: Any) -> tuple[str, str, bool] | None:
     """(task id, family, is the create) an exchange belongs to, or None."""
-    if method == "POST" and path == ARK_TASKS:
+    found = endpoints.match(method, concrete)
+    if found is None:
+        return None
+    endpoint, params = found
+    if endpoint.name == "ark.create":
         if 200 <= status < 300 and isinstance(body, dict) and isinstance(body.get("id"), str):
             return body["id"], "ark", True
         return None
-    if method == "POST" and _SUBMIT.match(path):
-        seen = task_of(method, path, body) if 200 <= status < 300 else None
+    if endpoint.creates:
+        seen = task_of(method, concrete, body) if 200 <= status < 300 else None
         return (seen[1], "predictions", True) if seen else None
-    if method == "GET":
-        match = _ARK_TASK.match(path)
-        if match:
-            return match["id"], "ark", False
-        match = _PREDICTION.match(path)
-        if match:
-            return match["id"], "predictions", False
+    if endpoint.reads_task:
+        return params["task_id"], endpoint.family, False
     return None
 
 
@@ -331,7 +333,7 @@ class Replayer:
     async def answer(self, request: web.Request) -> web.Response | None:
         """The recorded answer to ``request``, or None when no recording covers it."""
         state = request.app[STATE]
-        if request.method == "POST" and (request.path == ARK_TASKS or _SUBMIT.match(request.path)):
+        if _creates(request.method, request.path):
             body = await read_json(request)
             found = self._creates.get(match_key("POST", request.path, body, self.ignore))
             if not found:
@@ -390,7 +392,7 @@ class Replayer:
                 ]
             urls = data.get("urls")
             if isinstance(urls, dict) and isinstance(urls.get("get"), str):
-                urls["get"] = f"{here}/api/v3/predictions/{rec.task_id}/result"
+                urls["get"] = here + endpoints.path("predictions.result", task_id=rec.task_id)
         return body
 
 
@@ -419,9 +421,9 @@ def _media_spec(rec: Recording, body: dict[str, Any]) -> MediaSpec | None:
             seed = body.get("seed") if type(body.get("seed")) is int else 0
             return MediaSpec(width, height, count, audio, seed)
         create = rec.create or {}
-        match = _SUBMIT.match(str(create.get("path", "")))
+        submit = endpoints.match("POST", str(create.get("path", "")))
         request = create.get("request") if isinstance(create.get("request"), dict) else {}
-        model = contracts.lookup_model(match["model"]) if match else None
+        model = contracts.lookup_model(submit[1]["model"]) if submit and submit[0].creates else None
         if model is None:
             return None
         width, height = contracts.frame_size(

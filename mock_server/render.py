@@ -35,6 +35,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from contracts import FPS  # every model's output frame rate [UPSTREAM §4: "Output is 24 fps"]
 from mock_server.images import INPUTS_DIR, atomic_write
 
 if TYPE_CHECKING:
@@ -52,8 +53,6 @@ __all__ = [
     "render_video",
 ]
 
-#: Output frame rate of every model [UPSTREAM §4: "Output is 24 fps"].
-FPS = 24
 #: Largest width or height accepted: the table's biggest side is 4398 (4k 21:9) [FIDELITY §4].
 MAX_SIDE = 4398
 #: Most frames accepted: 30 s at 24 fps + 1, every model's longest duration (2.5: 30 s) [FIDELITY §5].

@@ -22,13 +22,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import contracts
+from contracts.endpoints import ARK_STATUSES, TERMINAL_STATUSES
 from mock_server.errors import ApiError
 
 if TYPE_CHECKING:
     from mock_server.durable import Durable
 
-TERMINAL = frozenset({"succeeded", "failed", "expired", "cancelled"})
-STATUSES = ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+#: A task's statuses, in Ark's words and lifecycle order (the ``ark.task`` enum).
+STATUSES = ARK_STATUSES
+#: The statuses after which a task never changes.
+TERMINAL = frozenset(STATUSES) & TERMINAL_STATUSES
 
 # What a moderation refusal of the output looks like [UPSTREAM §2].
 OUTPUT_REFUSED = {
@@ -62,8 +65,6 @@ class TaskSpec:
     seed: int
     generate_audio: bool  # as asked (default true)
     audio: bool  # whether the output really has sound (model supports it and it was asked)
-    camera_fixed: bool = False
-    watermark: bool = False
     return_last_frame: bool = False
     service_tier: str = "default"
     execution_expires_after: int = 172800
@@ -329,7 +330,7 @@ class TaskStore:
         cancelled task can be neither (400; the code is a [decision])."""
         if task.status == "queued":
             self.cancel(task, now)
-        elif task.status in ("succeeded", "failed", "expired"):
+        elif task.terminal and task.status != "cancelled":  # succeeded, failed or expired
             self.delete(task)
         else:
             raise ApiError(

@@ -28,12 +28,12 @@ from typing import Any
 
 from aiohttp import web
 
+from contracts.endpoints import PREDICTION_STATUS, match
 from mock_server.accounts import redact
-from mock_server.ark import BASE as ARK_CREATE_PATH
 from mock_server.ark import task_json
 from mock_server.errors import ApiError
 from mock_server.journal import Entry
-from mock_server.predictions import STATUS_WORDS, envelope, prediction_json
+from mock_server.predictions import envelope, prediction_json
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import STATUSES, Task, TaskStore
 from mock_server.wire import REQUEST_ID, reply
@@ -112,7 +112,7 @@ def task_row(state: MockState, task: Task, base: str) -> dict[str, Any]:
         "duration": s.duration,
         "status": task.status,
         # What the creating family calls the status (predictions say created/processing/completed) [§3].
-        "family_status": STATUS_WORDS[task.status] if task.family == "predictions" else task.status,
+        "family_status": PREDICTION_STATUS[task.status] if task.family == "predictions" else task.status,
         "status_time": task.updated_at,
         "created_at": task.created_at,
         "finished_at": task.finished_at,
@@ -226,7 +226,8 @@ async def note_create(request: web.Request, response: web.StreamResponse) -> Non
     path = request.path
     if request.method != "POST" or response.status != 200:
         return
-    if path != ARK_CREATE_PATH and not path.startswith("/api/v3/bytedance/"):
+    endpoint = match("POST", path)
+    if endpoint is None or not endpoint[0].creates:
         return
     body = getattr(response, "body", None)
     rid = request.get(REQUEST_ID)

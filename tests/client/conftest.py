@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import inspect
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -153,11 +155,102 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
+class Blocking:
+    """An AsyncSeedanceClient behind SeedanceClient's blocking surface, so one test body runs over both clients.
+
+    Each coroutine method runs to its end on the facade's own event loop; an async generator is walked one
+    item at a time; attributes read and set go to the async client itself.
+    """
+
+    def __init__(self, inner: AsyncSeedanceClient, runner: asyncio.Runner) -> None:
+        object.__setattr__(self, "_inner", inner)
+        object.__setattr__(self, "_runner", runner)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if inspect.iscoroutinefunction(attr):
+            return lambda *args, **kwargs: self._runner.run(attr(*args, **kwargs))
+        if inspect.isasyncgenfunction(attr):
+            return lambda *args, **kwargs: self._walk(attr(*args, **kwargs))
+        return attr
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._inner, name, value)
+
+    def _walk(self, agen: Any) -> Iterator[Any]:
+        async def step() -> Any:
+            return await agen.__anext__()
+
+        while True:
+            try:
+                yield self._runner.run(step())
+            except StopAsyncIteration:
+                return
+
+    def __enter__(self) -> Blocking:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._runner.run(self._inner.close())
+
+
+class Mode:
+    """Which client a test body drives: ``sync`` (SeedanceClient) or ``async`` (AsyncSeedanceClient via Blocking)."""
+
+    def __init__(self, name: str, runner: asyncio.Runner | None) -> None:
+        self.name = name
+        self.runner = runner
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        """A client of this mode, built with the constructor's own arguments."""
+        if self.runner is None:
+            return SeedanceClient(*args, **kwargs)
+        return Blocking(AsyncSeedanceClient(*args, **kwargs), self.runner)
+
+    def http_client(self, transport: httpx.MockTransport) -> Any:
+        """An httpx client of this mode's kind (``Client`` or ``AsyncClient``) over ``transport``."""
+        return httpx.Client(transport=transport) if self.runner is None else httpx.AsyncClient(transport=transport)
+
+    def close(self, http: Any) -> None:
+        """Close an httpx client made by :meth:`http_client`."""
+        if self.runner is None:
+            http.close()
+        else:
+            self.runner.run(http.aclose())
+
+    @property
+    def no_sleep(self) -> Callable[[float], Any]:
+        """A ``_sleep`` that returns at once (for a server whose clock the test moves)."""
+        if self.runner is None:
+            return lambda seconds: None
+
+        async def skip(seconds: float) -> None:
+            return None
+
+        return skip
+
+    def sleep_seam(self, sleeps: Sleeps) -> Callable[[float], Any]:
+        """What to patch ``_sleep`` with: a plain or an async recorder."""
+        return sleeps.sleep if self.runner is None else sleeps.asleep
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> Iterator[Mode]:
+    """Each behavioural test runs once over SeedanceClient and once over AsyncSeedanceClient."""
+    if request.param == "sync":
+        yield Mode("sync", None)
+        return
+    with asyncio.Runner() as runner:
+        yield Mode("async", runner)
+
+
 @pytest.fixture
-def client(api: FakeAPI, sleeps: Sleeps, monkeypatch: pytest.MonkeyPatch):
-    c = SeedanceClient("sk-test", base_url=BASE, transport=api.transport)
-    monkeypatch.setattr(c, "_sleep", sleeps.sleep)
-    monkeypatch.setattr(c, "_monotonic", sleeps.clock)
+def client(api: FakeAPI, sleeps: Sleeps, mode: Mode, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A client of either mode on the FakeAPI, its sleeps recorded and its clock the fake one."""
+    c = mode.client("sk-test", base_url=BASE, transport=api.transport)
+    inner = getattr(c, "_inner", c)  # the seams of the client itself, not of its Blocking facade
+    monkeypatch.setattr(inner, "_sleep", mode.sleep_seam(sleeps))
+    monkeypatch.setattr(inner, "_monotonic", sleeps.clock)
     with c:
         yield c
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -272,9 +273,10 @@ def test_help_texts(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["generate", "x"])  # no --model
-    assert info.value.code == 2
+    assert main(["generate", "x"]) == 2  # no --model
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.startswith("usage: seedance generate")
+    assert out.err.endswith("seedance: error: the following arguments are required: --model/-m\n")
 
 
 def test_a_closed_pipe_ends_quietly(
@@ -296,3 +298,123 @@ def test_a_closed_pipe_ends_quietly(
     monkeypatch.undo()
     assert code == 141
     assert "error" not in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ one surface
+
+
+def _keys(capsys: pytest.CaptureFixture[str]) -> set[str]:
+    return set(json.loads(capsys.readouterr().out))
+
+
+def test_a_task_has_one_json_shape_in_every_command(api: FakeAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add("POST", TASKS, ok({"id": "cgt-1"}))
+    api.add("GET", f"{TASKS}/cgt-1", ok(task_json(status="succeeded")))
+    api.add("GET", TASKS, ok({"total": 1, "items": [task_json(status="succeeded")]}))
+    assert run(api, "--json", "generate", "x", "-m", FAST) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert (created["family"], created["id"], created["status"], created["model"]) == ("ark", "cgt-1", "queued", FAST)
+    assert run(api, "--json", "status", "cgt-1") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert run(api, "--json", "generate", "x", "-m", FAST, "--wait", "--poll-interval", "0.001") == 0
+    waited = json.loads(capsys.readouterr().out)
+    assert run(api, "--json", "list") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert set(created) == set(shown) == set(waited) == set(listed["items"][0])
+    assert shown == waited == listed["items"][0]
+    assert (shown["status"], shown["width"], shown["height"]) == ("succeeded", 1280, 720)
+    assert (listed["total"], listed["page"]) == (1, 1)
+
+
+def test_a_prediction_has_one_json_shape_in_every_command(api: FakeAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add("POST", f"/api/v3/bytedance/{FAST}/text-to-video", ok(envelope(prediction_json())))
+    api.add("GET", "/api/v3/predictions/cgt-1/result", ok(envelope(prediction_json(status="completed"))))
+    predictions = ("--family", "predictions")
+    assert run(api, "--json", "generate", "x", "-m", FAST, *predictions) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert (created["family"], created["status"], created["normalized_status"]) == ("predictions", "created", "queued")
+    assert run(api, "--json", "status", "cgt-1", *predictions) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert run(api, "--json", "generate", "x", "-m", FAST, *predictions, "--wait", "--poll-interval", "0.001") == 0
+    waited = json.loads(capsys.readouterr().out)
+    assert set(created) == set(shown) and shown == waited
+    assert shown["outputs"] == [shown["video_url"]] == ["http://mock.test/media/cgt-1.mp4"]
+
+
+def test_errors_are_json_under_json(api: FakeAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    body = {"error": {"code": "NotFound", "message": "no task cgt-9", "param": "id", "type": "NotFound"}}
+    api.add("GET", f"{TASKS}/cgt-9", httpx.Response(404, json=body, headers={"x-request-id": "rid-1"}))
+    assert run(api, "status", "cgt-9", "--json") == 1
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert json.loads(out.out) == {
+        "error": {
+            "type": "NotFoundError", "message": "404 NotFound: no task cgt-9 (param id)", "status_code": 404,
+            "code": "NotFound", "param": "id", "request_id": "rid-1",
+        }
+    }  # fmt: skip
+    assert run(api, "--json", "generate", "x", "-m", FAST, "--duration", "20") == 1
+    refused = json.loads(capsys.readouterr().out)["error"]
+    assert (refused["type"], refused["param"]) == ("ValidationError", "duration")
+    assert main(["--json", "list", "--page", "x"]) == 2
+    out = capsys.readouterr()
+    assert json.loads(out.out)["error"]["type"] == "UsageError" and out.err == ""
+
+
+def test_a_failed_task_under_json_carries_the_task(api: FakeAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add("POST", TASKS, ok({"id": "cgt-1"}))
+    failed = task_json(status="failed", error={"code": "OutputVideoSensitiveContentDetected", "message": "no"})
+    api.add("GET", f"{TASKS}/cgt-1", ok(failed))
+    assert run(api, "generate", "x", "-m", FAST, "--wait", "--json") == 1
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert (error["type"], error["code"]) == ("TaskFailedError", "OutputVideoSensitiveContentDetected")
+    assert error["task"]["status"] == "failed" and error["task"]["id"] == "cgt-1"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_global_options_stand_before_or_after_the_command(
+    api: FakeAPI, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    monkeypatch.delenv("GPTPROTO_API_KEY", raising=False)
+    monkeypatch.delenv("GPTPROTO_BASE_URL", raising=False)
+    api.add("GET", f"{TASKS}/cgt-1", ok(task_json()))
+    options = ["--api-key", "sk-late", "--base-url", "http://mock.test", "--json"]
+    argv = [*options, "status", "cgt-1"] if where == "before" else ["status", "cgt-1", *options]
+    assert main(argv, transport=api.transport) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == "cgt-1"
+    (request,) = api.requests
+    assert request.headers["authorization"] == "Bearer sk-late" and request.url.host == "mock.test"
+
+
+def test_an_option_before_the_command_is_not_reset_by_the_command(api: FakeAPI) -> None:
+    # The command's copy of a global option is unset unless given, so it never overwrites the top one.
+    api.add("GET", f"{TASKS}/cgt-1", ok(task_json()))
+    argv = ["--api-key", "sk-top", "--base-url", "http://mock.test", "status", "cgt-1"]
+    assert main(argv, transport=api.transport) == 0
+    assert api.requests[0].headers["authorization"] == "Bearer sk-top"
+
+
+def _parsers() -> list[argparse.ArgumentParser]:
+    top = build_parser()
+    commands = top._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    return [top, *commands.values()]
+
+
+def test_each_help_default_is_printed_once() -> None:
+    for parser in _parsers():
+        text = " ".join(parser.format_help().split())
+        for action in parser._actions:
+            assert (action.help or "").count("default") <= 1, (parser.prog, action.dest)
+        assert text.count("https://gptproto.com") <= 1, parser.prog
+        assert text.count("$GPTPROTO_API_KEY") <= 1, parser.prog
+
+
+def test_an_undecodable_argument_is_an_error_not_a_traceback(api: FakeAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    # Bytes that are not UTF-8 reach sys.argv as lone surrogates (surrogateescape).
+    prompt = b"a fox \xff".decode("utf-8", "surrogateescape")
+    assert run(api, "generate", prompt, "-m", FAST) == 1
+    message = "body.content[0].text holds text that cannot be sent: surrogates not allowed"
+    assert capsys.readouterr().err == f"seedance: error: {message}\n"
+    assert run(api, "--json", "status", "cgt-\udcff") == 1
+    assert json.loads(capsys.readouterr().out)["error"]["param"] == "id"
+    assert api.requests == []

@@ -1,6 +1,6 @@
 """The client against the real mock server (``mock_server.testing.MockServer``): both families end to end,
 every error class the server can produce, retries counted in the server's journal, and validation that
-sends nothing."""
+sends nothing. The tests that take ``client`` (or ``mode``) run over both clients."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ from client import (
 from client.cli import main
 from mock_server.testing import MockServer
 
+from .conftest import Mode
+
 FAST = "dreamina-seedance-2-0-fast-260128"
 TASKS = "/api/v3/contents/generations/tasks"
 PNG_1x1 = bytes.fromhex(
@@ -60,8 +62,9 @@ def mock(live: MockServer) -> Iterator[MockServer]:
 
 
 @pytest.fixture
-def client(mock: MockServer) -> Iterator[SeedanceClient]:
-    with SeedanceClient(mock.api_key, base_url=mock.base_url) as c:
+def client(mock: MockServer, mode: Mode) -> Iterator[SeedanceClient]:
+    """A client of either mode (the async one behind ``conftest.Blocking``) on the live server."""
+    with mode.client(mock.api_key, base_url=mock.base_url) as c:
         yield c
 
 
@@ -109,28 +112,28 @@ def test_predictions_image_and_reference(client: SeedanceClient) -> None:
 
 
 def test_list_filter_and_iterate(client: SeedanceClient) -> None:
-    ids = [client.create_task(FAST, f"clip {i}", duration=4) for i in range(3)]
+    ids = [client.create_task(FAST, f"clip {i}", duration=4).id for i in range(3)]
     page = client.list_tasks(1, 2, task_ids=ids)
     assert page.total == 3 and len(page.items) == 2
     assert sorted(t.id for t in client.iter_tasks(page_size=2, task_ids=ids)) == sorted(ids)
     assert all(t.model == FAST for t in client.list_tasks(model=FAST).items)
 
 
-def test_cancel_a_queued_task_then_wait_raises(frozen: MockServer) -> None:
+def test_cancel_a_queued_task_then_wait_raises(frozen: MockServer, mode: Mode) -> None:
     frozen.reset()
-    with SeedanceClient(frozen.api_key, base_url=frozen.base_url) as c:
-        task_id = c.create_task(FAST, "to be cancelled")
-        assert c.get_task(task_id).status == "queued"
-        c.cancel_task(task_id)
+    with mode.client(frozen.api_key, base_url=frozen.base_url) as c:
+        task = c.create_task(FAST, "to be cancelled")
+        assert task.status == "queued" and c.get_task(task).status == "queued"
+        c.cancel_task(task)
         with pytest.raises(TaskCancelledError) as info:
-            c.wait(task_id)
+            c.wait(task)
         assert isinstance(info.value.task, Task) and info.value.task.status == "cancelled"
 
 
-def test_wait_follows_the_mock_clock(frozen: MockServer) -> None:
+def test_wait_follows_the_mock_clock(frozen: MockServer, mode: Mode) -> None:
     frozen.reset()
-    with SeedanceClient(frozen.api_key, base_url=frozen.base_url) as c:
-        c._sleep = lambda seconds: None  # type: ignore[method-assign]
+    with mode.client(frozen.api_key, base_url=frozen.base_url) as c:
+        c._sleep = mode.no_sleep
         statuses: list[str] = []
 
         def advance(task: Task) -> None:
@@ -160,10 +163,10 @@ def test_a_failed_prediction_has_the_same_code_as_the_ark_task(client: SeedanceC
     assert str(predictions.value.task.error) == str(ark.value.task.error)
 
 
-def test_expired_task(frozen: MockServer) -> None:
+def test_expired_task(frozen: MockServer, mode: Mode) -> None:
     frozen.reset()
-    with SeedanceClient(frozen.api_key, base_url=frozen.base_url) as c:
-        c._sleep = lambda seconds: None  # type: ignore[method-assign]
+    with mode.client(frozen.api_key, base_url=frozen.base_url) as c:
+        c._sleep = mode.no_sleep
         with pytest.raises(TaskExpiredError):
             c.create_and_wait(
                 FAST, "[mock:expire] a clip", execution_expires_after=3600, on_update=lambda t: frozen.advance(1000)
@@ -193,21 +196,21 @@ def test_error_classes(client: SeedanceClient, mock: MockServer) -> None:
         client.get_task("cgt-x")
 
 
-def test_unknown_key_shape_is_an_authentication_error(mock: MockServer) -> None:
-    with SeedanceClient("not a key!", base_url=mock.base_url) as c, pytest.raises(AuthenticationError):
+def test_unknown_key_shape_is_an_authentication_error(mock: MockServer, mode: Mode) -> None:
+    with mode.client("not a key!", base_url=mock.base_url) as c, pytest.raises(AuthenticationError):
         c.list_tasks()
 
 
-def test_get_retries_are_visible_in_the_journal(client: SeedanceClient, mock: MockServer) -> None:
-    client._sleep = lambda seconds: None  # type: ignore[method-assign]
-    task_id = client.create_task(FAST, "x")
+def test_get_retries_are_visible_in_the_journal(client: SeedanceClient, mock: MockServer, mode: Mode) -> None:
+    client._sleep = mode.no_sleep
+    task_id = client.create_task(FAST, "x").id
     mock.add_fault(method="GET", path=f"{TASKS}/*", status=503, times=2)
     assert client.get_task(task_id).id == task_id
     assert [e["status"] for e in mock.journal("GET", f"{TASKS}/{task_id}")] == [503, 503, 200]
 
 
-def test_create_is_not_retried_on_500_but_is_on_429(client: SeedanceClient, mock: MockServer) -> None:
-    client._sleep = lambda seconds: None  # type: ignore[method-assign]
+def test_create_is_not_retried_on_500_but_is_on_429(client: SeedanceClient, mock: MockServer, mode: Mode) -> None:
+    client._sleep = mode.no_sleep
     mock.add_fault(method="POST", path=TASKS, status=500, times=1)
     with pytest.raises(InternalServerError):
         client.create_task(FAST, "x")
@@ -229,16 +232,6 @@ def test_validation_failure_sends_nothing(client: SeedanceClient, mock: MockServ
     with pytest.raises(ValidationError):
         client.text_to_video(FAST, "x", resolution="1080p")
     assert mock.journal() == []
-
-
-@pytest.mark.asyncio
-async def test_async_client_end_to_end(mock: MockServer, tmp_path: Path) -> None:
-    async with AsyncSeedanceClient(mock.api_key, base_url=mock.base_url) as c:
-        task = await c.create_and_wait(FAST, "async fox", resolution="480p", duration=4, poll_interval=0.05)
-        assert task.succeeded
-        pred = await c.text_to_video(FAST, "async detective", duration=4)
-        assert (await c.wait(pred, poll_interval=0.05)).succeeded
-        _video(await c.download(task, tmp_path / "async.mp4"))
 
 
 def test_cli_generate_wait_output(mock: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

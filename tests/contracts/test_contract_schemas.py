@@ -33,6 +33,7 @@ EXPECTED = {
     "predictions.envelope",
     "predictions.error",
     "predictions.webhook",
+    "predictions.webhook_secret.response",
 }
 
 

@@ -20,11 +20,12 @@ from typing import Any
 
 import contracts
 from client import ValidationError, validate_ark_request, validate_prediction_request
-from contracts import conformance
+from contracts import conformance, endpoints
 
-#: Aliases, the predictions contracts and ``canonical`` are the package's (shared with the validation proxy).
+#: Aliases and ``canonical`` are the package's (shared with the validation proxy); the contract of each
+#: predictions operation is the endpoint table's.
 PARAM_ALIASES = conformance.PARAM_ALIASES
-PREDICTION_CONTRACTS = conformance.PREDICTION_REQUEST_CONTRACTS
+PREDICTION_CONTRACTS = endpoints.PREDICTION_OPS
 canonical = conformance.canonical
 
 

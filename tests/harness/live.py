@@ -18,13 +18,14 @@ import contracts
 from client import SeedanceClient
 
 # The contract checks are the package's, shared with the validation proxy (seedance-mock --upstream).
+from contracts import endpoints
 from contracts.conformance import (  # noqa: F401 (re-exported for the live tests)
-    ARK_TASKS,
     GATEWAY_TYPES,
     family_error_contract,
     success_contract,
 )
 
+ARK_TASKS = endpoints.path("ark.list")
 NO_KEY_REASON = "GPTPROTO_API_KEY is not set: live contract tests need a real key"
 UNKNOWN_TASK = "cgt-20200101000000-zz9zz"
 #: A key no gateway can know: "!" is outside every key alphabet, so even the mock refuses it.

@@ -10,36 +10,20 @@ from typing import Any
 
 import httpx
 
-from contracts import conformance
+from contracts import conformance, endpoints
 from mock_server.testing import MockServer
 from tests.support import assert_contract
 
 KEY = "sk-harness-0123456789"
 OTHER_KEY = "sk-harness-other-9876"
-# The tasks path and the gateway's error types are the conformance checks' own (one source for both).
-ARK_TASKS = conformance.ARK_TASKS
+# Paths and status words are the endpoint table's; which error contract an answer meets is the conformance
+# checks' (the gateway's shape for a gateway error type [UPSTREAM §1], else the family's): one source each.
+ARK_TASKS = endpoints.path("ark.list")
 GATEWAY_TYPES = conformance.GATEWAY_TYPES
-
-#: Ark status → the predictions family's word for it [UPSTREAM §3 decision; mock_server/predictions.py].
-PREDICTION_STATUS = {
-    "queued": "created",
-    "running": "processing",
-    "succeeded": "completed",
-    "failed": "failed",
-    "expired": "failed",
-    "cancelled": "failed",
-}
-
-
-def error_contract(path: str, body: Any) -> str:
-    """The contract an error answer of ``path`` must meet: the gateway's shape when its ``type`` is one of
-    the gateway's (auth, balance, request rate [UPSTREAM §1]), else the family's."""
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and error.get("type") in GATEWAY_TYPES:
-        return "gateway.error"
-    if path.startswith(("/api/v3/bytedance/", "/api/v3/predictions")):
-        return "predictions.error"
-    return "ark.error"
+PREDICTION_STATUS = endpoints.PREDICTION_STATUS
+error_contract = conformance.error_contract
+#: The statuses a task ends in without a video (a prediction then carries an ``error``).
+UNSUCCESSFUL = endpoints.TERMINAL_STATUSES - {"succeeded", "completed"}
 
 
 class Harness:
@@ -72,10 +56,8 @@ class Harness:
 
     def submit(self, op: str, model: str, body: Any, key: str = KEY, webhook: str | None = None) -> tuple[int, Any]:
         params = {"webhook": webhook} if webhook is not None else None
-        return self.request(
-            "POST", f"/api/v3/bytedance/{model}/{op}", contract="predictions.envelope", json=body, key=key,
-            params=params,
-        )  # fmt: skip
+        path = endpoints.path(f"predictions.{op}", model=model)
+        return self.request("POST", path, contract="predictions.envelope", json=body, key=key, params=params)
 
     def deliveries(self, task_id: str | None = None, *, flush: bool = True) -> list[dict[str, Any]]:
         """Every callback / webhook attempt recorded (with ``flush``, after the pending ones are done: only
@@ -95,7 +77,8 @@ class Harness:
         return self.request("GET", f"{ARK_TASKS}/{task_id}", contract="ark.task", key=key)
 
     def get_prediction(self, task_id: str, key: str = KEY) -> tuple[int, Any]:
-        return self.request("GET", f"/api/v3/predictions/{task_id}/result", contract="predictions.envelope", key=key)
+        path = endpoints.path("predictions.result", task_id=task_id)
+        return self.request("GET", path, contract="predictions.envelope", key=key)
 
     def list_tasks(self, params: list[tuple[str, Any]], key: str = KEY) -> tuple[int, Any]:
         return self.request("GET", ARK_TASKS, contract="ark.task_list", params=params, key=key)
@@ -113,7 +96,7 @@ class Harness:
         assert data["id"] == task["id"] == task_id
         assert data["model"] == task["model"]
         assert data["status"] == PREDICTION_STATUS[task["status"]], (task["status"], data["status"])
-        assert (data["error"] is not None) == (task["status"] in ("failed", "expired", "cancelled")), data
+        assert (data["error"] is not None) == (task["status"] in UNSUCCESSFUL), data
         if task["status"] == "succeeded":
             (output,) = data["outputs"]
             if output.startswith(("http://", "https://")):

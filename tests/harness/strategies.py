@@ -20,12 +20,13 @@ from hypothesis import strategies as st
 
 import contracts
 from contracts import Model
+from contracts.endpoints import PREDICTION_OPS
 
 MODELS: tuple[Model, ...] = contracts.all_models()
 ARK = contracts.family_rules("ark")
 PREDICTIONS = contracts.family_rules("predictions")
 SCENARIOS = ("text", "first_frame", "first_last_frame", "reference")
-OPS = ("text-to-video", "image-to-video", "reference-to-video")
+OPS = tuple(PREDICTION_OPS)
 RESOLUTIONS = contracts.resolutions()  # 480p 720p 1080p 4k (4k on one model only) [FIDELITY §4]
 
 #: Names no model answers to: the API matches names exactly [UPSTREAM §5: unknown model → 404].
@@ -498,10 +499,10 @@ def text_command_prompts(draw: st.DrawFn, model: Model) -> str:
     commands = {
         "rs": st.sampled_from([*RESOLUTIONS, "1080P", "2k"]),
         "rt": st.sampled_from([*ARK["ratio_values"], "2:1"]),
-        "dur": st.sampled_from([str(low), str(high), str(high + 1), "x"]),
+        "dur": st.sampled_from([str(low), str(high), str(high + 1), "x", "٣"]),  # "٣": not an ASCII digit
         "fps": st.sampled_from(["24", "30"]),
         "wm": st.sampled_from(["true", "false", "yes"]),
-        "seed": st.sampled_from(["-1", "42", "-2", "abc"]),
+        "seed": st.sampled_from(["-1", "42", "-2", "abc", "４２"]),
         "cf": st.sampled_from(["true", "false", "1"]),
         "frames": st.sampled_from(["121", "120", "29"]),
     }

@@ -5,9 +5,9 @@ on the way meets its response contract (``Harness.request`` checks each one)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -227,34 +227,18 @@ def test_nulls_mean_absent(mock: Harness, data: st.DataObject) -> None:
     assert mock.create_ark(body)[0] == mock.create_ark(padded)[0]
 
 
-# The legacy prompt commands [UPSTREAM §2], read here a third time, flags from the capability data. A body
-# field wins over a command [decision]; a command whose value is not even of the field's type is refused
-# all the same (the client and the mock both read every command before merging), so the body it stands for
-# carries the raw text there and the contract refuses that field.
-_COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
-
-
-def _typed(field: str, raw: str) -> tuple[Any, bool]:
-    """(value, well-typed)."""
-    if field in ("duration", "framespersecond", "seed", "frames"):
-        return (int(raw), True) if re.fullmatch(r"[+-]?\d+", raw) else (raw, False)
-    if field in ("watermark", "camerafixed"):
-        value = {"true": True, "false": False}.get(raw.lower())
-        return (raw, False) if value is None else (value, True)
-    return raw, True
+# The legacy prompt commands [UPSTREAM §2], read by the one grammar the client and the mock read them with
+# (contracts.commands). A body field wins over a command [decision]; a command whose value is not even of
+# the field's type is refused all the same (the client and the mock both read every command before merging),
+# so the body it stands for carries the raw text there and the contract refuses that field.
 
 
 def _with_commands(body: dict[str, Any]) -> dict[str, Any]:
     """The body the text commands of its prompt stand for."""
-    flags = contracts.text_commands()
     prompt = next((i["text"] for i in body["content"] if i.get("type") == "text"), "")
-    commands: dict[str, tuple[Any, bool]] = {}
-    for flag, raw in _COMMAND.findall(prompt):
-        if flag.lower() in flags:
-            field = flags[flag.lower()]
-            commands[field] = _typed(field, raw)
-    merged = {**{f: v for f, (v, _) in commands.items()}, **body}
-    merged.update({f: v for f, (v, ok) in commands.items() if not ok})
+    commands = {c.field: c for c in contracts.read_commands(prompt)}
+    merged = {**{f: c.value for f, c in commands.items()}, **body}
+    merged.update({f: c.value for f, c in commands.items() if not c.ok})
     return merged
 
 
@@ -280,6 +264,20 @@ def test_text_commands_judges_agree(mock: Harness, data: st.DataObject) -> None:
             if field in merged and merged[field] != -1:
                 asked = merged[field].lower() if field == "resolution" else merged[field]  # [FIDELITY §5]
                 assert task[field] == asked, (field, task, merged)
+
+
+@pytest.mark.parametrize("command", ["--dur ٣", "--seed ١٠", "--frames ۱۲۱", "--dur ５", "--seed 1_0", "--cf yes"])
+def test_text_commands_of_other_digits_are_refused_by_all(mock: Harness, command: str) -> None:
+    """A command value only ``\\d`` or ``int()`` would read as a number ("٣", "５", "1_0") is refused by the
+    client, the mock and the contract alike, each naming the command's field."""
+    (parsed,) = contracts.read_commands(command)
+    body = {"model": "seedance-1-0-lite-t2v-250428", "content": [{"type": "text", "text": f"a kite {command}"}]}
+    mock.server.reset()
+    contract = contract_verdict("ark.create_task.request", _with_commands(body))
+    status, answer = mock.create_ark(body)
+    server = server_verdict(status, answer)
+    assert_agree(body, contract, ark_client_verdict(body), server)
+    assert not server.accepted and server.params == (parsed.field,) and status == 400, answer
 
 
 # ---------------------------------------------------------------------------------------------- predictions

@@ -22,12 +22,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 import contracts
+from contracts.endpoints import ARK_STATUSES, TERMINAL_STATUSES
 from tests.harness import strategies as gen
 from tests.harness.mock import KEY, OTHER_KEY, PREDICTION_STATUS, Harness, harness_server
 
 MAX_RUNNING = 2
 MAX_RUNNING_4K = 1  # [FIDELITY §7]
-TERMINAL = frozenset({"succeeded", "failed", "expired", "cancelled"})
+TERMINAL = frozenset(ARK_STATUSES) & TERMINAL_STATUSES
 RANK = {"queued": 0, "running": 1}
 KEYS = (KEY, OTHER_KEY)
 

@@ -19,7 +19,7 @@ import pytest
 
 import contracts
 from client import DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL, APIError, SeedanceClient, TaskError
-from contracts import conformance
+from contracts import conformance, endpoints
 from tests.harness.drift import DriftLog
 from tests.harness.live import (
     ARK_REFUSALS,
@@ -169,11 +169,10 @@ def test_ark_refuses(live: Live, case: str) -> None:
 def test_predictions_refuse(live: Live, case: str) -> None:
     """A predictions submit the contract refuses is refused live, in the predictions error shape."""
     op, model, body = PREDICTION_REFUSALS[case]
-    contract = {"text-to-video": "text_to_video", "image-to-video": "image_to_video"}.get(op, "reference_to_video")
-    params = _refused_params(f"predictions.{contract}.request", {**body, "model": model})
+    params = _refused_params(endpoints.PREDICTION_OPS[op], {**body, "model": model})
     status = 404 if case == "unknown model" else None
     live.refused(
-        lambda: send_raw(live.client, "POST", f"/api/v3/bytedance/{model}/{op}", json_body=body),
+        lambda: send_raw(live.client, "POST", endpoints.path(f"predictions.{op}", model=model), json_body=body),
         status=status,
         error_contract="predictions.error",
         params=params,
@@ -187,13 +186,13 @@ def test_predictions_refuse(live: Live, case: str) -> None:
         ("GET", ARK_TASKS),
         ("POST", ARK_TASKS),
         ("GET", f"{ARK_TASKS}/{UNKNOWN_TASK}"),
-        ("GET", f"/api/v3/predictions/{UNKNOWN_TASK}/result"),
-        ("POST", "/api/v3/bytedance/dreamina-seedance-2-0-fast-260128/text-to-video"),
+        ("GET", endpoints.path("predictions.result", task_id=UNKNOWN_TASK)),
+        ("POST", endpoints.path("predictions.text-to-video", model="dreamina-seedance-2-0-fast-260128")),
     ],
 )
 def test_missing_key_is_401_in_the_gateway_shape(live: Live, method: str, path: str) -> None:
     """No Authorization header: 401 in the gateway's error shape [UPSTREAM §1], on both families."""
-    body = {"prompt": "a kite"} if path.startswith("/api/v3/bytedance/") else None
+    body = {"prompt": "a kite"} if endpoints.family_of(path) == "predictions" else None
     if method == "POST" and body is None:
         body = {"model": "seedance-1-0-lite-t2v-250428", "content": [{"type": "text", "text": "a kite"}]}
     live.refused(

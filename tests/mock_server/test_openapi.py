@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 import contracts
+from contracts.endpoints import ENDPOINTS, PREDICTION_OPS
 from mock_server import openapi
+from mock_server.app import create_app
+from mock_server.config import MockConfig
 from mock_server.openapi import _by_model, document
-from mock_server.requests import PREDICTION_OPS
 from tests.contracts.contract_helpers import FIXTURES
 from tests.harness.strategies import ark_bodies, prediction_requests, valid_ark_bodies, valid_prediction_requests
 
@@ -196,3 +198,18 @@ def test_a_visual_item_demand_is_served_per_kind_and_judges_the_same() -> None:
             assert accepts("ark.create_task.request", body) == verdict, body
             verdicts.add(verdict)
     assert verdicts == {True, False}
+
+
+def test_the_document_lists_every_served_api_path_and_nothing_else() -> None:
+    # The document is generated from the endpoint table, and so are the routes: each (method, path) the
+    # server routes under /api/ is an operation of the document, and the reverse.
+    app = create_app(MockConfig())
+    served = {
+        (route.method.lower(), route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None and route.resource.canonical.startswith("/api/") and route.method != "HEAD"
+    }
+    paths = document()["paths"]
+    documented = {(method, path) for path, item in paths.items() for method in item if method != "parameters"}
+    assert served == documented
+    assert served == {(e.method.lower(), e.path) for e in ENDPOINTS}

@@ -1,7 +1,8 @@
 """From a create body to a :class:`TaskSpec`, for both families.
 
-Every body is judged by its JSON contract first (the contracts are the validation; this module only maps
-their verdict onto upstream's error codes), then defaults are filled from the capability data.
+Every body is judged by its JSON contract first (the contracts are the validation; mock_server.refusals maps
+their verdict onto upstream's error codes), then its text commands are merged and its ``[mock:…]`` markers
+read (mock_server.markers), then defaults are filled from the capability data.
 """
 
 from __future__ import annotations
@@ -9,14 +10,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
-import re
 import zlib
 from collections.abc import Callable
 from typing import Any
 
 import contracts
-from contracts import Model, Violation
+from contracts import Model
+from contracts.endpoints import PREDICTION_OPS
 from mock_server.errors import ApiError
+from mock_server.markers import create_time_faults, markers, outcome_of
+from mock_server.refusals import check_contract, known_model
 from mock_server.render import prompt_excerpt
 from mock_server.store import TaskSpec
 
@@ -27,21 +30,6 @@ ImageSizer = Callable[[str], "tuple[int, int] | None"]
 ImageIngester = Callable[[str], str]
 #: The spec of the caller's succeeded draft task ``id`` (or the ApiError why it cannot be used).
 DraftLookup = Callable[[str], TaskSpec]
-
-# Legacy text commands inside the prompt [UPSTREAM §2; seed 002 ends its prompt with "--ratio 16:9"]; the flag
-# spellings are capability data (contracts.text_commands()).
-_COMMAND = re.compile(r"(?:^|\s)--([A-Za-z]+)\s+(\S+)")
-_INT_FIELDS = {"duration", "framespersecond", "seed", "frames"}
-_INT_TEXT = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would also take "1_0" and "١٠"
-_BOOL_FIELDS = {"watermark", "camerafixed"}
-
-MARKERS = (
-    "content_policy", "fail", "expire", "500", "429",
-    # The catalogue beyond the seeds [FIDELITY §10].
-    "image_policy", "video_policy", "audio_policy", "output_audio_policy", "set_limit", "overloaded",
-)  # fmt: skip
-_MARKER = re.compile(r"\[mock:([a-z0-9_]+)\]")
-
 
 # Integer fields. JSON Schema counts 42.0 as an integer, so the contract accepts it; the task must hold 42.
 _INTEGERS = ("duration", "frames", "framespersecond", "seed", "priority", "execution_expires_after")
@@ -91,131 +79,19 @@ def strip_nulls(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def violation_error(v: Violation) -> ApiError:
-    """Ark's answer to one contract violation [UPSTREAM §2 error catalogue]."""
-    if v.kind == "missing":
-        return ApiError(400, "MissingParameter", f"The request is missing the parameter `{v.param}`.", v.param)
-    if v.kind == "unsupported" and v.message.startswith("the specified parameter"):
-        return ApiError(400, "InvalidParameter.UnsupportedParameter", v.message, v.param)  # [FIDELITY §5]
-    if v.kind == "unsupported":
-        return ApiError(
-            400,
-            "InvalidParameter.UnsupportedParameter",
-            f"The parameter `{v.param}` is not supported here.",
-            v.param,
-        )
-    return ApiError(
-        400,
-        "InvalidParameter",
-        f"The parameter `{v.param}` specified in the request is not valid: {v.message}",
-        v.param,
-    )
-
-
-def check_contract(name: str, body: Any) -> None:
-    """Raise the upstream error for the most relevant violation of contract ``name``, if any."""
-    found = contracts.violations(name, body)
-    if found:
-        raise violation_error(found[0])
-
-
-def known_model(name: Any) -> Model:
-    """The model called exactly ``name`` (id or alias), or a 404 [UPSTREAM §5: unknown model → 404]."""
-    if name is None:
-        raise ApiError(400, "MissingParameter", "The request is missing the parameter `model`.", "model")
-    if not isinstance(name, str) or not name:
-        raise ApiError(400, "InvalidParameter", "The parameter `model` must be a model name.", "model")
-    model = contracts.lookup_model(name)
-    if model is None or name not in model.names:
-        raise ApiError(
-            404,
-            "InvalidEndpointOrModel.NotFound",
-            f"The model or endpoint {name} does not exist or you do not have access to it.",
-            "model",
-        )
-    return model
-
-
-def markers(prompt: str | None) -> set[str]:
-    """The ``[mock:…]`` markers in a prompt."""
-    return set(_MARKER.findall(prompt or "")) & set(MARKERS)
-
-
-# Input refusals by marker: (code, what, Ark param, predictions param) [FIDELITY §10].
-_INPUT_REFUSALS = {
-    "content_policy": ("InputTextSensitiveContentDetected", "input text", "content", "prompt"),
-    "image_policy": ("InputImageSensitiveContentDetected", "input image", "content", "image"),
-    "video_policy": ("InputVideoSensitiveContentDetected", "input video", "content", "videos"),
-    "audio_policy": ("InputAudioSensitiveContentDetected", "input audio", "content", "audios"),
-}
-
-
-def create_time_faults(found: set[str], family: str) -> None:
-    """Raise the create-time error a marker asks for [issue 3: upstream errors on demand; FIDELITY §10]."""
-    for marker, (code, what, ark_param, predictions_param) in _INPUT_REFUSALS.items():
-        if marker in found:
+def text_commands(prompt: str) -> dict[str, Any]:
+    """Parameters given as ``--flag value`` in the prompt (the grammar is contracts.commands), typed; a bad
+    value is a 400 naming the field [UPSTREAM §2]."""
+    found: dict[str, Any] = {}
+    for command in contracts.read_commands(prompt):
+        if not command.ok:
             raise ApiError(
                 400,
-                code,
-                f"The request failed because the {what} may contain sensitive information.",
-                predictions_param if family == "predictions" else ark_param,
+                "InvalidParameter",
+                f"The text command --{command.flag} {command.raw} {command.problem}.",
+                command.field,
             )
-    if "set_limit" in found:
-        raise ApiError(
-            429,
-            "SetLimitExceeded",
-            "The request failed because you have reached the inference limit you set for this model.",
-            headers={"x-should-retry": "false"},
-        )
-    if "overloaded" in found:
-        raise ApiError(
-            429,
-            "ServerOverloaded",
-            "The service is currently overloaded. Please retry later.",
-            headers={"Retry-After": "1"},
-        )
-    if "500" in found:
-        raise ApiError(500, "InternalServiceError", "The service encountered an unexpected internal error.")
-    if "429" in found:
-        raise ApiError(
-            429,
-            "RateLimitExceeded.EndpointRPMExceeded",
-            "The request rate limit for this endpoint has been exceeded. Please retry later.",
-            headers={"Retry-After": "1"},
-        )
-
-
-def _outcome(found: set[str]) -> str:
-    if "expire" in found:
-        return "expire"
-    if "fail" in found:
-        return "fail"
-    if "output_audio_policy" in found:
-        return "fail_audio"  # the task fails with OutputAudioSensitiveContentDetected [FIDELITY §10]
-    return "succeed"
-
-
-def text_commands(prompt: str) -> dict[str, Any]:
-    """Parameters given as ``--flag value`` in the prompt, typed; a bad value is a 400 naming the field."""
-    found: dict[str, Any] = {}
-    for flag, raw in _COMMAND.findall(prompt):
-        name = contracts.text_commands().get(flag.lower())
-        if name is None:
-            continue
-        value: Any = raw
-        if name in _INT_FIELDS:
-            if not _INT_TEXT.fullmatch(raw):
-                raise ApiError(
-                    400, "InvalidParameter", f"The text command --{flag} {raw} is not an integer.", name
-                )
-            value = int(raw)
-        elif name in _BOOL_FIELDS:
-            if raw.lower() not in ("true", "false"):
-                raise ApiError(
-                    400, "InvalidParameter", f"The text command --{flag} {raw} is not true or false.", name
-                )
-            value = raw.lower() == "true"
-        found[name] = value
+        found[command.field] = command.value
     return found
 
 
@@ -289,9 +165,8 @@ def _spec(
         low, high = model.duration
         duration = low + _model_pick(prompt, seed, high - low + 1)
     if frames is not None:
-        duration = (frames - 1) // 24  # frames overrides duration [UPSTREAM §2]
+        duration = (frames - 1) // contracts.FPS  # frames overrides duration [UPSTREAM §2]
     generate_audio = fields.get("generate_audio", True)
-    camera_fixed = fields.get("camera_fixed", fields.get("camerafixed", False))
     return TaskSpec(
         model=model_name,
         model_id=model.id,
@@ -306,8 +181,6 @@ def _spec(
         seed=seed,
         generate_audio=generate_audio,
         audio=model.audio and generate_audio,
-        camera_fixed=bool(camera_fixed),
-        watermark=bool(fields.get("watermark", False)),
         return_last_frame=bool(fields.get("return_last_frame", False)),
         service_tier=fields.get("service_tier") or "default",
         execution_expires_after=int(
@@ -350,7 +223,6 @@ def _from_draft(
         height=height,
         draft=False,
         draft_task_id=draft_id,
-        watermark=bool(fields.get("watermark", False)),
         return_last_frame=bool(fields.get("return_last_frame", False)),
         service_tier=fields.get("service_tier") or "default",
         execution_expires_after=int(
@@ -388,8 +260,8 @@ def parse_ark(
     sizer: ImageSizer,
     ingest: ImageIngester | None = None,
     drafts: DraftLookup | None = None,
-) -> tuple[TaskSpec, set[str]]:
-    """Judge an Ark create body and settle its parameters; returns the spec and the prompt's markers.
+) -> TaskSpec:
+    """Judge an Ark create body and settle its parameters.
 
     ``drafts`` finds the caller's draft task for ``draft_task`` content (1.5 pro) [FIDELITY §5].
     """
@@ -402,7 +274,7 @@ def parse_ark(
     content = fields["content"]
     draft_item = next((i for i in content if i.get("type") == "draft_task"), None)
     if draft_item is not None:
-        return _from_draft(model, draft_item["draft_task"]["id"], fields, drafts), set()
+        return _from_draft(model, draft_item["draft_task"]["id"], fields, drafts)
     scenario, image_url, prompt, shown = _ark_scenario(content)
     commands = text_commands(prompt or "")
     if commands:
@@ -413,19 +285,11 @@ def parse_ark(
         fields = merged
     found = markers(prompt)
     create_time_faults(found, "ark")
-    spec = _spec(
+    return _spec(
         model_name, model, scenario, fields,
-        image_url=image_url, outcome=_outcome(found), family="ark", rng=rng, sizer=sizer,
+        image_url=image_url, outcome=outcome_of(found), family="ark", rng=rng, sizer=sizer,
         prompt=prompt, image_urls=shown, ingest=ingest,
     )  # fmt: skip
-    return spec, found
-
-
-PREDICTION_OPS = {
-    "text-to-video": "predictions.text_to_video.request",
-    "image-to-video": "predictions.image_to_video.request",
-    "reference-to-video": "predictions.reference_to_video.request",
-}
 
 
 def parse_prediction(
@@ -436,8 +300,8 @@ def parse_prediction(
     rng: random.Random,
     sizer: ImageSizer,
     ingest: ImageIngester | None = None,
-) -> tuple[TaskSpec, set[str], bool]:
-    """Judge a predictions submit body; returns the spec, the markers and whether sync mode was asked."""
+) -> tuple[TaskSpec, bool]:
+    """Judge a predictions submit body; returns the spec and whether sync mode was asked."""
     model = known_model(model_name)
     if not isinstance(body, dict):
         raise ApiError(400, "InvalidParameter", "The request body must be a JSON object.")
@@ -464,9 +328,9 @@ def parse_prediction(
     create_time_faults(found, "predictions")
     spec = _spec(
         model_name, model, scenario, fields,
-        image_url=image_url, outcome=_outcome(found), family="predictions", rng=rng,
+        image_url=image_url, outcome=outcome_of(found), family="predictions", rng=rng,
         sizer=sizer, prompt=prompt, image_urls=shown, ingest=ingest,
     )  # fmt: skip
     if fields.get("enable_base64_output"):
         spec = dataclasses.replace(spec, base64_output=True)
-    return spec, found, bool(fields.get("enable_sync_mode", False))
+    return spec, bool(fields.get("enable_sync_mode", False))
