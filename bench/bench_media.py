@@ -1,6 +1,6 @@
 """How long a result's media takes: cold render of each table size, then cached serving [issue 4, 13].
 
-    python bench/bench_media.py [--repeat N] [--no-4k]
+    python bench/bench_media.py [--repeat N] [--no-4k] [--only TEXT]
 
 Every case shows a request (caption; input images where named: first + last frame, nine references);
 4k cases are H.265 10-bit and run once.
@@ -156,6 +156,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="cold renders per size (median reported)")
     parser.add_argument("--no-4k", action="store_true", help="skip the (slow) 4k cases")
+    parser.add_argument("--only", metavar="TEXT", help="only the cases whose label contains TEXT (e.g. '9 ref')")
     args = parser.parse_args()
 
     import av  # paid once, at the server's first render (the server never imports it at start-up)
@@ -166,7 +167,7 @@ async def main() -> None:
     print(f"{'case':<18} {'size':>9} {'frames':>6} {'codec':>5} {'cold mp4':>9} {'cpu':>7} {'file':>8}"
           f" {'cold png':>9} {'ingest':>7}")  # fmt: skip
     for label, make in CASES:
-        if args.no_4k and label.startswith("4k"):
+        if (args.no_4k and label.startswith("4k")) or (args.only and args.only not in label):
             continue
         spec, mp4, size, png, ingest, cpu = await figures(make, uris, args.repeat)
         print(

@@ -178,16 +178,16 @@ def _check_seed(value: Any, family: str) -> None:
     _in_range("seed", _require_int("seed", value), low, high)
 
 
-def _must_be_empty(model: Model, param: str, value: Any) -> ValidationError:
-    """A field the model does not take, worded as upstream words it [FIDELITY §5]."""
-    message = f"the specified parameter `{param}` is not supported for model {model.id}, must be empty"
+def _must_be_empty(model: Model, param: str, value: Any, scenario: str) -> ValidationError:
+    """A field the model does not take, worded as upstream words it, naming the task type [FIDELITY §5]."""
+    message = contracts.unsupported_message(model.id, param, contracts.task_type(scenario))
     return _fail(param, value, message)
 
 
 def _check_camera_fixed(param: str, value: Any, model: Model, scenario: str, family: str = "ark") -> None:
     mode = model.camera_fixed if family == "ark" else model.predictions_camera_fixed
     if mode == "no":
-        raise _must_be_empty(model, param, value)
+        raise _must_be_empty(model, param, value, scenario)
     _require_bool(param, value)
     if model.camera_fixed_allowed(value, scenario, family):
         return
@@ -351,11 +351,9 @@ _FROM_DRAFT = ("ratio", "duration", "frames", "seed", "camera_fixed", "camerafix
 def _check_final_of_draft(model: Model, items: list[dict[str, Any]], fields: dict[str, Any]) -> None:
     """A create whose content is ``{"type": "draft_task", …}``: 1.5 pro only, the item alone [FIDELITY §5]."""
     if not model.has_draft:
-        raise _fail(
-            "content",
-            "draft_task",
-            f"the specified parameter `draft_task` is not supported for model {model.id}, must be empty",
-        )
+        # Named as text-to-video, as the contract does: a draft_task item is a final's whole content.
+        message = contracts.unsupported_message(model.id, "draft_task", contracts.task_type("text"))
+        raise _fail("content", "draft_task", message)
     if len(items) > 1:
         why = "a draft_task item stands alone: the final reuses the draft's text and media"
         raise _fail("content", len(items), why)
@@ -369,7 +367,7 @@ def _check_ark_options(model: Model, scenario: str, fields: dict[str, Any]) -> N
     rules = contracts.family_rules("ark")
     for param in model.refuses:
         if param in fields:
-            raise _must_be_empty(model, param, fields[param])
+            raise _must_be_empty(model, param, fields[param], scenario)
     for param in ("generate_audio", "watermark", "return_last_frame", "draft"):
         if param in fields:
             _require_bool(param, fields[param])
@@ -499,7 +497,7 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
             _check_scenario(m, scenario, "last_image", fields["last_image"])
         _check_scenario(m, scenario, "model", model)
     if "seed" in fields and not m.takes("seed"):
-        raise _must_be_empty(m, "seed", fields["seed"])
+        raise _must_be_empty(m, "seed", fields["seed"], scenario)
     if op == "reference-to-video":
         counts: dict[str, int] = {
             kind: _url_list(kind, fields[kind]) for kind in ("images", "videos", "audios") if kind in fields

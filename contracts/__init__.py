@@ -17,7 +17,10 @@ from contracts._capabilities import (
     ratios,
     resolution_table,
     resolutions,
+    task_type,
     token_usage,
+    unsupported_message,
+    upstream_name,
 )
 from contracts._registry import (
     ID_PREFIX,
@@ -52,8 +55,11 @@ __all__ = [
     "resolution_table",
     "resolutions",
     "schema",
+    "task_type",
     "text_commands",
     "token_usage",
+    "unsupported_message",
+    "upstream_name",
     "validator",
     "violations",
 ]

@@ -7,6 +7,7 @@ validation and the generated JSON contracts all derive from these two files, so 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -26,7 +27,10 @@ __all__ = [
     "ratios",
     "resolution_table",
     "resolutions",
+    "task_type",
     "token_usage",
+    "unsupported_message",
+    "upstream_name",
 ]
 
 #: Output frame rate of every model [seed: framespersecond only 24].
@@ -75,6 +79,10 @@ class Model:
     omni_reference_task_types: tuple[str, ...] | None = None
     #: Ark fields the model does not take: any value but null is a 400 "must be empty" [FIDELITY §5].
     refuses: tuple[str, ...] = ()
+    #: Scenarios (and ``omni_reference_task_type`` values) where the model renders ``adaptive`` whatever
+    #: ratio was sent (2.5: first frame, edit, extend) [FIDELITY §5].
+    forced_adaptive_scenarios: tuple[Scenario, ...] = ()
+    forced_adaptive_task_types: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -104,6 +112,12 @@ class Model:
     def has_draft(self) -> bool:
         """Draft tasks and ``draft_task`` content (1.5 pro) [FIDELITY §5]."""
         return self.takes("draft")
+
+    def forces_adaptive(self, scenario: Scenario, omni_reference_task_type: str | None = None) -> bool:
+        """Whether the model renders ``adaptive`` here whatever ratio was asked (2.5) [FIDELITY §5]."""
+        return scenario in self.forced_adaptive_scenarios or (
+            omni_reference_task_type is not None and omni_reference_task_type in self.forced_adaptive_task_types
+        )
 
     @property
     def adaptive_text(self) -> bool:
@@ -145,6 +159,8 @@ def _models() -> dict[str, Model]:
                 tuple(raw["omni_reference_task_types"]) if raw.get("omni_reference_task_types") else None
             ),
             refuses=tuple(raw.get("refuses", ())),
+            forced_adaptive_scenarios=tuple(raw.get("forced_adaptive", {}).get("scenarios", ())),
+            forced_adaptive_task_types=tuple(raw.get("forced_adaptive", {}).get("omni_reference_task_types", ())),
         )
         for name in model.names:
             by_name[name.lower()] = model
@@ -170,6 +186,27 @@ def lookup_model(name: str) -> Model | None:
 def family_rules(family: str) -> dict[str, Any]:
     """Family-wide limits (``"ark"`` or ``"predictions"``): seed range, ratio values, defaults."""
     return dict(_load("models.json")["families"][family])
+
+
+_VERSION = re.compile(r"-[0-9]{6}$")
+
+
+def upstream_name(model_id: str) -> str:
+    """The model as upstream's refusals name it: its id without the version date (``seedance-1-0-pro`` for
+    ``seedance-1-0-pro-250528``) [FIDELITY §5]."""
+    return _VERSION.sub("", model_id)
+
+
+def task_type(scenario: Scenario) -> str:
+    """Upstream's task type of a scenario (``t2v``, ``i2v``, ``r2v``), as its refusals name it [FIDELITY §5]."""
+    return str(family_rules("ark")["task_types"][scenario])
+
+
+def unsupported_message(model_id: str, field: str, task_type: str) -> str:
+    """Upstream's words for a field the model does not take in a task type [UPSTREAM §7 probe; FIDELITY §5]:
+    "the specified parameter `draft` is not supported for model seedance-1-0-pro in t2v, must be empty"."""
+    name = upstream_name(model_id)
+    return f"the specified parameter `{field}` is not supported for model {name} in {task_type}, must be empty"
 
 
 @cache

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from contracts._capabilities import unsupported_message
 from contracts.endpoints import PREDICTION_OPS
 
 __all__ = ["OUTPUT", "build", "main", "render"]
@@ -62,27 +64,42 @@ def _cases(resolutions: list[str]) -> list[str]:
     return [v for r in resolutions for v in dict.fromkeys((r, r.upper()))]
 
 
-def _must_be_empty(mid: str, name: str) -> Rule:
-    """A field the model does not take: any value but null is refused, as upstream words it [FIDELITY §5]."""
+def _must_be_empty(mid: str, name: str, task_type: str) -> Rule:
+    """A field the model does not take: any value but null is refused, as upstream words it, naming the task
+    type ("… in t2v, must be empty") [FIDELITY §5]."""
     return _field(
         name,
-        {
-            "type": "null",
-            "x-kind": "unsupported",
-            "x-message": f"the specified parameter `{name}` is not supported for model {mid}, must be empty",
-        },
+        {"type": "null", "x-kind": "unsupported", "x-message": unsupported_message(mid, name, task_type)},
     )
+
+
+def _by_task_type(task_types: dict[str, str], make: Callable[[str], Rule]) -> Rule:
+    """``make(task type)`` for the Ark body's scenario: reference, first + last frame, first frame, text (the
+    order the mock tells them apart in) [FIDELITY §5]."""
+    images = {"required": ["content"], "properties": {"content": {"contains": _ref("is_image_item")}}}
+    return {
+        "if": _ref("ark_reference_scenario"),
+        "then": make(task_types["reference"]),
+        "else": {
+            "if": _ref("ark_first_last_scenario"),
+            "then": make(task_types["first_last_frame"]),
+            "else": {"if": images, "then": make(task_types["first_frame"]), "else": make(task_types["text"])},
+        },
+    }
+
+
+def _empty_fields(mid: str, names: list[str], task_type: str) -> Rule:
+    return {"allOf": [_must_be_empty(mid, name, task_type) for name in names]}
 
 
 def _camera_fixed(
     model: dict[str, Any], mode: str, in_reference: Rule | None, field_names: tuple[str, ...]
 ) -> list[Rule]:
-    """The ``camera_fixed`` column of UPSTREAM §5 for one family's ``mode``, for both spellings."""
+    """The ``camera_fixed`` column of UPSTREAM §5 for one family's ``mode``, for both spellings (mode "no" is
+    among the fields that must be empty: see ``_refused``)."""
     rules: list[Rule] = []
     for name in field_names:
-        if mode == "no":
-            rules.append(_must_be_empty(model["id"], name))
-        elif mode == "false_only":
+        if mode == "false_only":
             rules.append(
                 _field(
                     name, {"enum": [False, None], "x-message": f"{model['id']} does not accept {name}=true"}
@@ -104,7 +121,13 @@ def _camera_fixed(
     return rules
 
 
-def _ark_rules(model: dict[str, Any]) -> list[Rule]:
+def _refused(model: dict[str, Any], mode: str, camera: tuple[str, ...], candidates: list[str]) -> list[str]:
+    """The fields among ``candidates`` (and the ``camera`` spellings when ``mode`` is "no") that must be empty."""
+    names = [n for n in candidates if n in model.get("refuses", []) and n not in _CAMERA]
+    return names + (list(camera) if mode == "no" else [])
+
+
+def _ark_rules(model: dict[str, Any], task_types: dict[str, str]) -> list[Rule]:
     """The Ark create body's rules for one model (family-wide limits live in common.json)."""
     mid = model["id"]
     scenarios = set(model["scenarios"])
@@ -135,17 +158,22 @@ def _ark_rules(model: dict[str, Any]) -> list[Rule]:
             },
         ),
     ]
-    rules += [_must_be_empty(mid, name) for name in model.get("refuses", []) if name not in _CAMERA]
+    empty = _refused(model, model["camera_fixed"], _CAMERA, list(model.get("refuses", [])))
+    if empty:
+        rules.append(_by_task_type(task_types, lambda t: _empty_fields(mid, empty, t)))
     for name, key in (("output_format", "output_formats"), ("omni_reference_task_type", "omni_reference_task_types")):
         if model.get(key):
             message = f"{name} must be one of {', '.join(model[key])}"
             rules.append(_field(name, {"enum": [*model[key], None], "x-message": message}))
     if "draft" in model.get("refuses", []):
         # draft_task content is 1.5 pro's, as draft is [FIDELITY §5].
+        # Named as text-to-video: a draft_task item is the whole content of a final [FIDELITY §5]. One flat
+        # rule, not one per task type: with that chain Schemathesis could no longer generate a create body
+        # from the openapi document ("Cannot generate an array with 1 demanded elements").
         rules.append(
             _content(
                 {"not": {"contains": _ref("is_draft_task_item")}},
-                f"the specified parameter `draft_task` is not supported for model {mid}, must be empty",
+                unsupported_message(mid, "draft_task", task_types["text"]),
             )
         )
     else:
@@ -247,7 +275,7 @@ _DRAFT_RULES: list[Rule] = [
 _OPS = {contract.removeprefix("predictions.").removesuffix(".request"): op for op, contract in PREDICTION_OPS.items()}
 
 
-def _predictions_rules(model: dict[str, Any], op: str) -> list[Rule]:
+def _predictions_rules(model: dict[str, Any], op: str, task_types: dict[str, str]) -> list[Rule]:
     """One predictions op's rules for one model; a model without the op's scenario refuses it."""
     mid = model["id"]
     scenarios = set(model["scenarios"])
@@ -258,8 +286,10 @@ def _predictions_rules(model: dict[str, Any], op: str) -> list[Rule]:
     resolutions = model["resolutions"]
     if op == "reference_to_video" and model["reference_resolutions"]:
         resolutions = model["reference_resolutions"]
+    mode = model.get("predictions_camera_fixed", model["camera_fixed"])
+    empty = _refused(model, mode, ("camera_fixed",), ["seed"])
     rules: list[Rule] = [
-        *(_must_be_empty(mid, name) for name in ("seed",) if name in model.get("refuses", [])),
+        *(_must_be_empty(mid, name, task_types[needs]) for name in empty),
         _field(
             "duration",
             {
@@ -296,7 +326,6 @@ def _predictions_rules(model: dict[str, Any], op: str) -> list[Rule]:
                 )
             )
     in_reference: Rule | None = {} if op == "reference_to_video" else None
-    mode = model.get("predictions_camera_fixed", model["camera_fixed"])
     rules += _camera_fixed(model, mode, in_reference, ("camera_fixed",))
     return rules
 
@@ -316,6 +345,7 @@ def build(data: dict[str, Any] | None = None) -> dict[str, Any]:
         text = resources.files("contracts").joinpath("data", "models.json").read_text("utf-8")
         data = json.loads(text)
     models = data["models"]
+    task_types = data["families"]["ark"]["task_types"]
     names = [name for m in models for name in (m["id"], *m["aliases"])]
     known = _field(
         "model", {"enum": names, "x-message": "unknown model: not a Seedance model id or alias (UPSTREAM §5)"}
@@ -324,13 +354,13 @@ def build(data: dict[str, Any] | None = None) -> dict[str, Any]:
         "model_names": {"enum": names},
         "ark": {
             "description": "Per-model rules of the Ark create body.",
-            "allOf": [known, *(_model_clause(m, _ark_rules(m)) for m in models)],
+            "allOf": [known, *(_model_clause(m, _ark_rules(m, task_types)) for m in models)],
         },
     }
     for op in _OPS:
         defs[f"predictions.{op}"] = {
             "description": f"Per-model rules of the predictions {_OPS[op]} body (plus the path's model).",
-            "allOf": [known, *(_model_clause(m, _predictions_rules(m, op)) for m in models)],
+            "allOf": [known, *(_model_clause(m, _predictions_rules(m, op, task_types)) for m in models)],
         }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -219,6 +219,11 @@ class MockConfig:
     max_running_per_key: int = setting(
         10, "--max-running", "tasks one API key may have running at once; the rest wait queued", bounds=(1, 1_000_000)
     )
+    #: Of those, at most this many at 4k: upstream's 4k concurrency is 1 where the rest is 10 [FIDELITY §7].
+    max_running_4k_per_key: int = setting(
+        1, "--max-running-4k", "of those, 4k tasks one API key may have running at once (upstream: 1)",
+        bounds=(1, 1_000_000),
+    )
     #: More queued tasks than this for one key → 429 QuotaExceeded [upstream].
     max_queued_per_key: int = setting(
         120, "--max-queued", "queued tasks a key may have before creates get 429 QuotaExceeded", bounds=(1, 1_000_000)

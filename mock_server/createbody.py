@@ -152,6 +152,8 @@ def _spec(
     ratio = fields.get("ratio") or (
         rules["ratio_default"] if family == "predictions" else model.default_ratio.get(scenario, "16:9")
     )
+    if model.forces_adaptive(scenario, fields.get("omni_reference_task_type")):
+        ratio = "adaptive"  # 2.5's first frame, edit, extend: a ratio sent is overridden [FIDELITY §5]
     seed = _random_seed(rng, fields.get("seed"))
     actual = _resolve_ratio(ratio, image_url, sizer, model=model, prompt=prompt, seed=seed)
     width, height = contracts.frame_size(model, resolution, actual)

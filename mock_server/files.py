@@ -1,4 +1,4 @@
-"""GET/HEAD /media/{name}: the real MP4 and PNG files behind every video and last-frame URL [issue 4].
+"""GET/HEAD /media/{name}: the real MP4 (or MOV) and PNG files behind every video and last-frame URL [issue 4].
 
 The URLs are signed and checked in :mod:`mock_server.signing`; the files come from the media cache
 (:mod:`mock_server.media`), rendered on first request.
@@ -52,6 +52,8 @@ async def media(request: web.Request) -> web.StreamResponse:
     path: Path
     if name.endswith(".mp4"):
         path, ctype = await state.media.ensure_video(spec), "video/mp4"
+    elif name.endswith(".mov"):  # output_format "mov": a QuickTime movie [FIDELITY §11]
+        path, ctype = await state.media.ensure_video(spec, "mov"), "video/quicktime"
     elif name.endswith(".png"):
         path, ctype = await state.media.ensure_last_frame(spec), "image/png"
     else:

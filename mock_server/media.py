@@ -11,6 +11,7 @@ runs never render anything.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import threading
@@ -44,7 +45,8 @@ __all__ = [
     "render_video",
 ]
 
-MediaKind = Literal["mp4", "png"]
+#: The video (MP4, or QuickTime MOV for ``output_format: mov`` [FIDELITY §11]) and the last frame (PNG).
+MediaKind = Literal["mp4", "mov", "png"]
 
 
 # -- the cache -------------------------------------------------------------------------------------------
@@ -174,14 +176,17 @@ class MediaCache:
             self.evictions += 1
 
     def path_for(self, spec: MediaSpec, kind: MediaKind) -> Path:
-        """Where the ``kind`` (``"mp4"`` or ``"png"``) file of ``spec`` lives, made yet or not."""
-        if kind not in ("mp4", "png"):
+        """Where the ``kind`` (``"mp4"``, ``"mov"`` or ``"png"``) file of ``spec`` lives, made yet or not."""
+        if kind not in ("mp4", "mov", "png"):
             raise ValueError(f"unknown media kind {kind!r}")
         return self.directory / f"{spec.key}.r{RENDER_VERSION}.{kind}"
 
-    async def ensure_video(self, spec: MediaSpec) -> Path:
-        """The MP4 of ``spec``, rendered first if it is not cached yet."""
-        return await self._ensure(spec, "mp4", render_video)
+    async def ensure_video(self, spec: MediaSpec, kind: Literal["mp4", "mov"] = "mp4") -> Path:
+        """The video of ``spec`` (an MP4, or a QuickTime MOV), rendered first if it is not cached yet."""
+        if kind not in ("mp4", "mov"):
+            raise ValueError(f"unknown video kind {kind!r}")
+        render = render_video if kind == "mp4" else functools.partial(render_video, container=kind)
+        return await self._ensure(spec, kind, render)
 
     async def ensure_last_frame(self, spec: MediaSpec) -> Path:
         """The last-frame PNG of ``spec``, rendered first if it is not cached yet."""

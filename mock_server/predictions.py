@@ -20,6 +20,7 @@ from contracts import endpoints
 from mock_server.createbody import carries_inline_image, parse_prediction
 from mock_server.errors import ApiError
 from mock_server.images import image_size
+from mock_server.signing import video_kind
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import Task
 from mock_server.wire import API_KEY, read_json, reply
@@ -66,7 +67,7 @@ async def _base64_outputs(state: MockState, task: Task) -> list[str]:
     spec = state.signer.current_media(task)
     if spec is None:
         return []  # nothing left to inline [FIDELITY §9]
-    path = await state.media.ensure_video(spec)
+    path = await state.media.ensure_video(spec, video_kind(task))
     data = await asyncio.to_thread(path.read_bytes)
     return [base64.b64encode(data).decode("ascii")]
 

@@ -5,8 +5,8 @@ the result, so the mock makes real files with PyAV (FFmpeg ships in its wheels; 
 Each file shows the request that made it [FIDELITY §11]:
 
 - it begins with the first-frame image and ends with the last-frame image when given (cover-fitted to the
-  output size, a smooth cross-fade between), or shows the reference images in turn, or, for text alone, a
-  seed-coloured gradient with a white bar sweeping across;
+  output size, a smooth cross-fade between), or shows the reference images in turn (each wiping in),
+  or, for text alone, a seed-coloured gradient with a white bar sweeping across;
 - a translucent box at the top left names the task id, the model, the resolution and size, and the first
   words of the prompt, over a progress bar. Pillow draws the text with its embedded scalable font (no
   system fonts).
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 __all__ = [
+    "CONTAINERS",
     "FPS",
     "MAX_FRAMES",
     "MAX_SIDE",
@@ -59,7 +60,7 @@ MAX_FRAMES = FPS * 30 + 1
 #: Audio sample rate of the AAC track.
 SAMPLE_RATE = 48_000
 #: Bump when the picture or the encoding changes, so caches made by older versions are not served.
-RENDER_VERSION = 2
+RENDER_VERSION = 3  # 3: reference images wipe into each other (was a cross-fade)
 #: Seeds are 64-bit at most (upstream's range is [-1, 2**32 - 1]; -1 is resolved before a spec exists).
 _SEED_LIMIT = 2**63
 
@@ -389,7 +390,7 @@ def _timeline(spec: MediaSpec, stills: int) -> list[tuple[int, int, float]]:
 
     first + last frame: hold the first image, cross-fade over the middle third (at most 2 s), hold the last;
     the first frame is the first image and the last frame the last image exactly. References: one equal
-    slot each, the last third of a slot (at most 0.5 s) fading into the next image.
+    slot each, the next image wiping in from the left over the last third of a slot (at most 0.5 s).
     """
     n = spec.frames
     plan = [(0, 0, 0.0)] * n
@@ -418,7 +419,8 @@ def _timeline(spec: MediaSpec, stills: int) -> list[tuple[int, int, float]]:
 
 class _Painter:
     """Frames for one spec: the stills (input images or the gradient, caption composited on) in YUV planes,
-    held or cross-faded per the timeline, plus the progress bar (and, over the gradient, the sweeping bar).
+    held, cross-faded (first + last frame) or wiped (references) per the timeline, plus the progress bar
+    (and, over the gradient, the sweeping bar).
 
     Each still is converted once; a held frame costs one copy of its planes, a cross-fade a few integer
     array ops, so the encoder dominates.
@@ -440,6 +442,7 @@ class _Painter:
         self.images = spec.images if spec.scenario != "text" else ()
         self.inputs = inputs or Path(".")
         self.sweep = not self.images  # motion for a picture that has none of its own
+        self.wipe = spec.scenario == "reference"  # references wipe, first + last frame cross-fades
         # Stills are made when first needed and dropped once the timeline has passed them (it only moves
         # forward): the last-frame PNG makes one, and nine 4k references never sit in memory at once.
         self._stills: dict[int, list[np.ndarray]] = {}
@@ -511,6 +514,14 @@ class _Painter:
         if a == b or weight == 0:
             for dst, pa in zip(views, self.still(a), strict=True):
                 dst[...] = pa
+        elif self.wipe:
+            # References: image b slides in from the left over image a. Only the moving edge changes from one
+            # frame to the next, so the encoder codes about one picture per transition where a cross-fade made
+            # it code every frame of it whole (the 9-reference 1080p file cost a third more) [FIDELITY §11].
+            edge = round(t * self.spec.width) // self.sub * self.sub
+            for dst, pa, pb, s in zip(views, self.still(a), self.still(b), (1, self.sub, self.sub), strict=True):
+                dst[:, : edge // s] = pb[:, : edge // s]
+                dst[:, edge // s :] = pa[:, edge // s :]
         else:
             diffs = self._diff(a, b)
             for dst, pa, diff, tmp in zip(views, self.still(a), diffs, self._tmp, strict=True):
@@ -586,23 +597,33 @@ def _encoder(spec: MediaSpec) -> tuple[str, bool]:
     return _h264_encoder(), False
 
 
-def render_video(spec: MediaSpec, path: Path | str, *, inputs: Path | str | None = None) -> Path:
-    """Write ``spec`` as an MP4 at ``path``, atomically, at 24 fps, plus AAC 48 kHz if ``spec.audio``.
+#: Video containers: what a task's ``output_format`` may ask for (2.5: mp4 | mov [UPSTREAM §7]).
+CONTAINERS = ("mp4", "mov")
+
+
+def render_video(
+    spec: MediaSpec, path: Path | str, *, inputs: Path | str | None = None, container: str = "mp4"
+) -> Path:
+    """Write ``spec`` as an MP4 (or, with ``container="mov"``, a QuickTime movie) at ``path``, atomically, at
+    24 fps, plus AAC 48 kHz if ``spec.audio``.
 
     H.264 (yuv420p, ultrafast), or for 4k H.265 tagged ``hvc1`` in 10-bit yuv420p10le when the encoder
     allows [UPSTREAM §7]. Exactly ``spec.frames`` frames of ``width × height`` and ``frames / 24`` seconds;
     ``moov`` first (faststart) so players can start and seek before the whole file arrived. Input images
     are read from ``inputs`` (default: ``inputs/`` beside ``path``). Blocking: run it in a thread.
+    The streams are the same in both containers; only the muxer differs [FIDELITY §11].
     """
     import av
 
+    if container not in CONTAINERS:
+        raise ValueError(f"container must be one of {CONTAINERS}, got {container!r}")
     path = Path(path)
     encoder, ten_bit = _encoder(spec)
     painter = _Painter(spec, ten_bit=ten_bit, inputs=Path(inputs) if inputs else path.parent / INPUTS_DIR)
     samples = _tone(spec) if spec.audio else None
 
     def write(tmp: Path) -> None:
-        with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        with av.open(str(tmp), "w", format=container, options={"movflags": "+faststart"}) as out:
             video = out.add_stream(encoder, rate=FPS)
             assert isinstance(video, av.video.stream.VideoStream)  # the encoder's name is only known at run time
             video.width, video.height, video.pix_fmt = spec.width, spec.height, painter.pix_fmt
@@ -611,7 +632,7 @@ def render_video(spec: MediaSpec, path: Path | str, *, inputs: Path | str | None
             if encoder == "libx264":
                 video.options = {"preset": "ultrafast", "crf": "26"}
             elif encoder == "libx265":
-                video.codec_context.codec_tag = "hvc1"  # what Apple players need to open HEVC in MP4
+                video.codec_context.codec_tag = "hvc1"  # what Apple players need to open HEVC in MP4 / MOV
                 # 4k costs x265 ~0.3 CPU s a frame at ultrafast; no B-frames, a short lookahead, no SAO or AQ
                 # and a keyframe every 4 s take a quarter off (the picture is simple, quality is moot).
                 video.codec_context.gop_size = 4 * FPS
@@ -650,7 +671,7 @@ def render_video(spec: MediaSpec, path: Path | str, *, inputs: Path | str | None
             if audio is not None:
                 out.mux(audio.encode(None))
 
-    atomic_write(path, ".mp4", write)
+    atomic_write(path, f".{container}", write)
     return path
 
 

@@ -1,6 +1,6 @@
 """Signed media URLs: what ``/media/{name}`` (:mod:`mock_server.files`) serves, and who may fetch it.
 
-A URL names the file (``<MediaSpec key>.mp4|png``), when it expires and an HMAC of both; a spec token rides
+A URL names the file (``<MediaSpec key>.mp4|mov|png``), when it expires and an HMAC of both; a spec token rides
 along when the key's digest stands for more than the key holds (ids, prompt, image references), so the file
 can be rendered from the URL alone, after the task record is gone [FIDELITY §11].
 """
@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
+from typing import Literal
 
 from mock_server.errors import ApiError
 from mock_server.render import MediaSpec
@@ -33,6 +34,12 @@ def media_spec(task: Task) -> MediaSpec:
         task_id=task.id[:64], model=s.model[:128], resolution=s.resolution[:16], prompt=s.prompt_excerpt[:160],
         scenario=s.scenario, images=s.images,
     )  # fmt: skip
+
+
+def video_kind(task: Task) -> Literal["mp4", "mov"]:
+    """The file kind of the task's video: ``mov`` (a QuickTime movie) when it asked ``output_format: "mov"``,
+    else ``mp4`` [FIDELITY §11]."""
+    return "mov" if task.spec.output_format == "mov" else "mp4"
 
 
 class MediaSigner:
@@ -58,7 +65,10 @@ class MediaSigner:
 
     def task_url(self, origin: str, task: Task, kind: str) -> str:
         """The signed URL of the task's video (``mp4``) or last frame (``png``), computed once per task, kind
-        and origin (kept on the task: it never changes once the task finished)."""
+        and origin (kept on the task: it never changes once the task finished). The video of a task that asked
+        ``output_format: "mov"`` is a ``.mov`` [FIDELITY §11]."""
+        if kind == "mp4":
+            kind = video_kind(task)
         urls = task.urls if task.urls is not None else {}
         url = urls.get((kind, origin))
         if url is None:

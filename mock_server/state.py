@@ -74,6 +74,7 @@ class MockState:
             queue_seconds=config.queue_seconds,
             run_seconds=config.run_seconds,
             max_running_per_key=config.max_running_per_key,
+            max_running_4k_per_key=config.max_running_4k_per_key,
             on_finished=charge,
             max_tasks=config.max_tasks,
         )

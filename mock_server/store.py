@@ -7,7 +7,9 @@ instant under ``/_mock/clock/advance``, and never backwards.
 
 Upstream lifecycle [UPSTREAM §2]: queued → running → succeeded | failed; queued → cancelled (DELETE while
 queued); queued | running → expired once ``execution_expires_after`` passes. At most
-``max_running_per_key`` tasks of one key run at once; the rest wait queued, first in, first out.
+``max_running_per_key`` tasks of one key run at once; the rest wait queued, first in, first out. Of those, at
+most ``max_running_4k_per_key`` may be 4k tasks (upstream's lower 4k concurrency [FIDELITY §7]): a 4k task
+waits in a FIFO of its own while that many 4k tasks of its key run, and never holds up the others.
 """
 
 from __future__ import annotations
@@ -86,6 +88,11 @@ class TaskSpec:
         return contracts.frame_count(self.duration, self.frames)
 
 
+def is_4k(task: Task) -> bool:
+    """Whether ``task`` renders at 4k, which upstream runs fewer of at once [FIDELITY §7]."""
+    return task.spec.resolution == "4k"
+
+
 @dataclass(slots=True, eq=False)
 class Task:
     """One generation task, shared by both API families (a prediction *is* an Ark task)."""
@@ -122,7 +129,11 @@ class _KeyState:
     waiting: deque[Task] = field(default_factory=deque)  # queued tasks that will start, FIFO
     # Flex-tier tasks wait longer [FIDELITY §2]: their own FIFO, so they never hold up default ones.
     flex_waiting: deque[Task] = field(default_factory=deque)
+    # 4k tasks have a lower concurrency limit [FIDELITY §7]: their own FIFO, so a 4k task waiting for the
+    # key's 4k slot never holds up the key's other tasks.
+    waiting_4k: deque[Task] = field(default_factory=deque)
     running: int = 0
+    running_4k: int = 0
     queued: int = 0
 
 
@@ -137,10 +148,13 @@ class TaskStore:
         max_running_per_key: int,
         on_finished: Callable[[Task], None] | None = None,
         max_tasks: int | None = None,
+        max_running_4k_per_key: int | None = None,
     ) -> None:
         self.queue_seconds = queue_seconds
         self.run_seconds = run_seconds
         self.max_running = max_running_per_key
+        #: How many 4k tasks of one key may run at once (None: only ``max_running`` bounds them).
+        self.max_running_4k = max_running_4k_per_key
         self.max_tasks = max_tasks
         self._on_finished = on_finished
         #: Called after every status change, with the task already in its new state (callbacks hang here).
@@ -289,7 +303,7 @@ class TaskStore:
         if immediate:
             self._start(task, task.created_at, run_seconds=0.0, state=state)
         else:
-            (state.flex_waiting if task.spec.service_tier == "flex" else state.waiting).append(task)
+            self._queue_for(state, task).append(task)
             self._push(task.ready_at, "ready", task)
         if self._next_eviction is not None and len(self._tasks) > self._next_eviction:
             self._evict()
@@ -388,12 +402,14 @@ class TaskStore:
             self._push(task.created_at + task.spec.execution_expires_after, "expire", task)
             if task.status == "running":
                 state.running += 1
+                if is_4k(task):
+                    state.running_4k += 1  # it holds the key's 4k slot [FIDELITY §7]
                 self._push((task.started_at or task.created_at) + self.run_seconds, "finish", task)
                 continue
             state.queued += 1
             if task.spec.outcome != "expire":
                 # Its "ready" may be past: replayed in time order, it starts the task only where a slot was free.
-                (state.flex_waiting if task.spec.service_tier == "flex" else state.waiting).append(task)
+                self._queue_for(state, task).append(task)
                 self._push(task.ready_at, "ready", task)
         self._cancelled.extend(sorted(cancelled))
         if self._next_eviction is not None and len(self._tasks) > self._next_eviction:
@@ -409,25 +425,45 @@ class TaskStore:
         task.started_at = when
         state.queued -= 1
         state.running += 1
+        if is_4k(task):
+            state.running_4k += 1
         self._push(when + run_seconds, "finish", task)
         self._changed(task, when)
 
     def _pump(self, key: str, when: float) -> None:
-        """Start waiting tasks of ``key`` while a slot is free, oldest first."""
+        """Start waiting tasks of ``key`` while a slot is free, oldest first (a 4k task only while the key's
+        4k slots are not all taken [FIDELITY §7])."""
         state = self._keys.get(key)
         if state is None:
             return
-        queues = (state.waiting, state.flex_waiting)
+        queues = (state.waiting, state.flex_waiting, state.waiting_4k)
         while state.running < self.max_running:
             for waiting in queues:
                 while waiting and (waiting[0].status != "queued" or waiting[0].id not in self._tasks):
                     waiting.popleft()
             # Each FIFO's head is its oldest; of the heads ready now, the one ready first starts.
-            ready = [w for w in queues if w and w[0].ready_at <= when]
+            ready = [w for w in queues if w and w[0].ready_at <= when and self._may_start(w[0], state)]
             if not ready:
-                break  # each head's own "ready" event will pump again
+                break  # each head's own "ready" event, or the finish of a 4k task, will pump again
             waiting = min(ready, key=lambda w: w[0].ready_at)
             self._start(waiting.popleft(), when, run_seconds=self.run_seconds, state=state)
+
+    @staticmethod
+    def _queue_for(state: _KeyState, task: Task) -> deque[Task]:
+        """The FIFO a queued task waits in: flex [FIDELITY §2], 4k [FIDELITY §7] or the key's own."""
+        if task.spec.service_tier == "flex":
+            return state.flex_waiting
+        return state.waiting_4k if is_4k(task) else state.waiting
+
+    def _may_start(self, task: Task, state: _KeyState) -> bool:
+        """Whether a free slot of the key may go to ``task``: a 4k task needs one of the 4k slots too."""
+        return self.max_running_4k is None or not is_4k(task) or state.running_4k < self.max_running_4k
+
+    def _stopped(self, task: Task, state: _KeyState) -> None:
+        """A running task of ``state`` ended (finished or expired): its slots are free again."""
+        state.running -= 1
+        if is_4k(task):
+            state.running_4k -= 1
 
     def _on_ready(self, task: Task, when: float) -> None:
         if task.status == "queued":
@@ -445,7 +481,7 @@ class TaskStore:
         task.finished_at = when
         self._changed(task, when)
         if state is not None:
-            state.running -= 1
+            self._stopped(task, state)
             self._pump(task.key, when)
         if self._on_finished is not None and task.id in self._tasks:
             self._on_finished(task)
@@ -455,7 +491,7 @@ class TaskStore:
             return
         state = self._keys[task.key]
         if task.status == "running":
-            state.running -= 1
+            self._stopped(task, state)
         else:
             state.queued -= 1
         self._set(task, "expired", when)

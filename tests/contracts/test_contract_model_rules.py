@@ -255,11 +255,43 @@ def test_accepted_beyond_the_seeds(body: dict[str, Any]) -> None:
 
 
 def test_refusal_wording_is_upstreams() -> None:
+    # UPSTREAM §7's quote, word for word: the model without its version date, the task type [FIDELITY §5].
     found = _first(ark_body("seedance-1-0-pro-250528", "text", draft=True))
     assert found is not None and found.kind == "unsupported"
     assert found.message == (
-        "the specified parameter `draft` is not supported for model seedance-1-0-pro-250528, must be empty"
+        "the specified parameter `draft` is not supported for model seedance-1-0-pro in t2v, must be empty"
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "words"),
+    [
+        (ark_body(PRO10, "first_frame", draft=True), "draft", "seedance-1-0-pro in i2v,"),
+        (ark_body(PRO10, "first_last_frame", draft=False), "draft", "seedance-1-0-pro in i2v,"),
+        (ark_body(V20, "reference", service_tier="default"), "service_tier", "dreamina-seedance-2-0 in r2v,"),
+        (ark_body(V25, "first_frame", seed=3), "seed", "dreamina-seedance-2-5 in i2v,"),
+        (ark_body(MINI, "text", camera_fixed=False), "camera_fixed", "dreamina-seedance-2-0-mini in t2v,"),
+        (ark_body(PRO15, "text", priority=1), "priority", "seedance-1-5-pro in t2v,"),
+    ],
+)
+def test_refusal_names_the_task_type(body: dict[str, Any], param: str, words: str) -> None:
+    found = _first(body)
+    assert found is not None and (found.param, found.kind) == (param, "unsupported"), found
+    assert found.message == f"the specified parameter `{param}` is not supported for model {words} must be empty"
+
+
+@pytest.mark.parametrize(
+    ("op", "scenario_words"), [("text_to_video", "t2v"), ("image_to_video", "i2v"), ("reference_to_video", "r2v")]
+)
+def test_predictions_refusal_names_the_operations_task_type(op: str, scenario_words: str) -> None:
+    body: dict[str, Any] = {"model": V25, "prompt": "a kite", "seed": 4}
+    if op == "image_to_video":
+        body["image"] = "https://example.com/a.png"
+    if op == "reference_to_video":
+        body["images"] = ["https://example.com/a.png"]
+    found = contracts.violations(f"predictions.{op}.request", body)
+    assert found and found[0].param == "seed", found
+    assert found[0].message.endswith(f"for model dreamina-seedance-2-5 in {scenario_words}, must be empty")
 
 
 @pytest.mark.parametrize(("body", "param"), [c[1:] for c in LITERAL], ids=[c[0] for c in LITERAL])

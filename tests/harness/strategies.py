@@ -383,6 +383,8 @@ def valid_ark_bodies(model: Model | None = None) -> st.SearchStrategy[dict[str, 
             out["priority"] = draw(st.integers(*ARK["priority_range"]))
         if m.output_formats and draw(st.booleans()):
             out["output_format"] = draw(st.sampled_from(m.output_formats))
+        if m.omni_reference_task_types and draw(st.booleans()):
+            out["omni_reference_task_type"] = draw(st.sampled_from(m.omni_reference_task_types))
         if draw(st.integers(0, 3)) == 0:
             out["execution_expires_after"] = draw(st.integers(max(3600, m.execution_expires_after_min), 259200))
         if not draft and m.takes("service_tier") and "priority" not in out and draw(st.integers(0, 3)) == 0:
@@ -481,6 +483,9 @@ def valid_prediction_requests(model: Model | None = None) -> st.SearchStrategy[t
             body["seed"] = draw(integral(st.integers(*PREDICTIONS["seed_range"])))
         if draw(st.integers(0, 5)) == 0:
             body["enable_base64_output"] = True  # outputs become the MP4 itself [FIDELITY §3]
+            # Every result read then renders the file inline: a small one, or a 4k 15 s (or a 2.5 30 s) video
+            # is encoded within the harness's HTTP timeout on a loaded machine.
+            body["resolution"], body["duration"] = "480p", m.predictions_duration[0]
         return op, draw(st.sampled_from(m.names)), body
 
     return request()

@@ -117,6 +117,14 @@ def _settled_as_asked(task: dict[str, Any], asked: dict[str, Any], defaults: dic
         assert task["frames"] == asked["frames"]
 
 
+def _forced_adaptive(asked: dict[str, Any], model: contracts.Model, scenario: str) -> dict[str, Any]:
+    """``asked`` with ``ratio: adaptive`` where the model renders adaptive whatever was sent (2.5's first
+    frame, edit, extend) [FIDELITY §5]: the task then reports the ratio its input gave."""
+    if model.forces_adaptive(scenario, asked.get("omni_reference_task_type")):
+        return {**asked, "ratio": "adaptive"}
+    return asked
+
+
 def _echoes_options(task: dict[str, Any], asked: dict[str, Any], model: contracts.Model) -> None:
     """The task object's per-model fields [FIDELITY §2]: draft on 1.5 pro only, seed only where the model
     takes one, priority / output_format / safety_identifier echoed."""
@@ -158,15 +166,16 @@ def test_ark_create_judges_agree(mock: Harness, body: dict[str, Any]) -> None:
         task = _follow(mock, answer["id"])
         model = contracts.lookup_model(body["model"])
         assert model is not None and task["model"] == body["model"]
+        scenario = _ark_scenario(body["content"])
         _settled_as_asked(
             task,
-            body,
+            _forced_adaptive(body, model, scenario),
             {
                 # A draft renders at 480p [FIDELITY §5].
                 "resolution": "480p" if body.get("draft") is True else model.default_resolution,
                 "duration": model.duration_default,
                 "generate_audio": True,
-                "ratio": model.default_ratio[_ark_scenario(body["content"])],
+                "ratio": model.default_ratio[scenario],
             },
         )
         _echoes_options(task, body, model)
@@ -292,7 +301,12 @@ def test_prediction_submit_judges_agree(mock: Harness, request: tuple[str, str, 
         sync = body.get("enable_sync_mode") is True
         assert data["status"] == ("completed" if sync else "created"), data
         task = _follow(mock, data["id"], finished_at_once=sync)
-        asked = {**body, "ratio": body.get("aspect_ratio")}
+        model = contracts.lookup_model(model_name)
+        assert model is not None
+        scenario = {"text-to-video": "text", "reference-to-video": "reference"}.get(
+            op, "first_last_frame" if body.get("last_image") is not None else "first_frame"
+        )
+        asked = _forced_adaptive({**body, "ratio": body.get("aspect_ratio")}, model, scenario)
         _settled_as_asked(task, asked, {"resolution": "720p", "duration": 5, "ratio": "16:9", "generate_audio": True})
 
 
@@ -399,7 +413,15 @@ def _beyond_the_seeds(contents: dict[str, list[dict[str, Any]]]) -> list[dict[st
         base = {"model": model.id, "content": contents[model.scenarios[0]]}
         cases += [{**base, "duration": d} for d in (-1, -2, -1.0)]
         cases += [{**base, "resolution": r} for r in ("480P", "720P", "1080P", "4K", "4k", "2k")]
-        cases += [{**base, name: value} for name, value in _REFUSABLE.items()]
+        # Each refusable field in each of the model's scenarios (the refusal names its task type), and a
+        # concrete ratio in each (2.5 overrides it in a first-frame task) [FIDELITY §5].
+        for scenario in model.scenarios:
+            here = {"model": model.id, "content": contents[scenario]}
+            cases += [{**here, name: value} for name, value in _REFUSABLE.items()]
+            cases += [{**here, "ratio": "9:16"}]
+        if model.reference is not None:
+            here = {"model": model.id, "content": contents["reference"], "ratio": "1:1"}
+            cases += [{**here, "omni_reference_task_type": v} for v in ("edit", "extend", "reference")]
         low = model.execution_expires_after_min
         cases += [{**base, "execution_expires_after": v} for v in (low - 1, low, 3599, 3600)]
         cases += [{**base, "priority": v} for v in (priority_low - 1, priority_low, priority_high, priority_high + 1)]

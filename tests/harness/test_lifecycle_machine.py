@@ -5,7 +5,8 @@ Some tasks are created with a ``callback_url`` (Ark) or a ``?webhook=`` (predict
 own sink: their deliveries must follow the lifecycle — one per transition, in order, never for a status the
 task did not reach — and every body must meet its contract [UPSTREAM §7, FIDELITY §8].
 
-A small ``max_running_per_key`` (2) makes the per-key queue matter; ``execution_expires_after`` 3600 (the
+A small ``max_running_per_key`` (2) makes the per-key queue matter, and at most one 4k task runs per key
+(upstream's 4k concurrency [FIDELITY §7]); ``execution_expires_after`` 3600 (the
 minimum) with big clock jumps, and ``[mock:expire]``, make expiry happen.
 """
 
@@ -26,6 +27,7 @@ from tests.harness import strategies as gen
 from tests.harness.mock import KEY, OTHER_KEY, PREDICTION_STATUS, Harness, harness_server
 
 MAX_RUNNING = 2
+MAX_RUNNING_4K = 1  # [FIDELITY §7]
 TERMINAL = frozenset(ARK_STATUSES) & TERMINAL_STATUSES
 RANK = {"queued": 0, "running": 1}
 KEYS = (KEY, OTHER_KEY)
@@ -54,6 +56,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     yield from harness_server(
         tmp_path_factory.mktemp("media"),
         max_running_per_key=MAX_RUNNING,
+        max_running_4k_per_key=MAX_RUNNING_4K,
         retention_seconds=10**9,
         cancelled_retention_seconds=10**9,
     )
@@ -257,13 +260,16 @@ class Lifecycle(RuleBasedStateMachine):
     # -- invariants ------------------------------------------------------------------------------------
     @invariant()
     def queue_rules_hold(self) -> None:
-        """Per key: at most MAX_RUNNING run, and none waits ready while a slot is free (FIFO, no idling)."""
+        """Per key: at most MAX_RUNNING run (MAX_RUNNING_4K of them 4k), and none waits ready while a slot it
+        may take is free (FIFO, no idling)."""
         now = self.mock.server.now()
         for key in KEYS:
             code, page = self.mock.list_tasks([("page_size", 500)], key=key)
             assert code == 200
             running = [t for t in page["items"] if t["status"] == "running"]
             assert len(running) <= MAX_RUNNING, f"{len(running)} running for one key"
+            busy_4k = sum(1 for t in running if t["resolution"] == "4k") >= MAX_RUNNING_4K
+            assert sum(1 for t in running if t["resolution"] == "4k") <= MAX_RUNNING_4K, running
             for task in page["items"]:
                 self._observe(self.known[task["id"]], task["status"])
             if len(running) < MAX_RUNNING:
@@ -271,6 +277,7 @@ class Lifecycle(RuleBasedStateMachine):
                     t["id"] for t in page["items"]
                     if t["status"] == "queued" and self.known[t["id"]].outcome != "expire"
                     and self.known[t["id"]].created_at + self.mock.config.queue_seconds <= now
+                    and not (t["resolution"] == "4k" and busy_4k)  # waits for the key's 4k slot
                 ]  # fmt: skip
                 assert not ready, f"{ready} wait while only {len(running)} run"
 

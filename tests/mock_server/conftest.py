@@ -37,7 +37,8 @@ class Mock:
         if path.startswith("/_mock") and method in ("POST", "PUT", "PATCH", "DELETE") and "data" not in kw:
             headers.setdefault("Content-Type", "application/json")  # the control plane's rule [FIDELITY §13]
         resp = await self.client.request(method, path, json=json, headers=headers, **kw)
-        body = await resp.json(content_type=None) if resp.content_type != "video/mp4" else None
+        media = resp.content_type.startswith(("video/", "image/"))
+        body = None if media else await resp.json(content_type=None)
         return resp.status, body, resp.headers
 
     async def advance(self, seconds: float) -> None:

@@ -125,9 +125,20 @@ async def test_text_only_ratio_is_adaptive_on_1_5_and_2_x(mock: Mock) -> None:
 async def test_unsupported_option_is_worded_as_upstream(mock: Mock) -> None:
     error = await refused(mock, body(PRO10, draft=False))
     assert error["code"] == "InvalidParameter.UnsupportedParameter" and error["param"] == "draft"
-    assert error["message"].startswith(
-        f"the specified parameter `draft` is not supported for model {PRO10}, must be empty"
+    # UPSTREAM §7's quote: the model without its version date, and the task type [FIDELITY §5].
+    assert error["message"].startswith(  # Ark messages end in " Request ID: …"
+        "the specified parameter `draft` is not supported for model seedance-1-0-pro in t2v, must be empty "
     )
+    framed = body(PRO10, draft=True)
+    framed["content"].append({"type": "image_url", "image_url": {"url": RED}, "role": "first_frame"})
+    assert "seedance-1-0-pro in i2v, must be empty" in (await refused(mock, framed))["message"]
+    status, answer = await submit(
+        mock, V25, "reference-to-video", {"prompt": "a kite", "images": ["https://example.com/a.png"], "seed": 1}
+    )
+    assert (status, answer["error"]["param"], answer["error"]["code"]) == (
+        400, "seed", "InvalidParameter.UnsupportedParameter",
+    )  # fmt: skip
+    assert "for model dreamina-seedance-2-5 in r2v, must be empty" in answer["error"]["message"]
     for model, field, value in (
         (V20, "service_tier", "default"),
         (PRO15, "priority", 1),
@@ -353,3 +364,151 @@ async def test_task_object_fields_per_model(mock: Mock) -> None:
     framed = await task(mock, await create(mock, body(PRO10, frames=49)))
     assert framed["frames"] == 49 and "duration" not in framed
     assert "frames" not in old
+
+
+# -- 4k concurrency ------------------------------------------------------------------------------------------
+
+
+def four_k(text: str) -> dict[str, Any]:
+    return body(V20, text=text, resolution="4k", ratio="16:9", duration=4)
+
+
+async def statuses(mock: Mock, *ids: str) -> list[str]:
+    return [(await task(mock, i))["status"] for i in ids]
+
+
+async def test_a_4k_task_waits_while_another_4k_task_of_its_key_runs(mock: Mock) -> None:
+    # Upstream runs 1 4k task at once where it runs 10 others [UPSTREAM §7 rate limits; FIDELITY §7].
+    first = await create(mock, four_k("one"))
+    second = await create(mock, four_k("two"))
+    after = await create(mock, body(V20, text="a 720p task behind them", ratio="16:9"))
+    await mock.advance(1)  # queue_seconds: all three are ready
+    assert await statuses(mock, first, second, after) == ["running", "queued", "running"]
+    # Another key has its own 4k slot.
+    status, answer, _ = await mock.call(
+        "POST", TASKS, json=four_k("elsewhere"), headers={"Authorization": "Bearer sk-someone-else-000"}
+    )
+    assert status == 200
+    await mock.advance(1)
+    status, other, _ = await mock.call(
+        "GET", f"{TASKS}/{answer['id']}", headers={"Authorization": "Bearer sk-someone-else-000"}
+    )
+    assert other["status"] == "running"
+    await mock.advance(2)  # run_seconds after the first started: it ends, the second starts at once
+    assert await statuses(mock, first, second, after) == ["succeeded", "running", "succeeded"]
+    await mock.advance(3)
+    assert await statuses(mock, second) == ["succeeded"]
+
+
+async def test_the_4k_slot_is_shared_by_both_families(mock: Mock) -> None:
+    ark = await create(mock, four_k("ark first"))
+    status, answer = await submit(
+        mock, V20, "text-to-video", {"prompt": "predictions second", "resolution": "4k", "duration": 4}
+    )
+    assert status == 200, answer
+    prediction = answer["data"]["id"]
+    await mock.advance(1)
+    assert await statuses(mock, ark, prediction) == ["running", "queued"]
+    _, result, _ = await mock.call("GET", f"/api/v3/predictions/{prediction}/result")
+    assert result["data"]["status"] == "created"
+    await mock.advance(3)
+    assert await statuses(mock, ark, prediction) == ["succeeded", "running"]
+    # And the other way round: a running prediction holds an Ark 4k task back.
+    status, answer = await submit(
+        mock, V20, "text-to-video", {"prompt": "predictions third", "resolution": "4K", "duration": 4}
+    )
+    third = answer["data"]["id"]
+    ark_after = await create(mock, four_k("ark fourth"))
+    await mock.advance(3)
+    assert await statuses(mock, prediction, third, ark_after) == ["succeeded", "running", "queued"]
+
+
+async def test_the_4k_limit_is_configurable_and_bounded_by_the_keys_limit(make_mock: Any) -> None:
+    mock = await make_mock(max_running_4k_per_key=2, max_running_per_key=3)
+    ids = [await create(mock, four_k(f"4k {n}")) for n in range(3)]
+    ids.append(await create(mock, body(V20, text="720p", ratio="16:9")))
+    await mock.advance(1)
+    assert await statuses(mock, *ids) == ["running", "running", "queued", "running"]
+    await mock.advance(3)
+    assert await statuses(mock, *ids) == ["succeeded", "succeeded", "running", "succeeded"]
+
+
+async def test_a_cancelled_or_expired_4k_task_frees_its_slot(mock: Mock) -> None:
+    expiring = await create(mock, {**four_k("runs out"), "execution_expires_after": 2})
+    waiting = await create(mock, four_k("waits"))
+    cancelled = await create(mock, four_k("cancelled"))
+    status, _, _ = await mock.call("DELETE", f"{TASKS}/{cancelled}")
+    assert status == 200
+    await mock.advance(1)
+    assert await statuses(mock, expiring, waiting) == ["running", "queued"]
+    await mock.advance(1)  # the running one expires after 2 s: the waiting one takes the slot
+    assert await statuses(mock, expiring, waiting) == ["expired", "running"]
+
+
+# -- 2.5 forces adaptive ---------------------------------------------------------------------------------------
+
+
+def portrait_png() -> str:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (360, 720), (200, 40, 40)).save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+async def test_2_5_renders_adaptive_for_first_frame_edit_and_extend(mock: Mock) -> None:
+    image = {"type": "image_url", "image_url": {"url": portrait_png()}, "role": "first_frame"}
+    first = body(V25, ratio="16:9", duration=4)
+    first["content"].append(image)
+    forced = await task(mock, await create(mock, first))
+    # The 16:9 asked is overridden by the image's own ratio, and the size follows [FIDELITY §5].
+    assert forced["ratio"] == "9:16"
+    on_2_0 = await task(mock, await create(mock, {**first, "model": V20}))
+    assert on_2_0["ratio"] == "16:9"  # 2.0 honours the ratio asked
+    reference = body(V25, ratio="16:9", duration=4)
+    reference["content"].append({**image, "role": "reference_image"})
+    for kind, expected in (("edit", "9:16"), ("extend", "9:16"), ("reference", "16:9"), (None, "16:9")):
+        payload = {**reference, "omni_reference_task_type": kind}
+        assert (await task(mock, await create(mock, payload)))["ratio"] == expected, kind
+    # The predictions family: 2.5's image-to-video is a first-frame task too.
+    status, answer = await submit(
+        mock, V25, "image-to-video", {"prompt": "a kite", "image": portrait_png(), "aspect_ratio": "16:9"}
+    )
+    assert status == 200, answer
+    done = await finished(mock, answer["data"]["id"])
+    assert done["ratio"] == "9:16"
+    assert contracts.frame_size(V25, done["resolution"], "9:16") == (720, 1280)
+    _, result, _ = await mock.call("GET", f"/api/v3/predictions/{done['id']}/result")
+    assert result["data"]["status"] == "completed"
+
+
+# -- output_format mov ---------------------------------------------------------------------------------------
+
+
+async def test_output_format_mov_serves_a_quicktime_movie(mock: Mock) -> None:
+    import io
+
+    import av
+
+    asked = await finished(mock, await create(mock, body(V25, output_format="mov", resolution="480p", duration=4)))
+    url = asked["content"]["video_url"].removeprefix(mock.origin)
+    assert url.split("?")[0].endswith(".mov")
+    status, _, headers = await mock.call("GET", url, key=None)
+    assert status == 200 and headers["Content-Type"] == "video/quicktime"
+    data = await (await mock.client.get(url)).read()
+    assert data[4:12] == b"ftypqt  "  # QuickTime's brand, not an MP4's
+    with av.open(io.BytesIO(data)) as container:
+        assert container.metadata.get("major_brand") == "qt  "
+        assert container.streams.video[0].codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(video=0)) == 97
+    # mp4 (asked or by default) stays an MP4 of the same pictures; the two are cached apart.
+    plain = await finished(mock, await create(mock, body(V25, resolution="480p", duration=4)))
+    plain_url = plain["content"]["video_url"].removeprefix(mock.origin)
+    assert plain_url.split("?")[0].endswith(".mp4")
+    status, _, headers = await mock.call("GET", plain_url, key=None)
+    assert status == 200 and headers["Content-Type"] == "video/mp4"
+    # The signature covers the extension: the .mov name of an .mp4 task is not a URL we signed.
+    forged = plain_url.replace(".mp4?", ".mov?")
+    assert (await mock.call("GET", forged, key=None))[0] == 403

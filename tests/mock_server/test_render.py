@@ -127,6 +127,12 @@ async def test_reference_images_appear_in_turn(mock: Mock) -> None:
     # Three equal slots of 49 frames: 0–15, 16–32, 33–48; a slot's start shows its image whole.
     assert [near(colour_of(frames[i]), c) for i, c in ((0, RED), (17, GREEN), (34, BLUE))] == [True] * 3
     assert near(colour_of(frames[-1]), BLUE)
+    # Between two slots the next image wipes in from the left: halfway (frame 13 of the first change) the
+    # left of the picture is already green while its right is still red [FIDELITY §11].
+    h, w, _ = frames[13].shape
+    left, right = frames[13][h // 2 :, : w // 4], frames[13][h // 2 :, 3 * w // 4 :]
+    assert near(tuple(int(c) for c in left.reshape(-1, 3).mean(axis=0)), GREEN)
+    assert near(tuple(int(c) for c in right.reshape(-1, 3).mean(axis=0)), RED)
 
 
 async def test_an_https_image_is_a_card_naming_its_host_not_a_fetch(mock: Mock) -> None:

@@ -427,3 +427,23 @@ def test_kill_9_during_a_burst_of_creates_loses_nothing_acknowledged(tmp_path: P
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_a_restart_keeps_the_4k_slot_taken(tmp_path: Path, media_dir: Path) -> None:
+    """A 4k task running at the restart still holds its key's one 4k slot, and the one waiting for it still
+    waits in its own queue, behind it but ahead of nothing else [FIDELITY §7]."""
+    path = tmp_path / "state.db"
+    four_k = text_body("dreamina-seedance-2-0-260128", "4k", resolution="4k", ratio="16:9", duration=4)
+    with server(path, media_dir, queue_seconds=1, run_seconds=3) as a:
+        first = api(a, "POST", TASKS, four_k).json()["id"]
+        second = api(a, "POST", TASKS, four_k).json()["id"]
+        a.advance(1)
+        assert [api(a, "GET", f"{TASKS}/{i}").json()["status"] for i in (first, second)] == ["running", "queued"]
+    with server(path, media_dir, queue_seconds=1, run_seconds=3) as b:
+        other = api(b, "POST", TASKS, ark_body("not 4k")).json()["id"]
+        b.advance(1)
+        statuses = [api(b, "GET", f"{TASKS}/{i}").json()["status"] for i in (first, second, other)]
+        assert statuses == ["running", "queued", "running"]
+        b.advance(2)
+        statuses = [api(b, "GET", f"{TASKS}/{i}").json()["status"] for i in (first, second)]
+        assert statuses == ["succeeded", "running"]
