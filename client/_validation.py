@@ -108,14 +108,16 @@ def _require_str(param: str, value: Any) -> str:
     return value
 
 
-# Where the service may call back: an absolute http(s) URL in printable ASCII (the `callback_url` contract).
-_CALLBACK_URL = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9\[._~%-][!-~]*")
-_CALLBACK_URL_MAX = 2048
+# Where the service may call back: the `callback_url` contract's pattern and length, read from the schema (a
+# declaration, not a check of our own); "$" becomes \Z as ECMA-262 means it (no trailing newline).
+_CALLBACK_SCHEMA = contracts.schema("common")["$defs"]["callback_url"]
+_CALLBACK_URL = re.compile(_CALLBACK_SCHEMA["pattern"].removesuffix("$") + r"\Z")
+_CALLBACK_URL_MAX: int = _CALLBACK_SCHEMA["maxLength"]
 
 
 def _require_callback_url(param: str, value: Any) -> str:
     url = _require_str(param, value)
-    if len(url) > _CALLBACK_URL_MAX or not _CALLBACK_URL.fullmatch(url):
+    if len(url) > _CALLBACK_URL_MAX or not _CALLBACK_URL.match(url):
         raise _fail(param, value, f"{param} must be an absolute http(s) URL (at most 2048 ASCII characters)")
     return url
 

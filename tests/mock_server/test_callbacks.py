@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,8 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
+import contracts
 from client import Prediction, Task, WebhookVerificationError, webhooks
+from mock_server.callbacks import check_url
+from mock_server.errors import ApiError
 from mock_server.testing import MockServer
 from tests.support import assert_contract, text_body
 
@@ -466,3 +472,23 @@ def test_with_time_running_statuses_advance_with_no_request(tmp_path) -> None:
             assert time.monotonic() < deadline
             time.sleep(0.02)
         assert [e["method"] for e in server.journal()] == ["POST"]
+
+
+# -- the callback_url contract and the mock's own URL check agree ------------------------------------------
+_CALLBACK_PATTERN = contracts.schema("common")["$defs"]["callback_url"]["pattern"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.from_regex(re.compile(_CALLBACK_PATTERN.removesuffix("$") + r"\Z")))
+def test_every_url_the_contract_admits_is_one_the_mock_can_call(url: str) -> None:
+    """Schemathesis found `hTTPS://tw8EQ(N~i]<Wc0P"R=%@8`: the contract took it, the mock's URL parser did not
+    (a 400 for a schema-valid create). The contract now states the authority the mock can parse."""
+    assume(len(url) <= 2048)
+    assert check_url(url, None, "callback_url") == url
+
+
+def test_an_authority_the_mock_cannot_parse_is_refused_by_the_contract_too() -> None:
+    for url in ['hTTPS://tw8EQ(N~i]<Wc0P"R=%@8', "http://[::1", "http://host:99999/", "http://host:x/", "http://@/"]:
+        assert re.match(_CALLBACK_PATTERN.removesuffix("$") + r"\Z", url) is None, url
+        with pytest.raises(ApiError):
+            check_url(url, None, "callback_url")
