@@ -49,7 +49,7 @@ OUTCOME_ERRORS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TaskSpec:
     """Everything a create request settled: the parameters a task runs with, after defaults."""
 
