@@ -82,7 +82,7 @@ async def create(request: web.Request) -> web.Response:
         )
     task = state.submit(key, "ark", "create", spec, origin=origin(request, state.config))
     request[CREATED_TASK] = task.id
-    return reply({"id": task.id})
+    return reply_json(b'{"id":"%s"}' % task.id.encode())  # an id is ASCII letters, digits and dashes
 
 
 async def get(request: web.Request) -> web.Response:

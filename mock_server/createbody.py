@@ -124,6 +124,10 @@ def _random_seed(rng: random.Random, seed: int | None) -> int:
     return rng.randrange(0, 2**31) if seed is None or seed == -1 else seed
 
 
+#: Each family's rules (contracts.family_rules copies them per call; these are only read).
+_RULES = {family: contracts.family_rules(family) for family in ("ark", "predictions")}
+
+
 def _spec(
     model_name: str,
     model: Model,
@@ -139,7 +143,7 @@ def _spec(
     image_urls: tuple[str, ...] = (),
     ingest: ImageIngester | None = None,
 ) -> TaskSpec:
-    rules = contracts.family_rules(family)
+    rules = _RULES[family]
     draft = bool(fields.get("draft", False))
     resolution = str(
         fields.get("resolution")
@@ -184,7 +188,7 @@ def _spec(
         return_last_frame=bool(fields.get("return_last_frame", False)),
         service_tier=fields.get("service_tier") or "default",
         execution_expires_after=int(
-            fields.get("execution_expires_after") or contracts.family_rules("ark")["execution_expires_after_default"]
+            fields.get("execution_expires_after") or _RULES["ark"]["execution_expires_after_default"]
         ),
         priority=fields.get("priority"),
         draft=draft,
@@ -226,7 +230,7 @@ def _from_draft(
         return_last_frame=bool(fields.get("return_last_frame", False)),
         service_tier=fields.get("service_tier") or "default",
         execution_expires_after=int(
-            fields.get("execution_expires_after") or contracts.family_rules("ark")["execution_expires_after_default"]
+            fields.get("execution_expires_after") or _RULES["ark"]["execution_expires_after_default"]
         ),
         callback_url=fields.get("callback_url"),
         safety_identifier=fields.get("safety_identifier"),

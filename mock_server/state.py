@@ -176,7 +176,10 @@ class MockState:
     def new_id(self, now: float, *, flex: bool = False) -> str:
         """A fresh id shaped like upstream's, ``cgt-YYYYMMDDHHMMSS-xxxxx`` [UPSTREAM §2], or
         ``cgt-batch-YYYYMMDDHHMMSS-xxxxx`` for a flex-tier task [FIDELITY §2]."""
-        stamp = ("batch-" if flex else "") + time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
+        second = int(now)
+        if self.stamp[0] != second:  # strftime once per mock second (shared with the request ids)
+            self.stamp = (second, time.strftime("%Y%m%d%H%M%S", time.gmtime(second)))
+        stamp = ("batch-" if flex else "") + self.stamp[1]
         while True:
             n = self.rng.getrandbits(26) % 36**5  # five base-36 characters from one draw
             suffix = ""
