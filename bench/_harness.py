@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +32,7 @@ ARK_BODY = {"model": MODEL, "content": [{"type": "text", "text": "a red fox runn
 PRED_SUBMIT = f"/api/v3/bytedance/{MODEL}/text-to-video"
 PRED_BODY = {"prompt": "a red fox running through snow, take __N__"}
 #: Queued tasks per key before the mock answers 429 QuotaExceeded: high, so creates are measured, not 429s.
-NO_QUOTA = 100_000_000
+NO_QUOTA = 1_000_000  # the highest --max-queued takes
 
 
 # -- the table ---------------------------------------------------------------------------------------------
@@ -75,7 +76,7 @@ def machine() -> str:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
         f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, aiohttp {aiohttp.__version__}, "
-        f"{platform.system()} {platform.release()}; load average at start {load}"
+        f"event loop {loop_name()}, {platform.system()} {platform.release()}; load average at start {load}"
     )
 
 
@@ -99,30 +100,41 @@ def mock_command(*args: str) -> list[str]:
 
 
 class Server:
-    """A server subprocess whose first stdout line ends with its URL (``… listening on http://HOST:PORT``)."""
+    """A server subprocess that prints its URL on stdout (``… listening on http://HOST:PORT``), on its first
+    line or one of the next few (aimock prints what it loaded first)."""
 
-    def __init__(self, cmd: list[str], *, name: str, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self, cmd: list[str], *, name: str, start_timeout: float = 30.0, cwd: Path = ROOT
+    ) -> None:
         self.name = name
         self.cmd = cmd
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server; closed in stop)
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL
+            cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL
         )
-        line = self._first_line(start_timeout)
+        line = self._url_line(start_timeout)
         if "listening on http://" not in line:
+            err = self.stderr()
             self.stop()
-            raise RuntimeError(f"{name} did not start ({cmd}): {line!r}\n{self.stderr()}")
+            raise RuntimeError(f"{name} did not start ({cmd}): {line!r}\n{err}")
         self.url = line.rsplit("listening on ", 1)[1].strip()
         self.host, port = self.url.removeprefix("http://").rsplit(":", 1)
         self.port = int(port)
 
-    def _first_line(self, timeout: float) -> str:
+    def _url_line(self, timeout: float, lines: int = 10) -> str:
+        """The first stdout line naming the URL (of the first ``lines``), else the first line."""
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         buf = b""
         deadline = time.monotonic() + timeout
-        while b"\n" not in buf:
+        while True:
+            done = buf.split(b"\n")[:-1]
+            for line in done:
+                if b"listening on http://" in line:
+                    return line.decode("utf-8", "replace")
+            if len(done) >= lines:
+                break
             left = deadline - time.monotonic()
             if left <= 0 or (self.proc.poll() is not None and not select.select([fd], [], [], 0)[0]):
                 break
@@ -169,14 +181,88 @@ class Server:
         self.stop()
 
 
-def start_mock(*extra: str) -> Server:
-    """The real mock: ``python -m mock_server --port 0 --quiet --time-scale 0`` plus ``extra``."""
-    return Server(mock_command("--port", "0", "--quiet", "--time-scale", "0", *extra), name="mock")
+def start_mock(*extra: str, quiet: bool = True, name: str = "mock") -> Server:
+    """The real mock: ``python -m mock_server --port 0 --quiet --time-scale 0`` plus ``extra``; with
+    ``quiet=False`` its default per-request log line is on (written to a temporary file, as a terminal or a
+    redirected stderr would take it)."""
+    args = ["--port", "0", *(["--quiet"] if quiet else []), "--time-scale", "0", *extra]
+    return Server(mock_command(*args), name=name)
 
 
 def start_bare() -> Server:
     """The ceiling: bench/bare_app.py, a bare aiohttp app with fixed answers on the same paths."""
     return Server([sys.executable, str(BENCH / "bare_app.py"), "--port", "0"], name="bare aiohttp")
+
+
+#: aimock, the other mock that serves Seedance (Node; CopilotKit): the version the issue measured [issue 17].
+AIMOCK_PACKAGE = "@copilotkit/aimock"
+AIMOCK_VERSION = "1.43.0"
+#: Where npm installs it: a folder under the bench's working dir, ignored by git.
+AIMOCK_DIR = BENCH / ".aimock"
+#: aimock answers a Seedance create only from a fixture: ``match.endpoint: "video"`` and the model, and the
+#: task envelope to serve, here a succeeded one (its default progression is terminal at the first poll).
+AIMOCK_FIXTURE = {
+    "fixtures": [
+        {
+            "match": {"endpoint": "video", "model": MODEL},
+            "response": {
+                "json": {
+                    "id": "cgt-bench",
+                    "model": MODEL,
+                    "status": "succeeded",
+                    "content": {"video_url": "http://127.0.0.1:1/bench.mp4"},
+                    "usage": {"completion_tokens": 108900, "total_tokens": 108900},
+                    "created_at": 1764633600,
+                    "updated_at": 1764633604,
+                }
+            },
+        }
+    ]
+}
+
+
+def aimock_cli(version: str = AIMOCK_VERSION) -> tuple[Path | None, str]:
+    """``(path of aimock's CLI script, how it got there)``, installing ``version`` with npm into
+    :data:`AIMOCK_DIR` on first use; ``(None, why not)`` when node or npm is missing or the install fails."""
+    cli = AIMOCK_DIR / "node_modules" / "@copilotkit" / "aimock" / "dist" / "cli.js"
+    package = AIMOCK_DIR / "node_modules" / "@copilotkit" / "aimock" / "package.json"
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None:
+        return None, "node is not installed"
+    installed = json.loads(package.read_text()).get("version") if package.is_file() else None
+    if installed != version:
+        if npm is None:
+            return None, "npm is not installed"
+        AIMOCK_DIR.mkdir(exist_ok=True)
+        done = subprocess.run(
+            [npm, "install", "--prefix", str(AIMOCK_DIR), "--no-audit", "--no-fund", "--no-save",
+             f"{AIMOCK_PACKAGE}@{version}"],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        if done.returncode != 0 or not cli.is_file():
+            return None, f"npm install {AIMOCK_PACKAGE}@{version} failed: {(done.stderr or done.stdout)[-300:]}"
+    return cli, f"{AIMOCK_PACKAGE} {version} (node {_node_version(node)})"
+
+
+def _node_version(node: str) -> str:
+    out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
+    return out.stdout.strip().lstrip("v") or "?"
+
+
+def start_aimock(cli: Path) -> Server:
+    """aimock with its default flags on a free port, serving :data:`AIMOCK_FIXTURE`."""
+    fixture = AIMOCK_DIR / "seedance-fixture.json"
+    fixture.write_text(json.dumps(AIMOCK_FIXTURE))
+    node = shutil.which("node") or "node"
+    return Server([node, str(cli), "--port", "0", "--fixtures", str(fixture)], name="aimock", cwd=AIMOCK_DIR)
+
+
+def loop_name() -> str:
+    """The event loop the mock and the bare app run on here (``uvloop`` or ``asyncio``)."""
+    sys.path.insert(0, str(ROOT))
+    from mock_server.eventloop import loop_name as name
+
+    return name()
 
 
 def rss_mb(pid: int) -> float:

@@ -2,9 +2,10 @@
 
     python bench/bare_app.py --port 0
 
-Same interpreter, same aiohttp, same runner settings as ``seedance-mock`` (``AppRunner``, no access log),
-but no middleware, no validation, no state: whatever the mock does beyond this is what the ratio measures.
-POST handlers read the body, as any JSON API must.
+Same interpreter, same aiohttp, same event loop (uvloop where installed: mock_server/eventloop.py) and same
+runner settings as ``seedance-mock`` (``AppRunner``, no access log), but no middleware, no validation, no
+state: whatever the mock does beyond this is what the ratio measures. POST handlers read the body, as any
+JSON API must.
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
+    from mock_server.eventloop import run
+
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port))
+        run(serve(args.host, args.port))
 
 
 if __name__ == "__main__":

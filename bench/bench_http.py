@@ -1,13 +1,18 @@
-"""Throughput and latency of the mock next to a bare aiohttp app, at a fixed 32 connections [issue 7].
+"""Throughput and latency of the mock beside aimock and a bare aiohttp app, at a fixed 32 connections
+[issues 7, 17].
 
-    python bench/bench_http.py [--duration 8] [--warmup 2] [--generator auto|wrk|python]
+    python bench/bench_http.py [--duration 8] [--warmup 2] [--rounds 1] [--generator auto|wrk|python] [--no-aimock]
 
-Starts the real mock (``python -m mock_server --port 0 --quiet --time-scale 0 --max-queued 100000000``)
-and bench/bare_app.py, each in its own process, and drives both with the same load generator
-(bench/loadgen.py: wrk if installed) for each case, bare first then mock. Prints requests/s, p50/p99 and
-the ratio mock / bare, each server's CPU time per request (steadier than requests/s when neighbours
-share the machine), the non-2xx answers of each (a run of 429s would measure nothing), and the mock's
-RSS before and after the load with its default journal.
+Starts, each in its own process: bench/bare_app.py (the ceiling: same aiohttp and event loop, no work);
+aimock (``@copilotkit/aimock``, the other mock that serves Seedance, Node; installed with npm into
+bench/.aimock on first use, skipped with a note when node or npm is missing); the mock with ``--quiet``;
+and the mock with its default flags (one log line per request, written to a file as a redirected stderr
+would take it). All mocks run with ``--time-scale 0 --max-queued 100000000``. The same load generator
+(bench/loadgen.py: wrk if installed) drives each server in turn for each case (aimock serves only the Ark
+family's cases). Prints requests/s, p50/p99, each server's CPU time per request (steadier than requests/s
+when neighbours share the machine), the non-2xx answers of each (a run of 429s would measure nothing), the
+ratios the issues set targets for, and the default mock's RSS before and after the load (default journal).
+With ``--rounds N`` each case runs N times per server, in alternating order, and the median is reported.
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ from _harness import (
     PRED_SUBMIT,
     Http,
     Row,
+    Server,
+    aimock_cli,
     print_rows,
+    start_aimock,
     start_bare,
     start_mock,
 )
@@ -37,6 +45,12 @@ from loadgen import LoadResult, generator_name, run_load
 SECTION = "throughput"
 P99_TARGET_MS = 10.0
 MEMORY_TARGET_MB = 80.0
+#: The default-flags mock's requests/s at least this share of the --quiet one's: logging costs ≤ 10%.
+LOGGING_TARGET = 0.90
+#: The predictions family's GET at least this share of the Ark GET's requests/s.
+FAMILY_TARGET = 0.90
+#: Server labels, in the order a round runs them.
+BARE, AIMOCK, QUIET, MOCK = "bare aiohttp", "aimock", "mock --quiet", "mock"
 
 
 @dataclass(frozen=True)
@@ -45,13 +59,14 @@ class Case:
     method: str
     path: str  # "{ark}" / "{pred}" stand for the ids of a stored succeeded task of each family
     body: dict | None
-    ratio_target: float
+    bare_target: float  # mock / bare aiohttp [issue 7]
+    aimock_target: float | None = None  # mock (default flags) / aimock [issue 17]; None: aimock has no such path
 
 
 CASES = [
-    Case("GET task (A)", "GET", ARK_TASKS + "/{ark}", None, 0.75),
+    Case("GET task (A)", "GET", ARK_TASKS + "/{ark}", None, 0.75, 1.30),
     Case("GET prediction result (B)", "GET", "/api/v3/predictions/{pred}/result", None, 0.75),
-    Case("POST create (A), validated", "POST", ARK_TASKS, ARK_BODY, 0.40),
+    Case("POST create (A), validated", "POST", ARK_TASKS, ARK_BODY, 0.40, 1.00),
     Case("POST create (B), validated", "POST", PRED_SUBMIT, PRED_BODY, 0.40),
 ]
 
@@ -75,8 +90,37 @@ def _health_total(http: Http) -> int:
     return int(health["tasks"]["total"])
 
 
-def _fmt(r: LoadResult) -> str:
-    return f"{r.rps:,.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms"
+def _seed_aimock(http: Http) -> str:
+    """One task on aimock (succeeded at its first poll, per the fixture); its id."""
+    status, created = http.call("POST", ARK_TASKS, {**ARK_BODY, "content": [{"type": "text", "text": "seed"}]})
+    assert status == 200, (status, created)
+    status, task = http.call("GET", f"{ARK_TASKS}/{created['id']}")
+    assert status == 200 and task["status"] == "succeeded", (status, task)
+    return created["id"]
+
+
+@dataclass
+class Measured:
+    """One server's figures for one case (the median round by requests/s)."""
+
+    result: LoadResult
+    cpu_per_request: float  # seconds
+
+
+def _measure(
+    server: Server, url: str, case: Case, *, duration: float, warmup: float, connections: int, gen: str
+) -> Measured:
+    body = None if case.body is None else json.dumps(case.body)
+    load = dict(method=case.method, body=body, connections=connections, generator=gen)
+    if warmup > 0:
+        run_load(url, seconds=warmup, warmup=0, **load)
+    before = server.cpu_seconds()
+    result = run_load(url, seconds=duration, warmup=0, **load)
+    return Measured(result, (server.cpu_seconds() - before) / max(1, result.requests))
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
 
 
 def run(
@@ -86,87 +130,77 @@ def run(
     generator: str = "auto",
     connections: int = 32,
     only: str | None = None,
+    rounds: int = 1,
+    aimock: bool = True,
 ) -> list[Row]:
-    """Every case (or those whose name contains ``only``) against bare then mock; rows for the table."""
+    """Every case (or those whose name contains ``only``) against each server; rows for the table."""
     gen = generator_name(generator)
     rows = [
         Row(
             SECTION,
             "load generator",
             f"{'wrk, 1 thread' if gen == 'wrk' else 'python (aiohttp client, own process)'}, "
-            f"{connections} connections, {warmup:g} s warm-up + {duration:g} s per case",
+            f"{connections} connections, {warmup:g} s warm-up + {duration:g} s per case and server"
+            + (f", median of {rounds} rounds" if rounds > 1 else ""),
         )
     ]
-    with start_mock("--max-queued", str(NO_QUOTA)) as mock, start_bare() as bare:
-        with Http(mock.host, mock.port) as http:
-            ids = _seed_tasks(http)
-        rss_idle = mock.rss_mb()
-        rss_after_gets = rss_idle
+    cli, how = aimock_cli() if aimock else (None, "left out (--no-aimock)")
+    rows.append(Row(SECTION, "aimock", how if cli is not None else f"not run: {how}"))
+    servers: dict[str, Server] = {}
+    ids: dict[str, dict[str, str]] = {}
+    try:
+        servers[BARE] = start_bare()
+        if cli is not None:
+            servers[AIMOCK] = start_aimock(cli)
+        servers[QUIET] = start_mock("--max-queued", str(NO_QUOTA), name=QUIET)
+        servers[MOCK] = start_mock("--max-queued", str(NO_QUOTA), quiet=False, name=MOCK)
+        for name in (QUIET, MOCK):
+            with Http(servers[name].host, servers[name].port) as http:
+                ids[name] = _seed_tasks(http)
+        if AIMOCK in servers:
+            with Http(servers[AIMOCK].host, servers[AIMOCK].port) as http:
+                ids[AIMOCK] = {"ark": _seed_aimock(http)}
+        ids[BARE] = ids[MOCK]  # any id: the bare app answers every one alike
+        mock = servers[MOCK]
+        rss_idle = rss_after_gets = mock.rss_mb()
+        rps: dict[str, dict[str, float]] = {}
         for case in CASES:
             if only and only.lower() not in case.name.lower():
                 continue
-            path = case.path.format(**ids)
-            body = None if case.body is None else json.dumps(case.body)
-            results = {}
-            cpu = {}
-            for name, server in (("bare", bare), ("mock", mock)):
-                load = dict(method=case.method, body=body, connections=connections, generator=gen)
-                if warmup > 0:
-                    run_load(server.url + path, seconds=warmup, warmup=0, **load)
-                before = server.cpu_seconds()
-                results[name] = run_load(server.url + path, seconds=duration, warmup=0, **load)
-                cpu[name] = (server.cpu_seconds() - before) / max(1, results[name].requests)
-            m, b = results["mock"], results["bare"]
-            ratio = m.rps / b.rps if b.rps else 0.0
-            rows.append(
-                Row(
-                    SECTION,
-                    f"{case.name}: req/s mock / bare",
-                    f"{m.rps:,.0f} / {b.rps:,.0f} = **{ratio:.2f}×**",
-                    f"≥ {case.ratio_target:.2f}×",
-                    ratio >= case.ratio_target,
-                )
-            )
-            rows.append(
-                Row(
-                    SECTION,
-                    f"{case.name}: p50 / p99 mock (bare)",
-                    f"{m.p50_ms:.2f} / **{m.p99_ms:.2f} ms** ({b.p50_ms:.2f} / {b.p99_ms:.2f} ms)",
-                    f"p99 < {P99_TARGET_MS:g} ms",
-                    m.p99_ms < P99_TARGET_MS,
-                )
-            )
-            rows.append(
-                Row(
-                    SECTION,
-                    f"{case.name}: server CPU per request mock / bare",
-                    f"{cpu['mock'] * 1e6:,.0f} / {cpu['bare'] * 1e6:,.0f} µs"
-                    + (f" (= {cpu['bare'] / cpu['mock']:.2f}× by CPU)" if cpu["mock"] else ""),
-                )
-            )
-            bad = m.non_2xx + m.socket_errors + b.non_2xx + b.socket_errors
-            rows.append(
-                Row(
-                    SECTION,
-                    f"{case.name}: non-2xx + socket errors mock / bare",
-                    f"{m.non_2xx}+{m.socket_errors} of {m.requests:,}"
-                    f" / {b.non_2xx}+{b.socket_errors} of {b.requests:,}",
-                    "0 (else the figure is void)",
-                    bad == 0,
-                )
-            )
+            names = [n for n in servers if n != AIMOCK or case.aimock_target is not None]
+            runs: dict[str, list[Measured]] = {n: [] for n in names}
+            for r in range(rounds):
+                for name in names if r % 2 == 0 else reversed(names):
+                    url = servers[name].url + case.path.format(**ids[name])
+                    runs[name].append(
+                        _measure(servers[name], url, case, duration=duration, warmup=warmup,
+                                 connections=connections, gen=gen)
+                    )  # fmt: skip
+            got = {n: sorted(m, key=lambda x: x.result.rps)[len(m) // 2] for n, m in runs.items()}
+            rps[case.name] = {n: g.result.rps for n, g in got.items()}
+            rows += _case_rows(case, got)
             if case.method == "GET":
                 rss_after_gets = mock.rss_mb()
+        if "GET task (A)" in rps and "GET prediction result (B)" in rps:
+            a, b = rps["GET task (A)"][MOCK], rps["GET prediction result (B)"][MOCK]
+            rows.append(
+                Row(
+                    SECTION,
+                    "GET prediction result (B) / GET task (A), mock (default flags) req/s",
+                    f"{b:,.0f} / {a:,.0f} = **{_ratio(b, a):.2f}×**",
+                    f"≥ {FAMILY_TARGET:.2f}×",
+                    _ratio(b, a) >= FAMILY_TARGET,
+                )
+            )
         rss_end = mock.rss_mb()
         with Http(mock.host, mock.port) as http:
             stored = _health_total(http)
+    finally:
+        for server in servers.values():
+            server.stop()
     rows.append(Row(SECTION, "mock RSS idle (after start + 2 tasks)", f"{rss_idle:.1f} MB"))
     rows.append(
-        Row(
-            SECTION,
-            "mock RSS after the GET load (journal full, no new tasks)",
-            f"{rss_after_gets:.1f} MB",
-        )
+        Row(SECTION, "mock RSS after the GET load (journal full, no new tasks)", f"{rss_after_gets:.1f} MB")
     )
     rows.append(
         Row(
@@ -180,13 +214,69 @@ def run(
     return rows
 
 
+def _case_rows(case: Case, got: dict[str, Measured]) -> list[Row]:
+    """The rows of one case: requests/s of every server, the targeted ratios, latency, CPU, errors."""
+    names = list(got)
+    m, q, b = got[MOCK].result, got[QUIET].result, got[BARE].result
+    rows = [
+        Row(
+            SECTION,
+            f"{case.name}: req/s " + " / ".join(names),
+            " / ".join(f"{got[n].result.rps:,.0f}" for n in names),
+        )
+    ]
+    if AIMOCK in got:
+        ratio = _ratio(m.rps, got[AIMOCK].result.rps)
+        rows.append(
+            Row(SECTION, f"{case.name}: mock (default flags) / aimock", f"**{ratio:.2f}×**",
+                f"≥ {case.aimock_target:.2f}×", ratio >= (case.aimock_target or 0))
+        )  # fmt: skip
+    ratio = _ratio(m.rps, q.rps)
+    rows.append(
+        Row(SECTION, f"{case.name}: mock (default flags) / mock --quiet (the log line's cost)",
+            f"**{ratio:.2f}×**", f"≥ {LOGGING_TARGET:.2f}×", ratio >= LOGGING_TARGET)
+    )  # fmt: skip
+    ratio = _ratio(m.rps, b.rps)
+    rows.append(
+        Row(SECTION, f"{case.name}: mock (default flags) / bare aiohttp", f"**{ratio:.2f}×**",
+            f"≥ {case.bare_target:.2f}×", ratio >= case.bare_target)
+    )  # fmt: skip
+    others = ", ".join(f"{n} {got[n].result.p50_ms:.2f} / {got[n].result.p99_ms:.2f}" for n in names if n != MOCK)
+    rows.append(
+        Row(SECTION, f"{case.name}: p50 / p99 mock (default flags); others",
+            f"{m.p50_ms:.2f} / **{m.p99_ms:.2f} ms**; {others} ms", f"p99 < {P99_TARGET_MS:g} ms",
+            m.p99_ms < P99_TARGET_MS)
+    )  # fmt: skip
+    rows.append(
+        Row(
+            SECTION,
+            f"{case.name}: server CPU per request " + " / ".join(names),
+            " / ".join(f"{got[n].cpu_per_request * 1e6:,.0f}" for n in names) + " µs",
+        )
+    )
+    bad = sum(got[n].result.non_2xx + got[n].result.socket_errors for n in names)
+    rows.append(
+        Row(
+            SECTION,
+            f"{case.name}: non-2xx + socket errors " + " / ".join(names),
+            " / ".join(f"{got[n].result.non_2xx}+{got[n].result.socket_errors}" for n in names)
+            + f" of {m.requests:,} (mock)",
+            "0 (else the figure is void)",
+            bad == 0,
+        )
+    )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per case and server")
     parser.add_argument("--warmup", type=float, default=2.0, help="discarded seconds before each measurement")
+    parser.add_argument("--rounds", type=int, default=1, help="runs per case and server; the median is kept")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--only", default=None, help="run only the cases whose name contains this, e.g. 'GET task'")
+    parser.add_argument("--no-aimock", action="store_true", help="leave aimock out (no npm install)")
     args = parser.parse_args()
     print_rows(
         run(
@@ -195,6 +285,8 @@ def main() -> None:
             generator=args.generator,
             connections=args.connections,
             only=args.only,
+            rounds=max(1, args.rounds),
+            aimock=not args.no_aimock,
         )
     )
 

@@ -257,6 +257,7 @@ async def serve(config: MockConfig, ready: asyncio.Event | None = None) -> None:
     """Run the server until cancelled."""
     from aiohttp import web
 
+    from mock_server import logline
     from mock_server.app import create_app
 
     runner = web.AppRunner(create_app(config), access_log=None, handle_signals=True)
@@ -277,10 +278,15 @@ async def serve(config: MockConfig, ready: asyncio.Event | None = None) -> None:
         print(f"  replay         {config.replay_dir}{' (strict)' if config.replay_strict else ''}", flush=True)
     if ready is not None:
         ready.set()
+    handler = logline.installed()
+    if handler is not None:
+        handler.attach(asyncio.get_running_loop())  # log lines go out in batches from here on
     try:
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
+        if handler is not None:
+            handler.detach()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -298,11 +304,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         print(f"seedance-mock: {problem}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    from mock_server import eventloop, logline
     from mock_server.durable import StateFileError
 
+    logline.install(logging.INFO)  # "%(asctime)s %(message)s", written in batches [issue 17]
     try:
-        asyncio.run(serve(config))
+        eventloop.run(serve(config))  # uvloop where installed [issue 17]
     except KeyboardInterrupt:
         pass
     except StateFileError as exc:  # not a mock state, damaged, or a newer schema: the file is left as it is

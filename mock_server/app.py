@@ -16,8 +16,9 @@ from mock_server import admin, ark, files, openapi, predictions, proxy, ui
 from mock_server.config import MockConfig
 from mock_server.driver import lifecycle
 from mock_server.errors import ApiError, render
+from mock_server.logline import request_line
 from mock_server.state import STATE, MockState
-from mock_server.wire import API_KEY, BODY, RAW_BODY, REQUEST_ID, check_host, read_json, reply
+from mock_server.wire import API_KEY, BODY, CREATED_TASK, RAW_BODY, REQUEST_ID, check_host, read_json, reply
 
 log = logging.getLogger("seedance_mock")
 
@@ -41,26 +42,25 @@ def family_of(path: str) -> str:
     return "mock"
 
 
-def _record(request: web.Request, state: MockState, status: int | None, started: float) -> None:
-    if request.path.startswith("/_mock"):
+#: Methods whose requests the API never reads a body of (read_json is only called for the others).
+_BODILESS = frozenset({"GET", "HEAD"})
+
+
+def _record(request: web.Request, state: MockState, status: int | None, started: float, rid: str) -> None:
+    path = request.path
+    if path.startswith("/_mock"):
         return
-    body = request.get(BODY)
-    if body is None and RAW_BODY in request:
-        body = request[RAW_BODY].decode("utf-8", "replace")
-    state.journal.record(
-        state.now(),
-        request.get(REQUEST_ID),
-        request.method,
-        request.path,
-        request.query_string,
-        request.get(API_KEY),
-        body,
-        status,
-    )
+    method = request.method
+    body = None
+    if method not in _BODILESS:  # (a missing key costs an exception: look only where one may be)
+        body = request.get(BODY)
+        if body is None and RAW_BODY in request:
+            body = request[RAW_BODY].decode("utf-8", "replace")
+    key = request.get(API_KEY) if path.startswith("/api/") else None  # gate sets it on every /api/ request
+    state.journal.record(state.now(), rid, method, path, request.query_string, key, body, status)
     if state.config.log_requests:
         ms = (time.perf_counter() - started) * 1000
-        shown = "dropped" if status is None else status
-        log.info("%s %s %s %.1fms", request.method, request.path_qs, shown, ms)
+        request_line(method, request.path_qs, "dropped" if status is None else status, ms)
 
 
 def new_request_id(state: MockState) -> str:
@@ -78,18 +78,17 @@ async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     rid = new_request_id(state)
     request[REQUEST_ID] = rid
-    family = family_of(request.path)
     try:
         if not state.config.public_url:
             check_host(request)  # it becomes the origin of every URL we hand out [FIDELITY §12]
         response = await handler(request)
-        if state.durable is not None and request.method not in ("GET", "HEAD"):
+        if state.durable is not None and request.method not in _BODILESS:
             await state.durable.flush()  # what a change answers is in the state file first [issue 15]
     except ApiError as refusal:
-        response = reply(render(refusal, family, rid), refusal.status, refusal.headers)
+        response = reply(render(refusal, family_of(request.path), rid), refusal.status, refusal.headers)
     except _Dropped:
         # The transport is already closed: nothing reaches the caller, and nothing is worth a traceback.
-        _record(request, state, None, started)
+        _record(request, state, None, started, rid)
         return web.Response(status=499)
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -104,19 +103,24 @@ async def frame(request: web.Request, handler: Handler) -> web.StreamResponse:
         err = ApiError.for_status(exc.status, reason)
         # 405 names what is allowed (Allow), 416 the size (Content-Range) [FIDELITY §12].
         kept = {h: exc.headers[h] for h in ("Allow", "Content-Range", "Retry-After") if h in exc.headers}
-        response = reply(render(err, family, rid), exc.status, kept)
+        response = reply(render(err, family_of(request.path), rid), exc.status, kept)
     except asyncio.CancelledError:
         raise
     except Exception:
         # A bug of ours: log it loudly, answer in the upstream shape, never leak a traceback.
         log.exception("unexpected error on %s %s", request.method, request.path)
         err = ApiError(500, "InternalServiceError", "The mock server hit an unexpected error (see its log).")
-        response = reply(render(err, family, rid), 500)
+        response = reply(render(err, family_of(request.path), rid), 500)
     response.headers["x-request-id"] = rid
     client_rid = request.headers.get("x-client-request-id")
     if client_rid and _ECHOABLE.fullmatch(client_rid):
         response.headers["x-client-request-id"] = client_rid  # the SDKs send one and read it back [§1]
-    _record(request, state, response.status, started)
+    status = response.status
+    _record(request, state, status, started, rid)
+    if status == 200 and request.method == "POST":
+        created = request.get(CREATED_TASK)
+        if created is not None:
+            ui.note_create(state, created, rid)  # the dashboard pairs each task with its create request
     return response
 
 
@@ -185,7 +189,6 @@ def create_app(config: MockConfig | None = None) -> web.Application:
     app.add_routes(admin.routes())
     app.add_routes(openapi.routes())
     app.add_routes(ui.routes())
-    app.on_response_prepare.append(ui.note_create)  # the dashboard pairs each task with its create request
     if config.upstream or config.replay_dir:
         proxy.install(app, config)  # --upstream / --record / --replay [issue 14]
     return app

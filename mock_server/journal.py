@@ -75,15 +75,13 @@ class _Summary:
         return cut
 
     def walk(self, value: Any, depth: int) -> Any:
-        if isinstance(value, str):
+        kind = type(value)  # exact types first: a parsed body holds nothing else (the request path, per item)
+        if kind is str:
+            if len(value) <= STRING_LIMIT and value.isascii():
+                self.left -= 50 + len(value)
+                return value
             return self.string(value)
-        if isinstance(value, bool) or value is None or isinstance(value, float):
-            self.left -= 24
-            return value
-        if isinstance(value, int):
-            self.left -= 32
-            return value if value.bit_length() <= _INT_BITS else f"…({value.bit_length()}-bit integer)"
-        if isinstance(value, dict):
+        if kind is dict:
             if depth >= MAX_DEPTH:
                 return ELIDED
             self.left -= 64
@@ -93,22 +91,47 @@ class _Summary:
                     out[ELIDED] = f"({len(value) - n} more keys)"
                     break
                 self.left -= 32
-                out[self.string(str(key))] = self.walk(item, depth + 1)
+                # The item before its key, as ``out[k(key)] = walk(item)`` would; a short ASCII string as is.
+                if type(item) is str and len(item) <= STRING_LIMIT and item.isascii():
+                    self.left -= 50 + len(item)
+                    kept = item
+                else:
+                    kept = self.walk(item, depth + 1)
+                if type(key) is str and len(key) <= STRING_LIMIT and key.isascii():
+                    self.left -= 50 + len(key)
+                    out[key] = kept
+                else:
+                    out[self.string(str(key))] = kept
             return out
+        if kind is list or kind is tuple:
+            return self._items(value, depth)
+        if isinstance(value, str):
+            return self.string(value)
+        if isinstance(value, bool) or value is None or isinstance(value, float):
+            self.left -= 24
+            return value
+        if isinstance(value, int):
+            self.left -= 32
+            return value if value.bit_length() <= _INT_BITS else f"…({value.bit_length()}-bit integer)"
+        if isinstance(value, dict):
+            return self.walk(dict(value), depth)
         if isinstance(value, list | tuple):
-            if depth >= MAX_DEPTH:
-                return ELIDED
-            self.left -= 56
-            items: list[Any] = []
-            for n, item in enumerate(value):
-                if self.left <= 0:
-                    items.append(f"{ELIDED}({len(value) - n} more items)")
-                    break
-                self.left -= 8
-                items.append(self.walk(item, depth + 1))
-            return items
+            return self._items(value, depth)
         self.left -= 50
         return _text(repr(value))[:STRING_LIMIT]
+
+    def _items(self, value: list[Any] | tuple[Any, ...], depth: int) -> Any:
+        if depth >= MAX_DEPTH:
+            return ELIDED
+        self.left -= 56
+        items: list[Any] = []
+        for n, item in enumerate(value):
+            if self.left <= 0:
+                items.append(f"{ELIDED}({len(value) - n} more items)")
+                break
+            self.left -= 8
+            items.append(self.walk(item, depth + 1))
+        return items
 
 
 def summary(value: Any, limit: int = STRING_LIMIT) -> Any:
@@ -205,7 +228,7 @@ class Journal:
         """Number, redact (``key``) and sum up (``body``) one API request, and keep it. Summed up now, not
         when read: a data: image must not outlive its request [FIDELITY §12]."""
         self.seq += 1
-        kept, size = summarize(body)
+        kept, size = summarize(body) if body is not None else (None, 24)  # (a GET's: what summarize says of None)
         query_string = _text(query_string)
         size += _ENTRY_OVERHEAD + len(path) + len(query_string)
         item = Entry(self.seq, time, request_id, method, path, query_string, redact(key), kept, status, size)

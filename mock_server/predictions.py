@@ -23,7 +23,7 @@ from mock_server.images import image_size
 from mock_server.signing import video_kind
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import Task
-from mock_server.wire import API_KEY, read_json, reply
+from mock_server.wire import ANSWERS, API_KEY, CREATED_TASK, encode, read_json, reply, reply_json
 
 
 def _error_text(task: Task) -> str | None:
@@ -116,6 +116,7 @@ def _submit(op: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3] (MockState.sync_fits).
         base = origin(request, state.config)
         task = state.submit(request[API_KEY], "predictions", op, spec, sync=sync, origin=base, webhook=webhook)
+        request[CREATED_TASK] = task.id
         data = await prediction_answer(state, task, base)
         if sync and not state.sync_fits():
             data = sync_timed_out(data, state.config.sync_timeout_seconds)
@@ -157,10 +158,18 @@ async def webhook_secret(request: web.Request) -> web.Response:
 
 
 async def result(request: web.Request) -> web.Response:
-    """GET /api/v3/predictions/{id}/result (and WaveSpeed's /api/v3/predictions/{id})."""
+    """GET /api/v3/predictions/{id}/result (and WaveSpeed's /api/v3/predictions/{id}); a finished task's
+    envelope is encoded once (not with enable_base64_output: the video is not worth keeping in memory)."""
     state = request.app[STATE]
     task = state.owned_task(request[API_KEY], request.match_info["task_id"])
-    return reply(envelope(await prediction_answer(state, task, origin(request, state.config))))
+    base = origin(request, state.config)
+    if not task.terminal or task.spec.base64_output:
+        return reply(envelope(await prediction_answer(state, task, base)))
+    body = ANSWERS.get(task, "prediction", base)
+    if body is None:
+        body = encode(envelope(prediction_json(state, task, base)))
+        ANSWERS.put(task, "prediction", base, body)
+    return reply_json(body)
 
 
 #: Each non-submit operation's handler; the method and path are the endpoint table's (contracts.endpoints).

@@ -210,8 +210,10 @@ def prompt_excerpt(prompt: str | None, words: int = 12, limit: int = 100) -> str
     """
     if not isinstance(prompt, str):
         return ""
-    text = prompt.encode("utf-8", "replace").decode("utf-8")
-    text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text[: limit * 8])
+    text = prompt[: limit * 8]
+    if not (text.isascii() and text.isprintable()):  # printable ASCII (most prompts) has nothing to replace
+        text = text.encode("utf-8", "replace").decode("utf-8")
+        text = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
     parts = text.split()
     out = " ".join(parts[:words])
     if len(out) > limit:

@@ -16,7 +16,6 @@ import base64
 import binascii
 import hashlib
 import io
-import json
 import math
 import re
 import warnings
@@ -28,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contracts.endpoints import PREDICTION_STATUS, match
+from contracts.endpoints import PREDICTION_STATUS
 from mock_server.accounts import redact
 from mock_server.ark import task_json
 from mock_server.errors import ApiError
@@ -36,7 +35,7 @@ from mock_server.journal import Entry
 from mock_server.predictions import envelope, prediction_json
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import STATUSES, Task, TaskStore
-from mock_server.wire import REQUEST_ID, reply
+from mock_server.wire import reply
 
 #: Rows the task feed answers at most (the page shows "N of M" beyond).
 MAX_LIMIT = 5000
@@ -221,28 +220,11 @@ async def tasks(request: web.Request) -> web.Response:
 _CREATED_BY: weakref.WeakKeyDictionary[TaskStore, OrderedDict[str, str]] = weakref.WeakKeyDictionary()
 
 
-async def note_create(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare``: remember which request created a task, to show its body from the journal."""
-    path = request.path
-    if request.method != "POST" or response.status != 200:
-        return
-    endpoint = match("POST", path)
-    if endpoint is None or not endpoint[0].creates:
-        return
-    body = getattr(response, "body", None)
-    rid = request.get(REQUEST_ID)
-    if not isinstance(body, bytes) or rid is None:
-        return
-    try:
-        answer = json.loads(body)
-        task_id = answer["id"] if "id" in answer else answer["data"]["id"]  # Ark, then the predictions envelope
-    except (ValueError, KeyError, TypeError):
-        return
-    if not isinstance(task_id, str):
-        return
-    state = request.app[STATE]
+def note_create(state: MockState, task_id: str, request_id: str) -> None:
+    """Remember that request ``request_id`` created ``task_id``, to show its body from the journal (called by
+    the app's frame for every create answered 200, which names its task under ``CREATED_TASK``)."""
     created = _CREATED_BY.setdefault(state.store, OrderedDict())  # the store is one per server
-    created[task_id] = rid
+    created[task_id] = request_id
     created.move_to_end(task_id)
     while len(created) > (state.journal.maxlen or 1):
         created.popitem(last=False)  # its create request has left the journal too

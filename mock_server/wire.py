@@ -6,6 +6,7 @@ echoed without surprises [FIDELITY §12].
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -22,6 +23,8 @@ REQUEST_ID = web.RequestKey("request_id", str)
 API_KEY = web.RequestKey("api_key", str)
 BODY = web.RequestKey("body", object)
 RAW_BODY = web.RequestKey("raw_body", bytes)
+#: The id of the task a create made (the dashboard pairs the task with its create request).
+CREATED_TASK = web.RequestKey("created_task", str)
 
 #: Deepest nesting of arrays and objects a body may have; the deepest real body (an Ark create) has 4
 #: [FIDELITY §12].
@@ -34,6 +37,11 @@ INT_MIN, INT_MAX = -(2**63), 2**64 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+#: Counts the refused values the parser makes (``next`` is atomic): a parse during which it moved by more than
+#: the reads around it may hold one, so its body gets the walk that finds where.
+_REFUSALS = itertools.count()
+
+
 class _Refused:
     """A number the parser met that the door refuses (found again, with its path, by the walk)."""
 
@@ -41,6 +49,7 @@ class _Refused:
 
     def __init__(self, why: str) -> None:
         self.why = why
+        next(_REFUSALS)
 
 
 def _parse_int(text: str) -> int | _Refused:
@@ -130,12 +139,32 @@ def _too_deep(path: str) -> ApiError:
     )
 
 
+#: The parser every body goes through (built once: ``json.loads`` with hooks builds one per call).
+_DECODE = json.JSONDecoder(parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant).decode
+
+
+def _walk_needed(raw: bytes, encoding: str, before: int) -> bool:
+    """Whether :func:`check_value` could refuse the body parsed from ``raw``. Not when the parse refused no
+    number, and ``raw`` is UTF-8 and ASCII without ``\\u`` escapes (no string can hold a surrogate), opens at most
+    MAX_DEPTH arrays and objects in all (none can nest deeper) and is shorter than MAX_VALUES bytes (it
+    cannot hold more values): a typical create body skips the walk. Any doubt means the walk."""
+    return (
+        next(_REFUSALS) != before + 1
+        or encoding != "utf-8"
+        or len(raw) >= MAX_VALUES
+        or not raw.isascii()
+        or b"\\u" in raw
+        or raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
+    )
+
+
 def parse_json(raw: bytes) -> Any:
     """``raw`` as JSON that passed :func:`check_value`, or a 400."""
+    before = next(_REFUSALS)
+    encoding = json.detect_encoding(raw)
     try:
-        body = json.loads(
-            raw, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
-        )
+        # What json.loads does with bytes: UTF-8, -16 or -32 by the first bytes, surrogates kept for the check.
+        body = _DECODE(raw.decode(encoding, "surrogatepass"))
     except RecursionError:
         # Deeper than the C parser can go at all ("[" × 100 000); the walk bounds the rest.
         raise _too_deep("") from None
@@ -143,7 +172,8 @@ def parse_json(raw: bytes) -> Any:
         raise ApiError(400, "InvalidParameter", f"The request body is not valid JSON: {exc}.") from None
     except ValueError:  # anything else the parser refuses
         raise ApiError(400, "InvalidParameter", "The request body is not valid JSON.") from None
-    check_value(body)
+    if _walk_needed(raw, encoding, before):
+        check_value(body)
     return body
 
 
@@ -174,24 +204,69 @@ async def read_json(request: web.Request, *, strict: bool = True) -> Any:
     return body
 
 
+#: One encoder for every answer (``json.dumps`` with options builds a new one per call).
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_ENCODE_ASCII = json.JSONEncoder(separators=(",", ":")).encode
+_JSON_UTF8 = "application/json; charset=utf-8"
+
+
 def reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON response (compact, UTF-8).
 
     What passed :func:`read_json` always encodes; anything else that still holds a lone surrogate (a header
     echoed in a message) is written with it escaped, never as aiohttp's plain-text 500 [FIDELITY §12].
     """
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     try:
-        body = text.encode()
+        body = _ENCODE(data).encode()
     except UnicodeEncodeError:
-        body = json.dumps(data, separators=(",", ":")).encode()
+        body = _ENCODE_ASCII(data).encode()
+    # The Content-Type given whole: aiohttp's content_type/charset arguments rebuild it on every answer.
     return web.Response(
         body=body,
         status=status,
-        content_type="application/json",
-        charset="utf-8",
-        headers=headers,
+        headers={"Content-Type": _JSON_UTF8} if headers is None else {**headers, "Content-Type": _JSON_UTF8},
     )
+
+
+def reply_json(body: bytes, status: int = 200) -> web.Response:
+    """A response of already encoded JSON (what :func:`reply` would have sent)."""
+    return web.Response(body=body, status=status, headers={"Content-Type": _JSON_UTF8})
+
+
+class AnswerCache:
+    """Encoded answers of finished tasks, which never change, by (task, kind, origin): a finished task polled
+    again costs a lookup instead of building and encoding its object. Holds at most ``size`` answers (the
+    oldest go first); an entry counts only for the very task object it was made from, so a task deleted or
+    replaced (a reset, an id met again) is never answered from here."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._answers: dict[tuple[str, str, str], tuple[object, bytes]] = {}
+
+    def get(self, task: Any, kind: str, origin: str) -> bytes | None:
+        found = self._answers.get((task.id, kind, origin))
+        return found[1] if found is not None and found[0] is task else None
+
+    def put(self, task: Any, kind: str, origin: str, body: bytes) -> None:
+        answers = self._answers
+        if len(answers) >= self.size:
+            try:
+                del answers[next(iter(answers))]
+            except (RuntimeError, KeyError, StopIteration):  # another server's thread got there first
+                answers.clear()
+        answers[(task.id, kind, origin)] = (task, body)
+
+
+#: The one cache of finished tasks' answers (entries are tied to task objects, so servers cannot mix).
+ANSWERS = AnswerCache()
+
+
+def encode(data: Any) -> bytes:
+    """``data`` as :func:`reply` writes it (compact UTF-8; lone surrogates escaped)."""
+    try:
+        return _ENCODE(data).encode()
+    except UnicodeEncodeError:
+        return _ENCODE_ASCII(data).encode()
 
 
 # host[:port] as a client may name us: a DNS name or IPv4 address, or a bracketed IPv6 one [FIDELITY §12].
@@ -204,9 +279,18 @@ def valid_host(host: str) -> bool:
     return match is not None and (match.group(1) is None or int(match.group(1)) <= 65535)
 
 
+#: Host headers already found valid (a client sends the same one every time); emptied when it grows past 64.
+_VALID_HOSTS: set[str] = set()
+
+
 def check_host(request: web.Request) -> None:
     """400 when the request's Host header is not a plain ``name[:port]``: the mock builds the URLs it hands
     out from it (unless ``--public-url`` is set), so ``Host: x/y?z#`` must not reach them [FIDELITY §12]."""
     host = request.headers.get("Host")
-    if host is not None and not valid_host(host):
+    if host is None or host in _VALID_HOSTS:
+        return
+    if not valid_host(host):
         raise ApiError(400, "InvalidParameter", "The Host header is not a valid host[:port].", "Host")
+    if len(_VALID_HOSTS) >= 64:
+        _VALID_HOSTS.clear()  # made-up Host headers must not grow the server
+    _VALID_HOSTS.add(host)
