@@ -3,7 +3,11 @@ switch for the contract tests against the real API, and the drift summary at the
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import sys
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -14,6 +18,24 @@ from tests.harness.drift import DriftLog
 from tests.harness.live import NO_KEY_REASON
 from tests.harness.live_options import BUDGET, DRIFT, Budget
 from tests.support import SUMMARY_LINE
+
+
+def _share_bytecode() -> None:
+    """Under PYTHONDONTWRITEBYTECODE=1 every process of a run (each xdist worker, each server or pytest run a
+    test starts in a subprocess) compiles the same modules and rewrites the same test files again: ~5 CPU-s
+    each. The run's processes share their bytecode in one temporary directory instead, deleted when the run
+    ends: still nothing is written to the checkout or site-packages, as the setting asks. A PYTHONPYCACHEPREFIX
+    the user chose is left as it is (and so is a machine that writes bytecode normally)."""
+    if not sys.flags.dont_write_bytecode or os.environ.get("PYTHONPYCACHEPREFIX") or sys.pycache_prefix:
+        return
+    prefix = tempfile.mkdtemp(prefix="seedance-mock-pycache-")
+    atexit.register(shutil.rmtree, prefix, True)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    sys.pycache_prefix, sys.dont_write_bytecode = prefix, False
+
+
+_share_bytecode()  # before xdist starts its workers, which inherit the setting
 
 pytest_plugins = ["pytester"]  # tests/plugin runs the installed plugin in a separate pytest
 
@@ -36,7 +58,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="paid generations the live run may start (default 0: only checks that cost nothing)",
     )
-
 
     parser.getgroup("recordings", "recorded traffic as a regression test (issue 14)").addoption(
         "--recordings",

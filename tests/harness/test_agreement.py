@@ -494,13 +494,19 @@ def _holds_ints(task: dict[str, Any]) -> None:
         assert task.get(name) is None or type(task[name]) is int, (name, task)
 
 
-def test_every_model_boundary_judges_agree(mock: Harness) -> None:
+#: The sweep is cut into shards (every case in exactly one) so that xdist's workers share it.
+SHARDS = 4
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+@pytest.mark.parametrize("family", ["ark", "predictions"])
+def test_every_model_boundary_judges_agree(mock: Harness, family: str, shard: int) -> None:
     """Not sampled but swept: every model's limits, at and one past each end, in both families. Reports
-    every disagreement at once. An accepted body holding an integral float is read back through both
-    families: the task must answer, holding ints."""
+    every disagreement (of the shard) at once. An accepted body holding an integral float is read back
+    through both families: the task must answer, holding ints."""
     mock.server.reset()
     failures = []
-    for body in _ark_boundaries():
+    for body in _ark_boundaries()[shard::SHARDS] if family == "ark" else ():
         status, answer = mock.create_ark(body)
         verdicts = (contract_verdict("ark.create_task.request", body), ark_client_verdict(body))
         try:
@@ -509,7 +515,7 @@ def test_every_model_boundary_judges_agree(mock: Harness) -> None:
                 _holds_ints(mock.read_both(answer["id"]))
         except AssertionError as err:
             failures.append(str(err))
-    for op, model, body in _prediction_boundaries():
+    for op, model, body in _prediction_boundaries()[shard::SHARDS] if family == "predictions" else ():
         status, answer = mock.submit(op, model, body)
         contract = contract_verdict(PREDICTION_CONTRACTS[op], {**body, "model": model})
         try:

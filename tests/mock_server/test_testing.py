@@ -44,7 +44,7 @@ def test_a_marker_cannot_move_the_fixtures_address(pytester: pytest.Pytester) ->
             pass
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*UsageError*port*cannot be set: the fixture always serves 127.0.0.1*"])
 

@@ -186,5 +186,5 @@ def test_the_installed_plugin_serves_a_users_tests(pytester: pytest.Pytester) ->
 
 def test_the_plugin_is_registered_by_entry_point(pytester: pytest.Pytester) -> None:
     """``--fixtures`` lists both fixtures without any conftest or ``-p`` option."""
-    result = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("--fixtures", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*seedance_mock -- *", "*seedance_mock_async -- *"])
