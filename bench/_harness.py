@@ -103,9 +103,7 @@ class Server:
     """A server subprocess that prints its URL on stdout (``… listening on http://HOST:PORT``), on its first
     line or one of the next few (aimock prints what it loaded first)."""
 
-    def __init__(
-        self, cmd: list[str], *, name: str, start_timeout: float = 30.0, cwd: Path = ROOT
-    ) -> None:
+    def __init__(self, cmd: list[str], *, name: str, start_timeout: float = 30.0, cwd: Path = ROOT) -> None:
         self.name = name
         self.cmd = cmd
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server; closed in stop)

@@ -199,9 +199,7 @@ def run(
         for server in servers.values():
             server.stop()
     rows.append(Row(SECTION, "mock RSS idle (after start + 2 tasks)", f"{rss_idle:.1f} MB"))
-    rows.append(
-        Row(SECTION, "mock RSS after the GET load (journal full, no new tasks)", f"{rss_after_gets:.1f} MB")
-    )
+    rows.append(Row(SECTION, "mock RSS after the GET load (journal full, no new tasks)", f"{rss_after_gets:.1f} MB"))
     rows.append(
         Row(
             SECTION,

@@ -82,9 +82,7 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def cold(
-    make: Callable[[list[str]], MediaSpec], uris: list[str], kind: str
-) -> tuple[float, int, float, float]:
+async def cold(make: Callable[[list[str]], MediaSpec], uris: list[str], kind: str) -> tuple[float, int, float, float]:
     """Seconds to make one file in an empty cache, its size in bytes, the seconds the create spent storing
     its input images (paid at create, not at the download), and the CPU seconds of the render (on a shared
     machine the wall time depends on the load; CPU / cores is what an idle machine would take at best)."""

@@ -334,7 +334,7 @@ class BaseClient:
             params.append(("filter.model", model))
         if isinstance(task_ids, str):
             task_ids = [task_ids]
-        # Repeated filter.task_ids=a&filter.task_ids=b [UPSTREAM §2].
+        # Repeated filter.task_ids=a&filter.task_ids=b [FIDELITY §2].
         params.extend(("filter.task_ids", t) for t in task_ids or ())
         return self._call("GET", endpoints.path("ark.list"), params=params)
 
@@ -450,7 +450,7 @@ class BaseClient:
     def _parse_prediction(self, response: httpx.Response) -> Prediction:
         body = self._object(response, "a predictions envelope")
         code = body.get("code")
-        # The envelope can carry an error under HTTP 200 (WaveSpeed-style gateways) [UPSTREAM §3].
+        # The envelope can carry an error under HTTP 200 (WaveSpeed-style gateways) [FIDELITY §3].
         if isinstance(code, int) and not isinstance(code, bool) and code >= 400:
             raise error_from_body(code, body, headers=response.headers)
         return Prediction.from_envelope(body)

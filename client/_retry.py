@@ -95,7 +95,7 @@ def should_retry(
         return False
     if headers is not None:
         hint = {k.lower(): v for k, v in headers.items()}.get("x-should-retry")
-        # Upstream's servers can veto a retry [UPSTREAM §2: "x-should-retry: false" stops the Ark SDK].
+        # Upstream's servers can veto a retry [FIDELITY §2: "x-should-retry: false" stops the Ark SDK].
         if hint is not None and hint.strip().lower() == "false":
             return False
     if method.upper() in _SAFE_METHODS:

@@ -1,7 +1,7 @@
 """Typed results: :class:`Task` (an Ark task), :class:`Prediction` (predictions ``data``), :class:`TaskList`.
 
 Both status vocabularies are understood: Ark's ``queued → running → succeeded | failed | expired |
-cancelled`` and the predictions family's ``created → processing → completed | failed`` [UPSTREAM §2, §3].
+cancelled`` and the predictions family's ``created → processing → completed | failed`` [FIDELITY §2, §3].
 Parsing is tolerant of the documented quirks (seed and timestamps as strings, seed 002).
 """
 
@@ -29,11 +29,11 @@ __all__ = [
 
 _ARK_WORDS = statuses("ark.task")
 # The predictions family's own words (those Ark does not use) -> the Ark word each stands for, from the endpoint
-# table's one map: created → queued, processing → running, completed → succeeded [seed 004; UPSTREAM §3].
+# table's one map: created → queued, processing → running, completed → succeeded [seed 004; FIDELITY §3].
 _PREDICTION_WORDS = {word: ark for ark, word in PREDICTION_STATUS.items() if word not in _ARK_WORDS}
 # Every word either contract uses -> the Ark word; then spellings no contract lists but other gateways and SDKs
 # answer in. Unknown words pass through and count as still running, as the official wavespeed SDK does
-# [UPSTREAM §3].
+# [FIDELITY §3].
 _STATUS_ALIASES = {
     **{word: word for word in _ARK_WORDS},
     **_PREDICTION_WORDS,
@@ -191,7 +191,7 @@ class Task(_Record):
     execution_expires_after: int | None = None
     created_at: int | None = None
     updated_at: int | None = None
-    #: Beyond the seeds [UPSTREAM §7]: 2.x priority, 2.5's output format, the echoed safety identifier,
+    #: Beyond the seeds [FIDELITY §5]: 2.x priority, 2.5's output format, the echoed safety identifier,
     #: a 1.5 pro draft and the draft a final was made from.
     priority: int | None = None
     output_format: str | None = None

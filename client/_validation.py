@@ -4,7 +4,7 @@ Deliberately not a call to the JSON contracts: the property tests ask the contra
 server separately and expect the three to agree. Only the declarations (which fields a body has, which item
 types and roles content takes) are read from the contracts' schemas; every check is this module's own.
 Every refusal is a :class:`ValidationError` whose message names the field, the value and what the model
-accepts. ``None`` means absent, as the Ark SDK's nulls do [UPSTREAM §2].
+accepts. ``None`` means absent, as the Ark SDK's nulls do [FIDELITY §2].
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ __all__ = [
     "validate_prediction_request",
 ]
 
-#: Every top-level field of an Ark create body, as its contract declares them [UPSTREAM §2; sdk].
+#: Every top-level field of an Ark create body, as its contract declares them [FIDELITY §2; sdk].
 ARK_FIELDS = frozenset(contracts.schema("ark.create_task.request")["properties"])
 
 #: The fields of each predictions operation, as its contract declares them, less the path's ``model``
@@ -140,7 +140,7 @@ def _known_model(name: Any) -> Model:
     if not isinstance(name, str) or not name:
         raise _fail("model", name, f"model must be a model id, not {_show(name)}")
     model = contracts.lookup_model(name)
-    # The API matches model names exactly (UPSTREAM §5: unknown model → 404).
+    # The API matches model names exactly (FIDELITY §5: unknown model → 404).
     if model is None or name not in model.names:
         known = ", ".join(m.id for m in contracts.all_models())
         hint = f" (did you mean {model.id!r}?)" if model is not None else f"; known models: {known}"
@@ -307,7 +307,7 @@ def ark_scenario(content: list[dict[str, Any]]) -> str:
 
 
 def _text_commands(prompt: str) -> dict[str, Any]:
-    """The legacy text commands of an Ark prompt [UPSTREAM §2], read by the shared grammar (contracts.commands);
+    """The legacy text commands of an Ark prompt [FIDELITY §2], read by the shared grammar (contracts.commands);
     a body field wins over a command [decision]."""
     found: dict[str, Any] = {}
     for command in contracts.read_commands(prompt):
@@ -341,7 +341,7 @@ def validate_ark_request(body: Mapping[str, Any]) -> None:
         params = {"images": "content", "videos": "content", "audios": "content"}
         _check_counts(model, counts, model.reference, params, audio_alone=model.audio_only_references)
     prompt = next((i["text"] for i in items if i.get("type") == "text"), "")
-    # A body field wins over the same text command in the prompt [UPSTREAM §2, decision].
+    # A body field wins over the same text command in the prompt [FIDELITY §2, decision].
     fields = {**_text_commands(prompt), **fields}
     _check_ark_options(model, scenario, fields)
 
@@ -473,7 +473,7 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
         raise _fail("body", body, f"the request body must be an object, not {type(body).__name__}")
     allowed = PREDICTION_FIELDS[op]
     # Null means absent for the operation's own fields only: an unknown field is refused even as null,
-    # as the predictions contracts do (the Ark family, whose SDK sends nulls, differs [UPSTREAM §2]).
+    # as the predictions contracts do (the Ark family, whose SDK sends nulls, differs [FIDELITY §2]).
     unknown = sorted(k for k in body if k != "model" and k not in allowed)
     if unknown:
         raise _fail(unknown[0], body[unknown[0]], f"unknown parameter {unknown[0]!r} for {op}")
@@ -512,7 +512,7 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
     if "webhook_url" in fields:
         _require_callback_url("webhook_url", fields["webhook_url"])
         if fields.get("enable_base64_output") is True:
-            # A webhook cannot be combined with base64 output [UPSTREAM §7].
+            # A webhook cannot be combined with base64 output [FIDELITY §3].
             raise _fail("enable_base64_output", True, "enable_base64_output cannot be true with a webhook")
     if "aspect_ratio" in fields:
         _check_ratio("aspect_ratio", fields["aspect_ratio"], "predictions")
@@ -520,7 +520,7 @@ def validate_prediction_request(op: str, model: str, body: Mapping[str, Any]) ->
         _check_resolution(m, scenario, fields["resolution"])
     if "duration" in fields:
         value = fields["duration"]
-        # The seed's table says string, its examples send an int: both are accepted [UPSTREAM §3].
+        # The seed's table says string, its examples send an int: both are accepted [FIDELITY §3].
         if (isinstance(value, str) and _DURATION_STRING.fullmatch(value)) or _is_int(value):
             seconds = int(value)
         else:

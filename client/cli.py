@@ -319,7 +319,7 @@ def _list(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
 
 
 def _cancel(client: SeedanceClient, args: argparse.Namespace, ui: _Ui) -> int:
-    # One DELETE both cancels a queued task and deletes a finished one [UPSTREAM §2]: read the task first so
+    # One DELETE both cancels a queued task and deletes a finished one [FIDELITY §2]: read the task first so
     # the output says which it did. A running task is left to the API to refuse.
     before = client.get_task(args.id)
     client.cancel_task(args.id)

@@ -4,7 +4,7 @@ An Ark task created with ``callback_url`` gets the bare task object POSTed on ea
 prediction submitted with ``?webhook=<url>`` gets the bare prediction POSTed when it ends, signed with
 ``webhook-id``, ``webhook-timestamp`` (Unix seconds) and ``webhook-signature: v3,<hex>``, where the hex is
 HMAC-SHA256 of ``"{id}.{timestamp}.{raw body}"`` keyed by the secret from ``GET /api/v3/webhook/secret``
-without its ``whsec_`` prefix [UPSTREAM §7]::
+without its ``whsec_`` prefix [FIDELITY §8]::
 
     from client import webhooks
 
@@ -28,7 +28,7 @@ from client._types import Prediction, Task
 
 __all__ = ["DEFAULT_TOLERANCE", "parse", "parse_callback", "parse_webhook", "sign", "verify"]
 
-#: Receivers refuse events whose timestamp is further than this from now, in seconds [UPSTREAM §7].
+#: Receivers refuse events whose timestamp is further than this from now, in seconds [FIDELITY §8].
 DEFAULT_TOLERANCE = 300.0
 
 
@@ -73,8 +73,7 @@ def verify(
     current = time.time() if now is None else now
     if abs(current - stamp) > tolerance:
         raise WebhookVerificationError(
-            f"webhook-timestamp is {current - stamp:+.0f} s from now (tolerance {tolerance:g} s): "
-            "refused as a replay"
+            f"webhook-timestamp is {current - stamp:+.0f} s from now (tolerance {tolerance:g} s): refused as a replay"
         )
     expected = sign(secret, webhook_id, stamp_text, body)
     for candidate in signatures.split():

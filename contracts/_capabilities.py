@@ -139,9 +139,7 @@ def _models() -> dict[str, Model]:
             predictions_reference=raw["predictions_reference"],
             audio=raw["audio"],
             resolutions=tuple(raw["resolutions"]),
-            reference_resolutions=(
-                tuple(raw["reference_resolutions"]) if raw["reference_resolutions"] else None
-            ),
+            reference_resolutions=(tuple(raw["reference_resolutions"]) if raw["reference_resolutions"] else None),
             default_resolution=raw["default_resolution"],
             default_ratio=dict(raw["default_ratio"]),
             duration=(raw["duration"][0], raw["duration"][1]),
@@ -203,7 +201,7 @@ def task_type(scenario: Scenario) -> str:
 
 
 def unsupported_message(model_id: str, field: str, task_type: str) -> str:
-    """Upstream's words for a field the model does not take in a task type [UPSTREAM §7 probe; FIDELITY §5]:
+    """Upstream's words for a field the model does not take in a task type [FIDELITY §5 probe]:
     "the specified parameter `draft` is not supported for model seedance-1-0-pro in t2v, must be empty"."""
     name = upstream_name(model_id)
     return f"the specified parameter `{field}` is not supported for model {name} in {task_type}, must be empty"
@@ -267,9 +265,7 @@ def frame_count(duration: int | None = None, frames: int | None = None) -> int:
     return FPS * duration + 1
 
 
-def token_usage(
-    width: int, height: int, duration: int | None = None, frames: int | None = None
-) -> int:
+def token_usage(width: int, height: int, duration: int | None = None, frames: int | None = None) -> int:
     """Completion tokens of a generated video: ``w × h × frames / 1024``, rounded down.
 
     Both documented responses fit exactly [upstream §2]: 1280×720, 12 s → 260100; 1280×720, 5 s → 108900.

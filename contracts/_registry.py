@@ -129,9 +129,7 @@ def _named(error: ValidationError, param_hint: Any) -> Violation:
         missing = [p for p in error.validator_value if p not in error.instance]
         name = next((p for p in missing if error.message.startswith(repr(p))), missing[0] if missing else "")
         return Violation(_path([*where, name]) if name else _path(where), "missing", error.message)
-    if error.validator in ("additionalProperties", "unevaluatedProperties", "not") and isinstance(
-        error.instance, dict
-    ):
+    if error.validator in ("additionalProperties", "unevaluatedProperties", "not") and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
         extra = sorted(k for k in error.instance if k not in allowed)
         if error.validator != "not" and extra:
@@ -156,12 +154,8 @@ def _fast_check(name: str) -> Callable[[Any], bool]:
     except ImportError:  # pragma: no cover - a platform without its wheel
         return validator(name).is_valid
     docs = _schemas()
-    fast_registry = jsonschema_rs.Registry(
-        [(doc.get("$id", ID_PREFIX + n + ".json"), doc) for n, doc in docs.items()]
-    )
-    return jsonschema_rs.Draft202012Validator(
-        docs[name], registry=fast_registry, validate_formats=True
-    ).is_valid
+    fast_registry = jsonschema_rs.Registry([(doc.get("$id", ID_PREFIX + n + ".json"), doc) for n, doc in docs.items()])
+    return jsonschema_rs.Draft202012Validator(docs[name], registry=fast_registry, validate_formats=True).is_valid
 
 
 def violations(name: str, instance: Any) -> list[Violation]:

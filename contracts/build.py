@@ -95,15 +95,13 @@ def _empty_fields(mid: str, names: list[str], task_type: str) -> Rule:
 def _camera_fixed(
     model: dict[str, Any], mode: str, in_reference: Rule | None, field_names: tuple[str, ...]
 ) -> list[Rule]:
-    """The ``camera_fixed`` column of UPSTREAM §5 for one family's ``mode``, for both spellings (mode "no" is
+    """The ``camera_fixed`` column of FIDELITY §5 for one family's ``mode``, for both spellings (mode "no" is
     among the fields that must be empty: see ``_refused``)."""
     rules: list[Rule] = []
     for name in field_names:
         if mode == "false_only":
             rules.append(
-                _field(
-                    name, {"enum": [False, None], "x-message": f"{model['id']} does not accept {name}=true"}
-                )
+                _field(name, {"enum": [False, None], "x-message": f"{model['id']} does not accept {name}=true"})
             )
         elif mode == "not_with_reference" and in_reference is not None:
             rules.append(
@@ -185,11 +183,9 @@ def _ark_rules(model: dict[str, Any], task_types: dict[str, str]) -> list[Rule]:
                 {"type": "null", "x-kind": "unsupported", "x-message": f"{mid} does not accept frames"},
             )
         )
-    # Scenarios [UPSTREAM §5 table]: refuse the content shapes the model cannot take.
+    # Scenarios [FIDELITY §5 table]: refuse the content shapes the model cannot take.
     if "text" not in scenarios:
-        rules.append(
-            _content({"contains": _ref("is_visual_item")}, f"{mid} needs an image: it has no text-to-video")
-        )
+        rules.append(_content({"contains": _ref("is_visual_item")}, f"{mid} needs an image: it has no text-to-video"))
     if "first_frame" not in scenarios and "first_last_frame" not in scenarios:
         rules.append(
             _content(
@@ -201,16 +197,12 @@ def _ark_rules(model: dict[str, Any], task_types: dict[str, str]) -> list[Rule]:
         rules.append(
             _when(
                 _ref("ark_frame_scenario"),
-                _content(
-                    {"contains": _ref("is_last_frame_item")}, f"{mid} needs a last frame with its first frame"
-                ),
+                _content({"contains": _ref("is_last_frame_item")}, f"{mid} needs a last frame with its first frame"),
             )
         )
     elif "first_last_frame" not in scenarios:
         rules.append(
-            _content(
-                {"not": {"contains": _ref("is_last_frame_item")}}, f"{mid} does not accept a last_frame image"
-            )
+            _content({"not": {"contains": _ref("is_last_frame_item")}}, f"{mid} does not accept a last_frame image")
         )
     reference = _ref("ark_reference_scenario")
     if "reference" not in scenarios:
@@ -348,7 +340,7 @@ def build(data: dict[str, Any] | None = None) -> dict[str, Any]:
     task_types = data["families"]["ark"]["task_types"]
     names = [name for m in models for name in (m["id"], *m["aliases"])]
     known = _field(
-        "model", {"enum": names, "x-message": "unknown model: not a Seedance model id or alias (UPSTREAM §5)"}
+        "model", {"enum": names, "x-message": "unknown model: not a Seedance model id or alias (FIDELITY §5)"}
     )
     defs: dict[str, Any] = {
         "model_names": {"enum": names},

@@ -3,7 +3,7 @@
 The grammar — where a command stands, which flags name which field (capability data, ``models.json``) and
 which type each field's value must have — is stated here and nowhere else: the mock server, the client's
 own validation and the test oracle all read prompts with :func:`read_commands` and differ only in how they
-refuse a badly typed value [UPSTREAM §2; seed 002 ends its prompt with ``--ratio 16:9``].
+refuse a badly typed value [FIDELITY §2; seed 002 ends its prompt with ``--ratio 16:9``].
 """
 
 from __future__ import annotations

@@ -41,10 +41,10 @@ __all__ = [
     "value_at",
 ]
 
-#: ``error.type`` values that mark the gateway's own error shape rather than the family's [UPSTREAM §1].
+#: ``error.type`` values that mark the gateway's own error shape rather than the family's [FIDELITY §1].
 GATEWAY_TYPES = frozenset({"invalid_request_error", "permission_error", "rate_limit_error"})
 #: Spellings that name the same field: ``camerafixed`` (seed 000) and ``camera_fixed`` (the SDKs) are one
-#: parameter sent under two names [UPSTREAM §2]; nothing else is normalised.
+#: parameter sent under two names [FIDELITY §2]; nothing else is normalised.
 PARAM_ALIASES = {"camerafixed": "camera_fixed"}
 
 
@@ -142,13 +142,11 @@ def request_contract(method: str, path: str) -> tuple[str, str | None] | None:
 
 def check_contract(name: str, body: Any) -> list[Finding]:
     """Every way ``body`` breaks contract ``name``, each naming the field, the rule and the value found."""
-    return [
-        Finding(name, v.param, v.message, short(value_at(body, v.param))) for v in violations(name, body)
-    ]
+    return [Finding(name, v.param, v.message, short(value_at(body, v.param))) for v in violations(name, body)]
 
 
 def check_usage(task: Any) -> list[Finding]:
-    """An Ark task's ``usage`` against ``w × h × frames / 1024`` for the size it reports [UPSTREAM §2].
+    """An Ark task's ``usage`` against ``w × h × frames / 1024`` for the size it reports [FIDELITY §2].
 
     Checked only when the task names a known model, resolution and a concrete ratio, and reports
     ``completion_tokens``; anything missing is the schema's business, not this check's.
@@ -237,7 +235,7 @@ def check_request(method: str, path: str, body: Any, status: int, answer: Any) -
 
 # ---------------------------------------------------------------------------------------------- lifecycle
 
-#: How far along each status word is, in both vocabularies [UPSTREAM §2, §3]; terminal words share a rank
+#: How far along each status word is, in both vocabularies [FIDELITY §2, §3]; terminal words share a rank
 #: (the last one, 2).
 _TERMINAL_RANK = 2
 _RANK = {
@@ -268,7 +266,7 @@ class StatusTracker:
     """The last status seen of each task (per family: each has its own words); finds a step backwards.
 
     Statuses move queued → running → a terminal one (created → processing → completed | failed), and a
-    terminal status never changes [UPSTREAM §2, §3]. Words neither vocabulary knows are the schema's
+    terminal status never changes [FIDELITY §2, §3]. Words neither vocabulary knows are the schema's
     business. Keeps at most ``limit`` tasks, forgetting the oldest.
     """
 

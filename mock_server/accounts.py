@@ -1,4 +1,4 @@
-"""API keys: authentication, balance, request rate and allowed models — the gateway's concerns [UPSTREAM §1]."""
+"""API keys: authentication, balance, request rate and allowed models — the gateway's concerns [FIDELITY §1]."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ INVALID_CREDENTIALS = "Invalid authentication credentials."
 
 
 def parse_authorization(header: str | None) -> str:
-    """The key in ``Authorization: <key>`` or ``Authorization: Bearer <key>`` [UPSTREAM §1], else a 401."""
+    """The key in ``Authorization: <key>`` or ``Authorization: Bearer <key>`` [FIDELITY §1], else a 401."""
     if header is None or not header.strip():
         raise ApiError(
             401,

@@ -64,7 +64,7 @@ def _record(request: web.Request, state: MockState, status: int | None, started:
 
 
 def new_request_id(state: MockState) -> str:
-    """An id shaped like Ark's (``20251225195352`` + 20 letters and digits) [UPSTREAM §1]."""
+    """An id shaped like Ark's (``20251225195352`` + 20 letters and digits) [FIDELITY §1]."""
     second = int(state.now())
     if state.stamp[0] != second:  # strftime once per mock second, not once per request
         state.stamp = (second, time.strftime("%Y%m%d%H%M%S", time.gmtime(second)))

@@ -1,4 +1,4 @@
-"""Family A — Ark "content generation tasks" under /api/v3 [UPSTREAM §2]. HTTP <-> core, nothing else."""
+"""Family A — Ark "content generation tasks" under /api/v3 [FIDELITY §2]. HTTP <-> core, nothing else."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ _QUERY_INT = re.compile(r"[+-]?[0-9]+")
 
 
 def task_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
-    """The Ark task object [UPSTREAM §2]; timestamps as integers (the seed's strings are accepted)."""
+    """The Ark task object [FIDELITY §2]; timestamps as integers (the seed's strings are accepted)."""
     s = task.spec
     model = contracts.lookup_model(s.model_id)
     assert model is not None
@@ -123,7 +123,7 @@ def _list_query(request: web.Request) -> dict[str, Any]:
 
 
 async def list_(request: web.Request) -> web.Response:
-    """``ark.list`` (GET the tasks path ?page_num&page_size&filter.*) → ``{"total", "items"}`` [UPSTREAM §2]."""
+    """``ark.list`` (GET the tasks path ?page_num&page_size&filter.*) → ``{"total", "items"}`` [FIDELITY §2]."""
     state = request.app[STATE]
     query = _list_query(request)
     total, tasks = state.store.page(
@@ -141,7 +141,7 @@ async def list_(request: web.Request) -> web.Response:
 
 async def delete(request: web.Request) -> web.Response:
     """``ark.delete`` (DELETE the tasks path + ``/{task_id}``): cancel a queued task or delete a finished one
-    [UPSTREAM §2] (the policy: :meth:`TaskStore.cancel_or_delete`).
+    [FIDELITY §2] (the policy: :meth:`TaskStore.cancel_or_delete`).
 
     Always answers a JSON body (``{}``): the Ark SDK crashes on an empty 200 [sdk].
     """

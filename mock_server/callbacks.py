@@ -7,7 +7,7 @@ Deliveries of one task go out one at a time, in transition order; each is due at
 and its retries are due later on the same clock. The lifecycle driver (``mock_server/driver.py``) sends what
 is due; this module holds no timer and does no I/O except :func:`send`.
 
-Upstream [UPSTREAM §7]: Ark POSTs the bare task object on each status change, retrying ``succeeded`` and
+Upstream [FIDELITY §8]: Ark POSTs the bare task object on each status change, retrying ``succeeded`` and
 ``failed`` three times when no acknowledgement comes within 5 s; WaveSpeed POSTs the bare prediction for
 terminal states only, signed ``webhook-signature: v3,<hex HMAC-SHA256 of "{id}.{timestamp}.{body}">``.
 """
@@ -49,9 +49,9 @@ log = logging.getLogger("seedance_mock")
 
 #: Every status a callback can report; ``--callback-events`` picks among them [FIDELITY §8].
 CALLBACK_EVENTS = STATUSES
-#: Ark retries only these when unacknowledged [UPSTREAM §7].
+#: Ark retries only these when unacknowledged [FIDELITY §8].
 RETRIED = frozenset({"succeeded", "failed"})
-#: A webhook reports a terminal state in the predictions vocabulary [UPSTREAM §3, §7].
+#: A webhook reports a terminal state in the predictions vocabulary [FIDELITY §3, §7].
 WEBHOOK_WORDS = {status: PREDICTION_STATUS[status] for status in STATUSES if status in TERMINAL}
 #: Deliveries waiting at once (all tasks); beyond it the oldest waiting one is given up [FIDELITY §8].
 MAX_PENDING = 10_000
@@ -81,9 +81,7 @@ def check_url(url: Any, allow: tuple[str, ...] | None, param: str) -> str:
     if not isinstance(url, str) or not url:
         raise ApiError(400, "InvalidParameter", f"The parameter `{param}` must be an http(s) URL.", param)
     if len(url) > MAX_URL:
-        raise ApiError(
-            400, "InvalidParameter", f"The parameter `{param}` is longer than {MAX_URL} characters.", param
-        )
+        raise ApiError(400, "InvalidParameter", f"The parameter `{param}` is longer than {MAX_URL} characters.", param)
     try:
         parts = urlsplit(url)
         _ = parts.port  # raises on a bad port
@@ -120,7 +118,7 @@ def webhook_secret(server_secret: bytes, key: str) -> str:
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     """``v3,<hex>``: HMAC-SHA256 of ``"{id}.{timestamp}.{body}"`` keyed by the secret without ``whsec_``
-    (the remaining text itself, not base64-decoded) [UPSTREAM §7]."""
+    (the remaining text itself, not base64-decoded) [FIDELITY §3]."""
     key = secret.removeprefix("whsec_").encode()
     signed = f"{webhook_id}.{timestamp}.".encode() + body
     return "v3," + hmac.new(key, signed, hashlib.sha256).hexdigest()
@@ -312,7 +310,7 @@ class Deliveries:
             retried = event in RETRIED
         else:
             if task.status not in WEBHOOK_WORDS:
-                return  # webhooks report terminal states only [UPSTREAM §7]
+                return  # webhooks report terminal states only [FIDELITY §8]
             event = WEBHOOK_WORDS[task.status]
             retried = True  # [FIDELITY §8] a webhook is retried like Ark's succeeded/failed
         try:
@@ -518,7 +516,7 @@ async def send(
     headers = {"Content-Type": "application/json", "User-Agent": f"seedance-mock/{__version__}"}
     if delivery.kind == "webhook" and delivery.secret is not None and delivery.webhook_id is not None:
         # Each attempt is signed afresh with the real time: receivers refuse events older than 300 s
-        # [UPSTREAM §7], and the mock clock may be anywhere [FIDELITY §8]. The id stays the same.
+        # [FIDELITY §8], and the mock clock may be anywhere [FIDELITY §8]. The id stays the same.
         stamp = int(time.time())
         headers["webhook-id"] = delivery.webhook_id
         headers["webhook-timestamp"] = str(stamp)

@@ -221,7 +221,9 @@ class MockConfig:
     )
     #: Of those, at most this many at 4k: upstream's 4k concurrency is 1 where the rest is 10 [FIDELITY §7].
     max_running_4k_per_key: int = setting(
-        1, "--max-running-4k", "of those, 4k tasks one API key may have running at once (upstream: 1)",
+        1,
+        "--max-running-4k",
+        "of those, 4k tasks one API key may have running at once (upstream: 1)",
         bounds=(1, 1_000_000),
     )
     #: More queued tasks than this for one key → 429 QuotaExceeded [upstream].

@@ -81,7 +81,7 @@ def strip_nulls(body: dict[str, Any]) -> dict[str, Any]:
 
 def text_commands(prompt: str) -> dict[str, Any]:
     """Parameters given as ``--flag value`` in the prompt (the grammar is contracts.commands), typed; a bad
-    value is a 400 naming the field [UPSTREAM §2]."""
+    value is a 400 naming the field [FIDELITY §2]."""
     found: dict[str, Any] = {}
     for command in contracts.read_commands(prompt):
         if not command.ok:
@@ -103,7 +103,7 @@ def _model_pick(prompt: str | None, seed: int, choices: int) -> int:
 def _resolve_ratio(
     ratio: str, image_url: str | None, sizer: ImageSizer, *, model: Model, prompt: str | None, seed: int
 ) -> str:
-    """The concrete ratio: ``adaptive`` picks the row nearest the first image [UPSTREAM §4]; without an image,
+    """The concrete ratio: ``adaptive`` picks the row nearest the first image [FIDELITY §4]; without an image,
     1.5 pro and 2.x pick one from the prompt [FIDELITY §5], 1.0 keeps 16:9."""
     if ratio != "adaptive":
         return ratio
@@ -120,7 +120,7 @@ def _resolve_ratio(
 
 
 def _random_seed(rng: random.Random, seed: int | None) -> int:
-    # -1 (the default) means "pick one"; the task reports the seed actually used [UPSTREAM §2].
+    # -1 (the default) means "pick one"; the task reports the seed actually used [FIDELITY §2].
     return rng.randrange(0, 2**31) if seed is None or seed == -1 else seed
 
 
@@ -150,7 +150,9 @@ def _spec(
         or (
             rules.get("resolution_default")
             if family == "predictions"
-            else "480p" if draft else model.default_resolution  # a draft renders at 480p [FIDELITY §5]
+            else "480p"
+            if draft
+            else model.default_resolution  # a draft renders at 480p [FIDELITY §5]
         )
     ).lower()  # "1080P" (a text command too) is 1080p [FIDELITY §5]
     ratio = fields.get("ratio") or (
@@ -169,7 +171,7 @@ def _spec(
         low, high = model.duration
         duration = low + _model_pick(prompt, seed, high - low + 1)
     if frames is not None:
-        duration = (frames - 1) // contracts.FPS  # frames overrides duration [UPSTREAM §2]
+        duration = (frames - 1) // contracts.FPS  # frames overrides duration [FIDELITY §2]
     generate_audio = fields.get("generate_audio", True)
     return TaskSpec(
         model=model_name,
@@ -202,9 +204,7 @@ def _spec(
     )
 
 
-def _from_draft(
-    model: Model, draft_id: str, fields: dict[str, Any], lookup: DraftLookup | None
-) -> TaskSpec:
+def _from_draft(model: Model, draft_id: str, fields: dict[str, Any], lookup: DraftLookup | None) -> TaskSpec:
     """The final of a draft: the draft's model, prompt, media, seed, ratio, duration, camera and audio, at the
     resolution asked now [FIDELITY §5]."""
     if lookup is None:
@@ -283,7 +283,7 @@ def parse_ark(
     scenario, image_url, prompt, shown = _ark_scenario(content)
     commands = text_commands(prompt or "")
     if commands:
-        # A body field wins over a text command [UPSTREAM §2, decision]; the merged request must still
+        # A body field wins over a text command [FIDELITY §2, decision]; the merged request must still
         # be one the contract accepts (``--dur 20`` on a 2.0 model is refused like ``duration: 20``).
         merged = {**commands, **fields}
         check_contract("ark.create_task.request", merged)
@@ -314,7 +314,7 @@ def parse_prediction(
     check_contract(PREDICTION_OPS[op], {**body, "model": model_name})
     fields = strip_nulls({k: v for k, v in body.items() if k != "model"})
     if "duration" in fields:
-        fields["duration"] = int(fields["duration"])  # "5" and 5 both accepted [UPSTREAM §3]
+        fields["duration"] = int(fields["duration"])  # "5" and 5 both accepted [FIDELITY §3]
     if "aspect_ratio" in fields:
         fields["ratio"] = fields.pop("aspect_ratio")
     shown: tuple[str, ...] = ()

@@ -63,8 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"seedance-mock drift-report: cannot reach {args.url}: {exc}", file=sys.stderr)
         return 2
     if answer.status_code != 200:
-        print(f"seedance-mock drift-report: {args.url}/_mock/drift answered {answer.status_code}: "
-              f"{answer.text[:300]}", file=sys.stderr)
+        print(
+            f"seedance-mock drift-report: {args.url}/_mock/drift answered {answer.status_code}: {answer.text[:300]}",
+            file=sys.stderr,
+        )
         return 2
     try:
         report = answer.json()

@@ -49,8 +49,8 @@ class LifecycleDriver:
 
     def _render(self, task: Task, kind: str, origin: str) -> dict[str, Any]:
         if kind == "callback":
-            return ark.task_json(self.state, task, origin)  # the bare task object [UPSTREAM §7]
-        return predictions.prediction_json(self.state, task, origin)  # the bare prediction [UPSTREAM §7]
+            return ark.task_json(self.state, task, origin)  # the bare task object [FIDELITY §8]
+        return predictions.prediction_json(self.state, task, origin)  # the bare prediction [FIDELITY §8]
 
     async def run(self) -> None:
         """Loop until cancelled."""
@@ -96,9 +96,7 @@ class LifecycleDriver:
         assert self._session is not None
         started = time.perf_counter()
         try:
-            outcome, status, error = await send(
-                self._session, delivery, state.faults, state.config.callback_timeout
-            )
+            outcome, status, error = await send(self._session, delivery, state.faults, state.config.callback_timeout)
         except Exception as exc:  # never lose a delivery to a bug: record it as an error
             log.exception("callback delivery to %s failed", delivery.url)
             outcome, status, error = "error", None, f"{type(exc).__name__}: {exc}"[:300]

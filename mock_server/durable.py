@@ -218,9 +218,7 @@ class Durable:
             models = row.pop("models")
             accounts.append((key, explicit, KeyAccount(**row, models=None if models is None else tuple(models))))
         state.accounts.restore(accounts)
-        state.faults.restore(
-            [FaultRule(**row) for row in loaded.faults], int(loaded.meta.get("fault_next", 1))
-        )
+        state.faults.restore([FaultRule(**row) for row in loaded.faults], int(loaded.meta.get("fault_next", 1)))
         watches = [Watch(**row) for row in loaded.watches]
         deliveries = [Delivery(**row, body=payload) for row, payload in loaded.deliveries]
         state.deliveries.restore(watches, deliveries)

@@ -2,7 +2,7 @@
 
 Three shapes, all held by the contracts:
 
-* Ark (family A) ``{"error": {"code", "message", "param", "type"}}`` [UPSTREAM §2]
+* Ark (family A) ``{"error": {"code", "message", "param", "type"}}`` [FIDELITY §2]
 * gateway (auth, balance, request rate, both families) ``{"error": {"message", "type", "code"}}`` [§1]
 * predictions (family B) ``{"code": <status>, "message", "data": null, "error": {...}}`` [decision, §3]
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Each HTTP status's Ark error `type` [UPSTREAM §2 catalogue], and the Ark `code` a bare status stands for
+# Each HTTP status's Ark error `type` [FIDELITY §10], and the Ark `code` a bare status stands for
 # (used by fault rules and framework errors).
 _BY_STATUS: dict[int, tuple[str, str]] = {
     400: ("BadRequest", "InvalidParameter"),
@@ -34,7 +34,7 @@ _BY_STATUS: dict[int, tuple[str, str]] = {
 ARK_TYPES = {status: names[0] for status, names in _BY_STATUS.items()}
 DEFAULT_CODES = {status: names[1] for status, names in _BY_STATUS.items()}
 
-# Gateway `type` / `code` [UPSTREAM §1].
+# Gateway `type` / `code` [FIDELITY §1].
 GATEWAY_TYPES = {
     401: "invalid_request_error",
     403: "permission_error",
@@ -97,7 +97,7 @@ def render(error: ApiError, family: str, request_id: str) -> dict[str, Any]:
                 "param": param,
             }
         }
-    # Ark messages end with the request id [UPSTREAM §2: "... Request ID: …"].
+    # Ark messages end with the request id [FIDELITY §2: "... Request ID: …"].
     detail = {
         "code": error.code,
         "message": f"{message} Request ID: {request_id}",

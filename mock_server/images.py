@@ -1,6 +1,6 @@
 """Input images, measured safely: the size of a ``data:`` image for ``ratio: adaptive`` [issue 10].
 
-Only image formats upstream accepts are read (PNG, JPEG, WebP, BMP, TIFF, GIF [UPSTREAM §7 reference media
+Only image formats upstream accepts are read (PNG, JPEG, WebP, BMP, TIFF, GIF [FIDELITY §11 reference media
 limits]), by Pillow, which parses the header and decodes no pixel: an 8 MB photo is measured in
 microseconds, and nothing here ever goes near FFmpeg's demuxers (an ``ffconcat`` list once made the server
 open local files). Anything that is not one of those images — or is absurdly large — gives None, and the
@@ -43,7 +43,7 @@ __all__ = [
     "ingest_image",
 ]
 
-#: The formats measured: upstream's list for reference images, in Pillow's names [UPSTREAM §7].
+#: The formats measured: upstream's list for reference images, in Pillow's names [FIDELITY §11].
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
 #: Data URIs longer than this are not decoded (upstream caps an image at 30 MB; base64 adds a third).
 MAX_DATA_URI_CHARS = 48 * 1024 * 1024
@@ -209,7 +209,7 @@ def _webp_size_ok(data: bytes) -> bool:
 INPUTS_DIR = "inputs"
 #: Longest side of a stored input image: enough for a 1080p cover fit, small on disk [FIDELITY §11].
 INPUT_SIDE = 1280
-#: Decoding more pixels than this is refused (upstream's images are at most 6000 px a side [UPSTREAM §7]);
+#: Decoding more pixels than this is refused (upstream's images are at most 6000 px a side [FIDELITY §11]);
 #: JPEGs are first reduced while decoding, so only other formats can hit it.
 _MAX_INPUT_PIXELS = 6000 * 6000
 

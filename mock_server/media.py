@@ -192,9 +192,7 @@ class MediaCache:
         """The last-frame PNG of ``spec``, rendered first if it is not cached yet."""
         return await self._ensure(spec, "png", render_last_frame)
 
-    async def _ensure(
-        self, spec: MediaSpec, kind: MediaKind, render: Callable[[MediaSpec, Path], Path]
-    ) -> Path:
+    async def _ensure(self, spec: MediaSpec, kind: MediaKind, render: Callable[[MediaSpec, Path], Path]) -> Path:
         path = self.path_for(spec, kind)
         if path.is_file():
             self._used(path)

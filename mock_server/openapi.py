@@ -116,7 +116,7 @@ def _ref(name: str) -> dict[str, str]:
 
 
 _REQUEST_ID = {
-    "description": "Every answer carries one; Ark error messages end with it [UPSTREAM §1].",
+    "description": "Every answer carries one; Ark error messages end with it [FIDELITY §1].",
     "required": True,
     "schema": {"type": "string", "minLength": 1},
 }
@@ -418,8 +418,15 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.method == "GET" and endpoint.request is not None:  # a list: the contract judges the query
         operation["parameters"] = _list_params()
     elif endpoint.request is not None and endpoint.family == "predictions":
-        operation["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": _ref(_body_name(endpoint.operation)), "examples": _PREDICTION_EXAMPLES[endpoint.operation]}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": _ref(_body_name(endpoint.operation)),
+                    "examples": _PREDICTION_EXAMPLES[endpoint.operation],
+                }
+            },
+        }
     elif endpoint.request is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": _ref(endpoint.request), "examples": _ARK_EXAMPLES}}}  # fmt: skip

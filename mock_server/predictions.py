@@ -1,4 +1,4 @@
-"""Family B — GPTProto "predictions" [UPSTREAM §3]. HTTP <-> core, nothing else.
+"""Family B — GPTProto "predictions" [FIDELITY §3]. HTTP <-> core, nothing else.
 
 A prediction is an Ark task seen through another envelope: ``data.id`` is the ``cgt-…`` id, so either family
 can read it [decision]. Statuses are told in this family's words, ``created → processing → completed |
@@ -30,10 +30,7 @@ def _error_text(task: Task) -> str | None:
     if task.status == "failed" and task.error:
         return f"{task.error['code']}: {task.error['message']}"
     if task.status == "expired":
-        return (
-            f"Task expired: not finished within execution_expires_after "
-            f"({task.spec.execution_expires_after} s)."
-        )
+        return f"Task expired: not finished within execution_expires_after ({task.spec.execution_expires_after} s)."
     if task.status == "cancelled":
         return "Task cancelled."
     return None
@@ -113,7 +110,7 @@ def _submit(op: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         else:
             spec, sync = parse()
         webhook = _webhook(request, body)
-        # enable_sync_mode: the submit answers when the task has ended [UPSTREAM §3] (MockState.sync_fits).
+        # enable_sync_mode: the submit answers when the task has ended [FIDELITY §3] (MockState.sync_fits).
         base = origin(request, state.config)
         task = state.submit(request[API_KEY], "predictions", op, spec, sync=sync, origin=base, webhook=webhook)
         request[CREATED_TASK] = task.id
@@ -131,8 +128,8 @@ def _webhook(request: web.Request, body: dict[str, Any]) -> tuple[str, str, Any]
     """(url, the field naming it, the input to echo) when a webhook was asked for, else None.
 
     WaveSpeed takes ``?webhook=<url>`` on the submit URL; one page shows a ``webhook_url`` body field: both
-    are accepted, the query first [UPSTREAM §7; FIDELITY §8]. A webhook cannot be combined with
-    ``enable_base64_output`` [UPSTREAM §7].
+    are accepted, the query first [FIDELITY §8]. A webhook cannot be combined with
+    ``enable_base64_output`` [FIDELITY §3].
     """
     if "webhook" in request.query:
         url, param = request.query["webhook"], "webhook"
@@ -152,7 +149,7 @@ def _webhook(request: web.Request, body: dict[str, Any]) -> tuple[str, str, Any]
 
 
 async def webhook_secret(request: web.Request) -> web.Response:
-    """GET /api/v3/webhook/secret → ``data.secret``, the key's ``whsec_…`` signing secret [UPSTREAM §7]."""
+    """GET /api/v3/webhook/secret → ``data.secret``, the key's ``whsec_…`` signing secret [FIDELITY §8]."""
     state = request.app[STATE]
     return reply(envelope({"secret": state.webhook_secret(request[API_KEY])}))
 

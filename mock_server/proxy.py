@@ -36,7 +36,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: Request headers passed on: the caller's key and what describes the body and the client, nothing else
 #: (no cookies, no admin token, no Host: the upstream's own host is used).
 FORWARDED = ("Authorization", "Content-Type", "Accept", "User-Agent", "X-Client-Request-Id")
-#: Answer headers passed back: what clients read [UPSTREAM §1, §2 wire quirks, §7 SDK behaviour].
+#: Answer headers passed back: what clients read [FIDELITY §1, §2 wire quirks, §7 SDK behaviour].
 RETURNED = ("Content-Type", "Retry-After", "x-request-id", "x-client-request-id", "x-should-retry")
 #: Findings kept for ``GET /_mock/drift`` (the oldest go first); ``checked`` counts them all.
 KEEP = 1000
@@ -62,7 +62,7 @@ def _family(path: str) -> str:
 
 
 def _request_id() -> str:
-    # Shaped like upstream's (time + 20 hex digits) [UPSTREAM §1]; for the proxy's own 4xx/502 answers.
+    # Shaped like upstream's (time + 20 hex digits) [FIDELITY §1]; for the proxy's own 4xx/502 answers.
     return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + f"{random.getrandbits(80):020x}"
 
 
@@ -96,7 +96,12 @@ class DriftBook:
         self.items.append(item)
         log.warning(
             "drift: %s %s [%s] expected %s; got %s (upstream request id %s)",
-            method, path, finding.where, finding.expected, finding.got, request_id,
+            method,
+            path,
+            finding.where,
+            finding.expected,
+            finding.got,
+            request_id,
         )
         return item
 
@@ -141,8 +146,10 @@ class Proxy:
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return self._error(family, ApiError(413, "RequestEntityTooLarge",
-                                                f"The request body is larger than {self.max_bytes} bytes."))
+            return self._error(
+                family,
+                ApiError(413, "RequestEntityTooLarge", f"The request body is larger than {self.max_bytes} bytes."),
+            )
         headers = {h: request.headers[h] for h in FORWARDED if h in request.headers}
         # The path and query exactly as sent, always relative (an absolute-form request line names no host
         # of ours to go to): the host is the upstream's, whatever the caller wrote.
@@ -182,8 +189,14 @@ class Proxy:
         found = self._judge(request, request_body, status, answer_body, upstream_rid)
         if self.log_requests:
             ms = (time.perf_counter() - started) * 1000
-            log.info("%s %s → upstream %s %.1fms%s", request.method, request.path, status, ms,
-                     f" drift {found}" if found else "")
+            log.info(
+                "%s %s → upstream %s %.1fms%s",
+                request.method,
+                request.path,
+                status,
+                ms,
+                f" drift {found}" if found else "",
+            )
         if self.recorder is not None:
             self.recorder.exchange(
                 method=request.method,
@@ -222,12 +235,15 @@ class Proxy:
     def _unreachable(self, request: web.Request, family: str, exc: BaseException) -> web.Response:
         self.book.checked += 1
         self.book.unreachable += 1
-        reason = "no answer within the timeout" if isinstance(exc, TimeoutError) else (
-            f"{type(exc).__name__}: {exc}"[:300]
+        reason = (
+            "no answer within the timeout" if isinstance(exc, TimeoutError) else (f"{type(exc).__name__}: {exc}"[:300])
         )
         self.book.add(
-            "unreachable", request.method, request.path,
-            Finding("upstream", "", f"an answer from {self.upstream} within {self.timeout:g} s", reason), None,
+            "unreachable",
+            request.method,
+            request.path,
+            Finding("upstream", "", f"an answer from {self.upstream} within {self.timeout:g} s", reason),
+            None,
         )
         err = ApiError(502, "BadGateway", f"The upstream {self.upstream} did not answer: {reason}.")
         return self._error(family, err)
@@ -257,7 +273,8 @@ async def replay(request: web.Request, handler: Handler) -> web.StreamResponse:
         return answer
     if replayer.strict:
         raise ApiError(
-            404, "NotFound",
+            404,
+            "NotFound",
             f"No recording answers {request.method} {request.path} (--replay-strict serves recorded traffic only).",
         )
     return await handler(request)

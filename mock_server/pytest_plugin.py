@@ -113,9 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "seedance_mock(**settings): MockConfig fields for the seedance_mock fixtures, e.g. time_scale=0",
     )
-    warnings.filterwarnings(
-        "ignore", message='The configuration option "asyncio_default_fixture_loop_scope" is unset'
-    )
+    warnings.filterwarnings("ignore", message='The configuration option "asyncio_default_fixture_loop_scope" is unset')
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -236,9 +236,7 @@ def load(folder: Path) -> tuple[list[Recording], list[dict[str, Any]]]:
         try:
             data = json.loads(path.read_text("utf-8"))
             tasks.append(
-                Recording(
-                    str(data["task_id"]), str(data["family"]), data.get("create"), list(data["reads"]), path.name
-                )
+                Recording(str(data["task_id"]), str(data["family"]), data.get("create"), list(data["reads"]), path.name)
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: not a task recording ({exc})") from None
@@ -280,7 +278,7 @@ def _drop_path(value: Any, parts: list[str]) -> None:
 
 
 def _no_nulls(value: Any) -> Any:
-    # null means absent in a create body [UPSTREAM §2: the Ark SDK sends every unset field as null].
+    # null means absent in a create body [FIDELITY §2: the Ark SDK sends every unset field as null].
     if isinstance(value, dict):
         return {k: _no_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
@@ -387,8 +385,7 @@ class Replayer:
         if isinstance(data, dict):
             if media is not None and isinstance(data.get("outputs"), list):
                 data["outputs"] = [
-                    state.signer.url(here, media, "mp4", expires) if isinstance(o, str) else o
-                    for o in data["outputs"]
+                    state.signer.url(here, media, "mp4", expires) if isinstance(o, str) else o for o in data["outputs"]
                 ]
             urls = data.get("urls")
             if isinstance(urls, dict) and isinstance(urls.get("get"), str):

@@ -1,5 +1,5 @@
 """Contract verdicts as upstream errors: which ``ApiError`` a violation of a request contract, or an unknown
-model, is answered with [UPSTREAM §2 error catalogue]. The contracts judge; this module only names the code."""
+model, is answered with [FIDELITY §10]. The contracts judge; this module only names the code."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from mock_server.errors import ApiError
 
 
 def violation_error(v: Violation) -> ApiError:
-    """Ark's answer to one contract violation [UPSTREAM §2 error catalogue]."""
+    """Ark's answer to one contract violation [FIDELITY §10]."""
     if v.kind == "missing":
         return ApiError(400, "MissingParameter", f"The request is missing the parameter `{v.param}`.", v.param)
     if v.kind == "unsupported" and v.message.startswith("the specified parameter"):
@@ -39,7 +39,7 @@ def check_contract(name: str, body: Any) -> None:
 
 
 def known_model(name: Any) -> Model:
-    """The model called exactly ``name`` (id or alias), or a 404 [UPSTREAM §5: unknown model → 404]."""
+    """The model called exactly ``name`` (id or alias), or a 404 [FIDELITY §5: unknown model → 404]."""
     if name is None:
         raise ApiError(400, "MissingParameter", "The request is missing the parameter `model`.", "model")
     if not isinstance(name, str) or not name:

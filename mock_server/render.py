@@ -35,7 +35,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contracts import FPS  # every model's output frame rate [UPSTREAM §4: "Output is 24 fps"]
+from contracts import FPS  # every model's output frame rate [FIDELITY §4: "Output is 24 fps"]
 from mock_server.images import INPUTS_DIR, atomic_write
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ RENDER_VERSION = 3  # 3: reference images wipe into each other (was a cross-fade
 _SEED_LIMIT = 2**63
 
 SCENARIOS = ("text", "first_frame", "first_last_frame", "reference")
-#: The most images one spec may carry (2.5 takes 30 references [UPSTREAM §7]; room to spare).
+#: The most images one spec may carry (2.5 takes 30 references [FIDELITY §5]; room to spare).
 MAX_IMAGES = 64
 
 # A reference to one input image: a stored copy, a URL never fetched (its host), or an undecodable one.
@@ -87,7 +87,7 @@ class MediaSpec:
     The first five fields alone give the anonymous picture of issue 4 (a gradient and a sweeping bar). The
     rest make the file show its request: the task id, model, resolution and prompt excerpt in the overlay,
     and the input images (:func:`mock_server.images.ingest_image` references, in order) as ``scenario`` lays them out.
-    ``resolution`` "4k" (any case) also switches the codec to H.265 [UPSTREAM §7].
+    ``resolution`` "4k" (any case) also switches the codec to H.265 [FIDELITY §11].
     """
 
     width: int
@@ -167,7 +167,7 @@ class MediaSpec:
 
     @property
     def hevc(self) -> bool:
-        """Whether the video is H.265: 4k files are, every other resolution is H.264 [UPSTREAM §7]."""
+        """Whether the video is H.265: 4k files are, every other resolution is H.264 [FIDELITY §11]."""
         return self.resolution.lower() == "4k"
 
     @classmethod
@@ -493,10 +493,7 @@ class _Painter:
         import numpy as np
 
         item = np.dtype(self.dtype).itemsize
-        return [
-            np.frombuffer(p, self.dtype).reshape(p.height, p.line_size // item)[:, : p.width]
-            for p in frame.planes
-        ]
+        return [np.frombuffer(p, self.dtype).reshape(p.height, p.line_size // item)[:, : p.width] for p in frame.planes]
 
     def bar_x(self, index: int) -> int:
         """Left edge of the sweeping bar in frame ``index`` (0 at the first frame, the right edge at the last)."""
@@ -599,7 +596,7 @@ def _encoder(spec: MediaSpec) -> tuple[str, bool]:
     return _h264_encoder(), False
 
 
-#: Video containers: what a task's ``output_format`` may ask for (2.5: mp4 | mov [UPSTREAM §7]).
+#: Video containers: what a task's ``output_format`` may ask for (2.5: mp4 | mov [FIDELITY §11]).
 CONTAINERS = ("mp4", "mov")
 
 
@@ -610,7 +607,7 @@ def render_video(
     24 fps, plus AAC 48 kHz if ``spec.audio``.
 
     H.264 (yuv420p, ultrafast), or for 4k H.265 tagged ``hvc1`` in 10-bit yuv420p10le when the encoder
-    allows [UPSTREAM §7]. Exactly ``spec.frames`` frames of ``width × height`` and ``frames / 24`` seconds;
+    allows [FIDELITY §11]. Exactly ``spec.frames`` frames of ``width × height`` and ``frames / 24`` seconds;
     ``moov`` first (faststart) so players can start and seek before the whole file arrived. Input images
     are read from ``inputs`` (default: ``inputs/`` beside ``path``). Blocking: run it in a thread.
     The streams are the same in both containers; only the muxer differs [FIDELITY §11].

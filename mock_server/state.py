@@ -174,7 +174,7 @@ class MockState:
 
     # -- tasks -----------------------------------------------------------------------------------------
     def new_id(self, now: float, *, flex: bool = False) -> str:
-        """A fresh id shaped like upstream's, ``cgt-YYYYMMDDHHMMSS-xxxxx`` [UPSTREAM §2], or
+        """A fresh id shaped like upstream's, ``cgt-YYYYMMDDHHMMSS-xxxxx`` [FIDELITY §2], or
         ``cgt-batch-YYYYMMDDHHMMSS-xxxxx`` for a flex-tier task [FIDELITY §2]."""
         second = int(now)
         if self.stamp[0] != second:  # strftime once per mock second (shared with the request ids)
@@ -217,7 +217,7 @@ class MockState:
         self.accounts.check_model(key, spec.model_id, model.names)
         self.accounts.check_balance(key, usage(spec))
         if self.store.queued_count(key) >= self.config.max_queued_per_key:
-            # More than 120 queued tasks for one key → 429 QuotaExceeded [UPSTREAM §2 catalogue].
+            # More than 120 queued tasks for one key → 429 QuotaExceeded [FIDELITY §10].
             raise ApiError(
                 429,
                 "QuotaExceeded",
@@ -247,16 +247,14 @@ class MockState:
         return config.queue_seconds + config.run_seconds <= config.sync_timeout_seconds
 
     def webhook_secret(self, key: str) -> str:
-        """``key``'s webhook signing secret (``whsec_…``), stable for the server's life [UPSTREAM §7]."""
+        """``key``'s webhook signing secret (``whsec_…``), stable for the server's life [FIDELITY §8]."""
         return webhook_secret(self.secret, key)
 
     def owned_task(self, key: str, task_id: str) -> Task:
         """The caller's task ``task_id``, or a 404 (tasks are private to the key that made them)."""
         task = self.store.get(task_id)
         if task is None or task.key != key:
-            raise ApiError(
-                404, "NotFound", f"The specified task {task_id} is not found.", "id"
-            )
+            raise ApiError(404, "NotFound", f"The specified task {task_id} is not found.", "id")
         return task
 
     def cancel_or_delete(self, key: str, task_id: str) -> None:
@@ -274,9 +272,7 @@ class MockState:
         if not task.spec.draft:
             raise ApiError(400, "InvalidParameter", f"The task {task_id} is not a draft task.", param)
         if task.status != "succeeded":
-            raise ApiError(
-                400, "InvalidParameter", f"The draft task {task_id} is {task.status}, not succeeded.", param
-            )
+            raise ApiError(400, "InvalidParameter", f"The draft task {task_id} is {task.status}, not succeeded.", param)
         return task.spec
 
     # -- media -----------------------------------------------------------------------------------------
@@ -301,7 +297,7 @@ def _number(value: object, most: float) -> float | None:
 
 
 def usage(spec: TaskSpec) -> int:
-    """Completion tokens of a task [UPSTREAM §2: w × h × (24 × duration + 1) / 1024]."""
+    """Completion tokens of a task [FIDELITY §2: w × h × (24 × duration + 1) / 1024]."""
     return contracts.token_usage(spec.width, spec.height, frames=spec.frame_count)
 
 

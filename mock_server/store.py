@@ -5,7 +5,7 @@ applies every event due by ``now`` in time order before a request reads or write
 therefore a pure function of what was created and of the clock: deterministic under a frozen clock,
 instant under ``/_mock/clock/advance``, and never backwards.
 
-Upstream lifecycle [UPSTREAM §2]: queued → running → succeeded | failed; queued → cancelled (DELETE while
+Upstream lifecycle [FIDELITY §2]: queued → running → succeeded | failed; queued → cancelled (DELETE while
 queued); queued | running → expired once ``execution_expires_after`` passes. At most
 ``max_running_per_key`` tasks of one key run at once; the rest wait queued, first in, first out. Of those, at
 most ``max_running_4k_per_key`` may be 4k tasks (upstream's lower 4k concurrency [FIDELITY §7]): a 4k task
@@ -34,7 +34,7 @@ STATUSES = ARK_STATUSES
 #: The statuses after which a task never changes.
 TERMINAL = frozenset(STATUSES) & TERMINAL_STATUSES
 
-# What a moderation refusal of the output looks like [UPSTREAM §2].
+# What a moderation refusal of the output looks like [FIDELITY §2].
 OUTPUT_REFUSED = {
     "code": "OutputVideoSensitiveContentDetected",
     "message": "The generated video may contain sensitive content and was withheld.",
@@ -232,7 +232,7 @@ class TaskStore:
         page_num: int = 1,
         page_size: int = 20,
     ) -> tuple[int, builtins.list[Task]]:  # (list: the method above)
-        """``(how many match, the page asked for)`` of ``key``'s tasks, newest first: Ark's list [UPSTREAM §2].
+        """``(how many match, the page asked for)`` of ``key``'s tasks, newest first: Ark's list [FIDELITY §2].
 
         ``model`` matches a task created under any name of that model, from either side (``dreamina-…``
         finds ``doubao-…`` tasks and the reverse) [FIDELITY §12]; the tier filter defaults to ``default``,
@@ -327,7 +327,7 @@ class TaskStore:
         self._next_eviction = max(self.max_tasks, len(self._tasks) + max(1, self.max_tasks // 100))
 
     def cancel_or_delete(self, task: Task, now: float) -> None:
-        """What a DELETE does [UPSTREAM §2]: cancel a queued task, forget a finished one; a running or already
+        """What a DELETE does [FIDELITY §2]: cancel a queued task, forget a finished one; a running or already
         cancelled task can be neither (400; the code is a [decision])."""
         if task.status == "queued":
             self.cancel(task, now)
@@ -342,7 +342,7 @@ class TaskStore:
             )
 
     def cancel(self, task: Task, now: float) -> None:
-        """queued → cancelled [UPSTREAM §2: DELETE of a queued task]."""
+        """queued → cancelled [FIDELITY §2: DELETE of a queued task]."""
         assert task.status == "queued"
         self._set(task, "cancelled", now)
         self._keys[task.key].queued -= 1
@@ -369,7 +369,7 @@ class TaskStore:
                 self.delete(task)
 
     def delete(self, task: Task) -> None:
-        """Forget a finished task's record [UPSTREAM §2: DELETE of succeeded / failed / expired]."""
+        """Forget a finished task's record [FIDELITY §2: DELETE of succeeded / failed / expired]."""
         if self._tasks.pop(task.id, None) is not None and self.durable is not None:
             self.durable.task_gone(task.id)
         state = self._keys.get(task.key)

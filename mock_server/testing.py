@@ -1,9 +1,9 @@
 """A mock server on its own thread and event loop: for sync tests, scripts and the pytest plugin.
 
-    with MockServer(time_scale=0) as mock:
-        client = Ark(base_url=mock.ark_base_url, api_key=mock.api_key)
-        ...
-        mock.advance(10)
+with MockServer(time_scale=0) as mock:
+    client = Ark(base_url=mock.ark_base_url, api_key=mock.api_key)
+    ...
+    mock.advance(10)
 """
 
 from __future__ import annotations
@@ -122,9 +122,7 @@ class MockServer:
         token sent for you; returns the JSON answer, raises ``httpx.HTTPStatusError`` on a 4xx/5xx."""
         import httpx  # only this helper needs it
 
-        response = httpx.request(
-            method, self.base_url + path, headers=self.admin_headers, json=body, timeout=30
-        )
+        response = httpx.request(method, self.base_url + path, headers=self.admin_headers, json=body, timeout=30)
         response.raise_for_status()
         return response.json()
 

@@ -135,7 +135,7 @@ def _finish_seconds(state: MockState, tasks: list[Task]) -> float:
     """Mock seconds after which every task that can finish has finished (an upper bound).
 
     Each key runs ``max_running_per_key`` tasks at once, each for ``run_seconds``, after ``queue_seconds``
-    [UPSTREAM §2]. ``[mock:expire]`` tasks never start, so they are left to expire on their own.
+    [FIDELITY §2]. ``[mock:expire]`` tasks never start, so they are left to expire on their own.
     """
     config = state.config
     active: dict[str, int] = {}

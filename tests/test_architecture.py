@@ -118,9 +118,7 @@ def test_the_tasks_path_is_typed_once_outside_the_client() -> None:
         if "contents/generations/tasks" in text
     ]
     assert len(hits) <= 2, hits  # the endpoint table, and the client's own copy until branch client drops it
-    assert [h for h in hits if not h.startswith("client/")] == [
-        "contracts/endpoints.py: '/contents/generations/tasks'"
-    ]
+    assert [h for h in hits if not h.startswith("client/")] == ["contracts/endpoints.py: '/contents/generations/tasks'"]
 
 
 def test_no_api_path_is_typed_outside_the_endpoint_table() -> None:
@@ -175,16 +173,13 @@ def test_the_text_command_grammar_is_written_once() -> None:
     # The command pattern and the typed-field sets live in contracts/commands.py; the mock, the client
     # and the test oracle call read_commands().
     files = [*_package_files(), *sorted((ROOT / "tests" / "harness").glob("*.py"))]
-    patterns = [
-        f"{path.relative_to(ROOT)}: {text!r}" for path in files for text in code_strings(path) if "--(" in text
-    ]
+    patterns = [f"{path.relative_to(ROOT)}: {text!r}" for path in files for text in code_strings(path) if "--(" in text]
     assert patterns == ["contracts/commands.py: '(?:^|\\\\s)--([A-Za-z]+)\\\\s+(\\\\S+)'"]
     typed = [
         f"{_shown(path)}:{node.lineno}"
         for path in files
         for node in ast.walk(ast.parse(path.read_text("utf-8")))
-        if isinstance(node, (ast.Tuple, ast.List, ast.Set))
-        and set(_literal_strings(node)) in TYPED_FIELDS
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and set(_literal_strings(node)) in TYPED_FIELDS
     ]
     assert [h.split(":")[0] for h in typed] == ["contracts/commands.py"] * 2, typed
 

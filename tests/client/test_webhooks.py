@@ -26,7 +26,7 @@ def _headers(body: bytes = BODY, *, stamp: int = NOW, secret: str = SECRET, wid:
 
 
 def test_sign_is_the_documented_hmac() -> None:
-    # HMAC-SHA256 over "{id}.{timestamp}.{body}", keyed by the secret's text after "whsec_" [UPSTREAM §7].
+    # HMAC-SHA256 over "{id}.{timestamp}.{body}", keyed by the secret's text after "whsec_" [FIDELITY §8].
     expected = hmac.new(SECRET[6:].encode(), b"msg_1.1800000000." + BODY, hashlib.sha256).hexdigest()
     assert webhooks.sign(SECRET, "msg_1", NOW, BODY) == "v3," + expected
     assert webhooks.sign(SECRET, "msg_1", NOW, BODY.decode()) == "v3," + expected

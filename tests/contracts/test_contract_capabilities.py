@@ -60,7 +60,7 @@ def _data() -> dict[Cell, tuple[int, int]]:
     }
 
 
-#: Upstream's 4k row [UPSTREAM §7 sizes; FIDELITY §4].
+#: Upstream's 4k row [FIDELITY §11 sizes; FIDELITY §4].
 UPSTREAM_4K = {
     "16:9": (3840, 2160), "4:3": (3326, 2494), "1:1": (2880, 2880),
     "3:4": (2494, 3326), "9:16": (2160, 3840), "21:9": (4398, 1886),
@@ -100,7 +100,7 @@ def test_ratio_order_is_the_seeds() -> None:
 
 
 def test_token_usage_reproduces_both_documented_responses() -> None:
-    # UPSTREAM §2: 1.5 pro 720p 16:9, 12 s -> 260100 (seed 002); 2.0 720p 16:9, 5 s -> 108900.
+    # FIDELITY §2: 1.5 pro 720p 16:9, 12 s -> 260100 (seed 002); 2.0 720p 16:9, 5 s -> 108900.
     assert contracts.token_usage(1280, 720, duration=12) == 260100
     assert contracts.token_usage(1280, 720, duration=5) == 108900
     assert contracts.token_usage(1280, 720, frames=24 * 5 + 1) == 108900
@@ -175,7 +175,7 @@ def test_lookup_by_id_and_alias() -> None:
 
 
 def test_text_command_flags_map_to_the_body_fields_they_set() -> None:
-    # UPSTREAM §2: --rs/--resolution, --rt/--ratio, --dur/--duration, --fps/--framepersecond, --wm/--watermark,
+    # FIDELITY §2: --rs/--resolution, --rt/--ratio, --dur/--duration, --fps/--framepersecond, --wm/--watermark,
     # --seed, --cf/--camerafixed, --frames.
     import contracts
 

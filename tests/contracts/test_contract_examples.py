@@ -134,7 +134,7 @@ def _task(**fields: Any) -> dict[str, Any]:
     }
 
 
-#: Responses the mock emits in every state; they must conform as well [UPSTREAM §2, §3].
+#: Responses the mock emits in every state; they must conform as well [FIDELITY §2, §3].
 STATES = [
     ("ark.task", _task(status="queued", content=None, error=None, usage=None)),
     ("ark.task", _task(status="running")),

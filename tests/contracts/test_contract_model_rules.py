@@ -1,4 +1,4 @@
-"""Per-model rules (UPSTREAM §5, generated into model-rules.json) refuse what each model does not take.
+"""Per-model rules (FIDELITY §5, generated into model-rules.json) refuse what each model does not take.
 
 The cases are derived from the capability data, so every model is checked against its own row; a few
 literal cases pin the facts the seeds state outright.
@@ -23,7 +23,7 @@ from tests.contracts.contract_helpers import (
 )
 
 ARK = "ark.create_task.request"
-# Models beyond the seeds' examples [UPSTREAM §7].
+# Models beyond the seeds' examples [FIDELITY §5].
 V20, FAST, MINI, V25 = (
     "dreamina-seedance-2-0-260128", "dreamina-seedance-2-0-fast-260128",
     "dreamina-seedance-2-0-mini-260615", "dreamina-seedance-2-5-260628",
@@ -137,7 +137,7 @@ def test_camera_fixed(model: Model, spelling: str) -> None:
             assert found is not None and found.param == spelling, (scenario, found)
 
 
-# The facts the seeds and UPSTREAM §5 state outright, as literal cases.
+# The facts the seeds and FIDELITY §5 state outright, as literal cases.
 LITERAL: list[tuple[str, dict[str, Any], str]] = [
     (
         "2.0 fast refuses 1080p [seed]",
@@ -189,7 +189,7 @@ LITERAL: list[tuple[str, dict[str, Any], str]] = [
         ark_body("dreamina-seedance-2-0-260128", "reference", content=[TEXT, *[REF_IMAGE] * 10]),
         "content",
     ),
-    # Beyond the seeds [UPSTREAM §7; FIDELITY §5].
+    # Beyond the seeds [FIDELITY §5].
     ("2.0 mini refuses 1080p", ark_body(MINI, "text", resolution="1080p"), "resolution"),
     ("2.0 fast refuses 4k", ark_body(FAST, "text", resolution="4K"), "resolution"),
     ("2.5 refuses 4k", ark_body(V25, "text", resolution="4k"), "resolution"),
@@ -255,7 +255,7 @@ def test_accepted_beyond_the_seeds(body: dict[str, Any]) -> None:
 
 
 def test_refusal_wording_is_upstreams() -> None:
-    # UPSTREAM §7's quote, word for word: the model without its version date, the task type [FIDELITY §5].
+    # FIDELITY §5's quote, word for word: the model without its version date, the task type [FIDELITY §5].
     found = _first(ark_body("seedance-1-0-pro-250528", "text", draft=True))
     assert found is not None and found.kind == "unsupported"
     assert found.message == (

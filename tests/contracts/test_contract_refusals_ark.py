@@ -25,8 +25,8 @@ from tests.contracts.contract_helpers import (
 )
 
 NAME = "ark.create_task.request"
-PRO = "seedance-1-0-pro-250528"  # takes text, first frame, first+last, frames, camera_fixed [UPSTREAM §5]
-V2 = "dreamina-seedance-2-0-260128"  # takes reference images, videos and audios [UPSTREAM §5]
+PRO = "seedance-1-0-pro-250528"  # takes text, first frame, first+last, frames, camera_fixed [FIDELITY §5]
+V2 = "dreamina-seedance-2-0-260128"  # takes reference images, videos and audios [FIDELITY §5]
 
 BASE = ark_body(PRO, "text")
 REF = ark_body(V2, "reference")
@@ -54,7 +54,7 @@ CASES: list[tuple[str, dict[str, Any], str, str | None]] = [
     ("content empty", changed(BASE, content=[]), "content", None),
     ("content not an array", changed(BASE, content="a cat"), "content", None),
     ("content item not an object", changed(BASE, content=["a cat"]), "content[0]", None),
-    # content items [seed 000 content table; UPSTREAM §2]
+    # content items [seed 000 content table; FIDELITY §2]
     ("item type unknown", changed(BASE, content=[{"type": "video", "text": "x"}]), "content[0].type", None),
     ("item type missing", changed(BASE, content=[{"text": "x"}]), "content[0].type", "missing"),
     ("text item without text", changed(BASE, content=[{"type": "text"}]), "content[0].text", "missing"),
@@ -142,7 +142,7 @@ CASES: list[tuple[str, dict[str, Any], str, str | None]] = [
         None,
     ),
     ("reference audio alone", changed(REF, content=[TEXT, REF_AUDIO]), "content", None),
-    # optional fields [seed 000 tables; UPSTREAM §2]
+    # optional fields [seed 000 tables; FIDELITY §2]
     ("generate_audio not a bool", changed(BASE, generate_audio="true"), "generate_audio", None),
     ("resolution unknown", changed(BASE, resolution="2k"), "resolution", None),
     ("resolution without p", changed(BASE, resolution="720"), "resolution", None),
@@ -208,7 +208,7 @@ def test_body_must_be_an_object() -> None:
     assert contracts.violations(NAME, [BASE])
 
 
-# Null means absent: the official Ark SDK sends every unset option as null [UPSTREAM §2].
+# Null means absent: the official Ark SDK sends every unset option as null [FIDELITY §2].
 OPTIONAL = [
     "generate_audio", "resolution", "ratio", "duration", "frames", "framespersecond", "seed", "camerafixed",
     "camera_fixed", "watermark", "callback_url", "return_last_frame", "service_tier",
@@ -299,7 +299,7 @@ def test_the_official_sdk_body_conforms() -> None:
 
 
 def test_an_unknown_field_sent_as_null_means_absent() -> None:
-    # A newer SDK sends options this contract does not know, as null when unset [UPSTREAM §2].
+    # A newer SDK sends options this contract does not know, as null when unset [FIDELITY §2].
     import contracts
 
     body = {"model": "dreamina-seedance-2-0-260128", "content": [{"type": "text", "text": "x"}]}

@@ -1,4 +1,4 @@
-"""The predictions request contracts (seed 004, UPSTREAM §3) refuse every body that breaks one rule.
+"""The predictions request contracts (seed 004, FIDELITY §3) refuse every body that breaks one rule.
 
 A predictions contract judges the JSON body plus ``model``, the request path's model.
 """
@@ -79,7 +79,7 @@ CASES = [
     (R2V, "4 videos on 2.0 fast", changed(R2V_BASE, videos=[URL] * 4), "videos", None),
     (R2V, "4 audios on 2.0 fast", changed(R2V_BASE, audios=[URL] * 4), "audios", None),
     (R2V, "image on reference-to-video", changed(R2V_BASE, image=URL), "image", "unsupported"),
-    # per model [UPSTREAM §5]
+    # per model [FIDELITY §5]
     (T2V, "2.0 fast refuses 1080p [seed]", changed(T2V_BASE, resolution="1080p"), "resolution", None),
     (T2V, "2.0 fast camera_fixed true", changed(T2V_BASE, camera_fixed=True), "camera_fixed", None),
     (

@@ -1,4 +1,4 @@
-"""Response contracts flag real drift: each case breaks one rule of UPSTREAM §1-§3 and must be refused."""
+"""Response contracts flag real drift: each case breaks one rule of FIDELITY §1-§3 and must be refused."""
 
 from __future__ import annotations
 
@@ -166,7 +166,7 @@ def test_refused_naming_the_field(name: str, instance: Any, param: str) -> None:
     "status", ["created", "processing", "completed", "failed", "queued", "running", "succeeded", "expired"]
 )
 def test_envelope_accepts_both_status_vocabularies(status: str) -> None:
-    # UPSTREAM §3 [decision]: the mock emits created/processing/completed/failed; accept the Ark set too.
+    # FIDELITY §3 [decision]: the mock emits created/processing/completed/failed; accept the Ark set too.
     data = {"status": status, "outputs": ["https://example.com/v.mp4"]}
     if status == "failed":
         data["error"] = "boom"

@@ -44,8 +44,9 @@ def test_recorded_answers_meet_todays_contracts(recorded: list[dict[str, Any]]) 
     problems = []
     for ex in recorded:
         for f in conformance.check_answer(ex["method"], ex["path"], ex["status"], ex["body"], tracker=tracker):
-            problems.append(f"{ex['method']} {ex['path']} (seen {ex.get('seen_at')}) [{f.where}] "
-                            f"expected {f.expected}; got {f.got}")
+            problems.append(
+                f"{ex['method']} {ex['path']} (seen {ex.get('seen_at')}) [{f.where}] expected {f.expected}; got {f.got}"
+            )
     assert not problems, "recorded traffic no longer meets the contracts:\n" + "\n".join(problems)
 
 
@@ -74,8 +75,21 @@ def test_a_recording_that_no_longer_conforms_fails_the_run(tmp_path: Path) -> No
     data["reads"].append(data["reads"][1])  # running again after succeeded
     ark.write_text(json.dumps(data, indent=2))
     root = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-m", "pytest", "tests/contracts/test_recorded_traffic.py", "-p", "no:cacheprovider",
-               "-q", "-n", "0", "-k", "meet_todays", "--recordings", str(folder)]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/contracts/test_recorded_traffic.py",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-n",
+        "0",
+        "-k",
+        "meet_todays",
+        "--recordings",
+        str(folder),
+    ]
     run = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stdout
     assert "1 failed" in run.stdout and "[ark.task: status] expected 'in_progress' is not one of" in run.stdout

@@ -134,7 +134,7 @@ PREDICTION_REFUSALS: dict[str, tuple[str, str, dict[str, Any]]] = {
 def cheapest_model(family: str) -> tuple[contracts.Model, str, int]:
     """(model, resolution, duration) of the cheapest text-to-video of ``family`` ("ark" or "predictions"):
     fewest tokens at 480p 16:9 and the family's shortest duration for it (tokens are what a task is charged
-    by [UPSTREAM §2]; the predictions family has its own duration range)."""
+    by [FIDELITY §2]; the predictions family has its own duration range)."""
     durations = {"ark": "duration", "predictions": "predictions_duration"}
     if family not in durations:
         raise ValueError(f"family must be one of {sorted(durations)}, not {family!r}")

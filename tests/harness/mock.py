@@ -17,7 +17,7 @@ from tests.support import assert_contract
 KEY = "sk-harness-0123456789"
 OTHER_KEY = "sk-harness-other-9876"
 # Paths and status words are the endpoint table's; which error contract an answer meets is the conformance
-# checks' (the gateway's shape for a gateway error type [UPSTREAM §1], else the family's): one source each.
+# checks' (the gateway's shape for a gateway error type [FIDELITY §1], else the family's): one source each.
 ARK_TASKS = endpoints.path("ark.list")
 GATEWAY_TYPES = conformance.GATEWAY_TYPES
 PREDICTION_STATUS = endpoints.PREDICTION_STATUS

@@ -29,7 +29,7 @@ SCENARIOS = ("text", "first_frame", "first_last_frame", "reference")
 OPS = tuple(PREDICTION_OPS)
 RESOLUTIONS = contracts.resolutions()  # 480p 720p 1080p 4k (4k on one model only) [FIDELITY §4]
 
-#: Names no model answers to: the API matches names exactly [UPSTREAM §5: unknown model → 404].
+#: Names no model answers to: the API matches names exactly [FIDELITY §5: unknown model → 404].
 UNKNOWN_MODELS = (
     "seedance-9-9-pro-990101",
     "DREAMINA-SEEDANCE-2-0-260128",  # a known id in the wrong case
@@ -156,7 +156,7 @@ def aspect_ratios() -> st.SearchStrategy[Any]:
 
 
 def prediction_durations(low: int, high: int) -> st.SearchStrategy[Any]:
-    """Int or numeric string (the seed's table says string, its examples send an int [UPSTREAM §3])."""
+    """Int or numeric string (the seed's table says string, its examples send an int [FIDELITY §3])."""
     valid = st.one_of(st.integers(low, high), st.integers(low, high).map(str))
     invalid = st.one_of(
         _ints_around(low, high),
@@ -272,7 +272,7 @@ def _broken_content(draw: st.DrawFn, items: list[dict[str, Any]]) -> Any:
 
 
 def ark_options(model: Model) -> dict[str, st.SearchStrategy[Any]]:
-    """Every optional Ark field with values around what ``model`` accepts [seed 000; UPSTREAM §2]."""
+    """Every optional Ark field with values around what ``model`` accepts [seed 000; FIDELITY §2]."""
     low, high = model.duration
     expires_low, expires_high = ARK["execution_expires_after_range"]
     # The family floor is 1; 1.x's own minimum is 3600 [FIDELITY §5]: probe both.
@@ -491,7 +491,7 @@ def valid_prediction_requests(model: Model | None = None) -> st.SearchStrategy[t
     return request()
 
 
-#: Prompts carrying legacy text commands [UPSTREAM §2], for the dedicated text-command property only.
+#: Prompts carrying legacy text commands [FIDELITY §2], for the dedicated text-command property only.
 @st.composite
 def text_command_prompts(draw: st.DrawFn, model: Model) -> str:
     """A prompt ending in 1-3 ``--flag value`` commands, values around the model's limits."""

@@ -39,7 +39,7 @@ def _is_unknown_model(name: Any) -> bool:
 
 
 def _check_unknown_model(name: Any, contract: Verdict, server: Verdict) -> None:
-    # UPSTREAM §5: an unknown model is a 404 InvalidEndpointOrModel.NotFound, whatever else is wrong.
+    # FIDELITY §5: an unknown model is a 404 InvalidEndpointOrModel.NotFound, whatever else is wrong.
     if _is_unknown_model(name):
         assert server.extra["status"] == 404, server
         assert server.extra["code"] == "InvalidEndpointOrModel.NotFound", server
@@ -97,7 +97,7 @@ def _settled_as_asked(task: dict[str, Any], asked: dict[str, Any], defaults: dic
         if field == "duration":
             if asked.get("frames") is not None:
                 assert "duration" not in task, task  # frames only when sent, then no duration [FIDELITY §2]
-                continue  # frames overrides duration [UPSTREAM §2]
+                continue  # frames overrides duration [FIDELITY §2]
             expected = int(expected)
             if expected == -1:  # the model picked an integer in its range [FIDELITY §5]
                 assert model.duration[0] <= task["duration"] <= model.duration[1], task
@@ -213,7 +213,7 @@ def test_unknown_model_is_refused_on_model_by_all(mock: Harness, body: dict[str,
 @NARROW
 @given(data=st.data())
 def test_nulls_mean_absent(mock: Harness, data: st.DataObject) -> None:
-    """Any optional field sent as null (as the Ark SDK does) changes no judge's verdict [UPSTREAM §2]."""
+    """Any optional field sent as null (as the Ark SDK does) changes no judge's verdict [FIDELITY §2]."""
     body = data.draw(gen.ark_bodies())
     assume(isinstance(body.get("model"), str) and "content" in body)  # a skipped draw is no passing example
     nulls = data.draw(st.lists(st.sampled_from([*sorted(gen.ark_options(gen.MODELS[0])), "unknown_field"]), max_size=5))
@@ -227,7 +227,7 @@ def test_nulls_mean_absent(mock: Harness, data: st.DataObject) -> None:
     assert mock.create_ark(body)[0] == mock.create_ark(padded)[0]
 
 
-# The legacy prompt commands [UPSTREAM §2], read by the one grammar the client and the mock read them with
+# The legacy prompt commands [FIDELITY §2], read by the one grammar the client and the mock read them with
 # (contracts.commands). A body field wins over a command [decision]; a command whose value is not even of
 # the field's type is refused all the same (the client and the mock both read every command before merging),
 # so the body it stands for carries the raw text there and the contract refuses that field.
@@ -260,7 +260,7 @@ def test_text_commands_judges_agree(mock: Harness, data: st.DataObject) -> None:
         merged = _with_commands(body)
         for field in ("resolution", "seed", "frames", "duration"):
             if field == "duration" and "frames" in merged:
-                continue  # frames overrides duration [UPSTREAM §2]
+                continue  # frames overrides duration [FIDELITY §2]
             if field in merged and merged[field] != -1:
                 asked = merged[field].lower() if field == "resolution" else merged[field]  # [FIDELITY §5]
                 assert task[field] == asked, (field, task, merged)
@@ -376,7 +376,7 @@ def _ark_boundaries() -> list[dict[str, Any]]:
                 extra = [] if kind == "images" else [{**image, "role": "reference_image"}]
                 cases.append({"model": model.id, "content": [text, *extra, *[item] * n]})
     cases += _beyond_the_seeds(contents)
-    # Family-wide limits [seed 000; UPSTREAM §2], once, on the first model.
+    # Family-wide limits [seed 000; FIDELITY §2], once, on the first model.
     base = {"model": gen.MODELS[0].id, "content": [text]}
     seed_low, seed_high = gen.ARK["seed_range"]
     expires_low, expires_high = gen.ARK["execution_expires_after_range"]
@@ -401,7 +401,7 @@ _REFUSABLE = {
 
 
 def _beyond_the_seeds(contents: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The limits of UPSTREAM §7 for every model [FIDELITY §5]: duration -1, resolution in any case and 4k,
+    """The limits of FIDELITY §11 for every model [FIDELITY §5]: duration -1, resolution in any case and 4k,
     each field a model may refuse, the 1.x-only expiry minimum, priority 0-9 and flex, drafts, audio-only
     references and the reference totals."""
     text = contents["text"][0]

@@ -1,9 +1,9 @@
 """The task lifecycle as a state machine: creates in either family, clock jumps, cancels, deletes and
-filtered lists, in any order, with the invariants of UPSTREAM §2 checked after every step.
+filtered lists, in any order, with the invariants of FIDELITY §2 checked after every step.
 
 Some tasks are created with a ``callback_url`` (Ark) or a ``?webhook=`` (predictions) pointing at the mock's
 own sink: their deliveries must follow the lifecycle — one per transition, in order, never for a status the
-task did not reach — and every body must meet its contract [UPSTREAM §7, FIDELITY §8].
+task did not reach — and every body must meet its contract [FIDELITY §8].
 
 A small ``max_running_per_key`` (2) makes the per-key queue matter, and at most one 4k task runs per key
 (upstream's 4k concurrency [FIDELITY §7]); ``execution_expires_after`` 3600 (the
@@ -165,7 +165,7 @@ class Lifecycle(RuleBasedStateMachine):
         known.hook = "webhook" if webhook else None
         word = answer["data"]["status"]
         if sync and outcome != "expire":
-            # enable_sync_mode answers once the task has ended [UPSTREAM §3].
+            # enable_sync_mode answers once the task has ended [FIDELITY §3].
             assert word == PREDICTION_STATUS["succeeded" if outcome == "succeed" else "failed"], answer
             known.status = "succeeded" if outcome == "succeed" else "failed"
         else:
@@ -281,11 +281,10 @@ class Lifecycle(RuleBasedStateMachine):
                 ]  # fmt: skip
                 assert not ready, f"{ready} wait while only {len(running)} run"
 
-
     @invariant()
     def deliveries_follow_the_lifecycle(self) -> None:
         """One delivery per transition reached, in order, each body the task at that status; none for a
-        task that asked for none [UPSTREAM §7; FIDELITY §8]."""
+        task that asked for none [FIDELITY §8]."""
         hooked = {k.id: k for k in self.known.values() if k.hook}
         events: dict[str, list[str]] = {}
         for item in self.mock.deliveries():

@@ -155,7 +155,7 @@ def test_ark_refuses(live: Live, case: str) -> None:
     """A create body the contract refuses is refused live, in the Ark error shape, naming a refused field."""
     body = ARK_REFUSALS[case]
     params = _refused_params("ark.create_task.request", body)
-    status = 404 if case == "unknown model" else None  # UPSTREAM §5: unknown model → 404
+    status = 404 if case == "unknown model" else None  # FIDELITY §5: unknown model → 404
     live.refused(
         lambda: send_raw(live.client, "POST", ARK_TASKS, json_body=body),
         status=status,
@@ -191,7 +191,7 @@ def test_predictions_refuse(live: Live, case: str) -> None:
     ],
 )
 def test_missing_key_is_401_in_the_gateway_shape(live: Live, method: str, path: str) -> None:
-    """No Authorization header: 401 in the gateway's error shape [UPSTREAM §1], on both families."""
+    """No Authorization header: 401 in the gateway's error shape [FIDELITY §1], on both families."""
     body = {"prompt": "a kite"} if endpoints.family_of(path) == "predictions" else None
     if method == "POST" and body is None:
         body = {"model": "seedance-1-0-lite-t2v-250428", "content": [{"type": "text", "text": "a kite"}]}

@@ -57,9 +57,7 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_mock(
-    aiohttp_client: Callable[..., Awaitable[TestClient]], media_dir: Path
-) -> Callable[..., Awaitable[Mock]]:
+def make_mock(aiohttp_client: Callable[..., Awaitable[TestClient]], media_dir: Path) -> Callable[..., Awaitable[Mock]]:
     """``await make_mock(**MockConfig overrides)`` → a :class:`Mock` on a frozen clock."""
 
     async def make(**overrides: Any) -> Mock:

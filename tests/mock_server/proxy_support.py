@@ -116,11 +116,19 @@ def record_session(upstream: MockServer, proxy: MockServer) -> dict[str, str]:
     create. Returns the task ids by family."""
     http = httpx.Client(base_url=proxy.base_url, headers=AUTH, timeout=10)
     with http:
-        ark = http.post(ARK, json={"model": MODEL_1, "content": [{"type": "text", "text": "a kite"}],
-                                   "resolution": "480p", "duration": 2})
+        ark = http.post(
+            ARK,
+            json={
+                "model": MODEL_1,
+                "content": [{"type": "text", "text": "a kite"}],
+                "resolution": "480p",
+                "duration": 2,
+            },
+        )
         ark_id = ark.json()["id"]
-        sub = http.post(f"/api/v3/bytedance/{MODEL_2}/text-to-video",
-                        json={"prompt": "a kite", "resolution": "480p", "duration": 4})
+        sub = http.post(
+            f"/api/v3/bytedance/{MODEL_2}/text-to-video", json={"prompt": "a kite", "resolution": "480p", "duration": 4}
+        )
         pred_id = sub.json()["data"]["id"]
         http.get(f"{ARK}/{ark_id}")
         http.get(f"/api/v3/predictions/{pred_id}/result")
@@ -136,9 +144,10 @@ def record_session(upstream: MockServer, proxy: MockServer) -> dict[str, str]:
 
 def make_fixture(folder: Path) -> None:
     """(Re)make the recording kept under tests/fixtures/recordings/mock-session (run by hand, see README)."""
-    with MockServer(time_scale=0, random_seed=14, start_time=1_790_000_000) as up, MockServer(
-        upstream=up.base_url, record_dir=folder, time_scale=0
-    ) as px:
+    with (
+        MockServer(time_scale=0, random_seed=14, start_time=1_790_000_000) as up,
+        MockServer(upstream=up.base_url, record_dir=folder, time_scale=0) as px,
+    ):
         record_session(up, px)
 
 

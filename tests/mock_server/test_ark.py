@@ -50,10 +50,13 @@ async def test_create_get_and_full_lifecycle(mock: Mock) -> None:
     await mock.advance(3)
     task = await get(mock, task_id)
     assert task["status"] == "succeeded" and task["updated_at"] == created + 4
-    # 2.0, 720p 16:9, 5 s → 108900 tokens [UPSTREAM §2].
+    # 2.0, 720p 16:9, 5 s → 108900 tokens [FIDELITY §2].
     assert task["usage"] == {"completion_tokens": 108900, "total_tokens": 108900}
     assert (task["resolution"], task["ratio"], task["duration"], task["framespersecond"]) == (
-        "720p", "16:9", 5, 24,
+        "720p",
+        "16:9",
+        5,
+        24,
     )
     assert task["content"]["video_url"].startswith(mock.origin + "/media/1280x720-121f-a-")
     assert isinstance(task["seed"], int) and 0 <= task["seed"] < 2**32
@@ -67,12 +70,12 @@ async def test_seed_002_example_as_printed_with_raw_key_header(mock: Mock) -> No
     assert status == 200 and task["status"] == "succeeded"
     assert_contract("ark.task", task)
     # One role-less image = first frame; the default ratio is adaptive, an http image cannot be measured
-    # offline, so the row is 16:9 [UPSTREAM §4].
+    # offline, so the row is 16:9 [FIDELITY §4].
     assert task["ratio"] == "16:9" and task["generate_audio"] is True
 
 
 async def test_sdk_style_nulls_mean_absent(mock: Mock) -> None:
-    # The official Ark SDK sends every unset option as JSON null [UPSTREAM §2].
+    # The official Ark SDK sends every unset option as JSON null [FIDELITY §2].
     body = text_body(
         "seedance-1-5-pro-251215",
         callback_url=None, return_last_frame=None, service_tier=None, execution_expires_after=None,
@@ -86,7 +89,7 @@ async def test_sdk_style_nulls_mean_absent(mock: Mock) -> None:
 
 async def test_model_defaults_come_from_the_capability_data(mock: Mock) -> None:
     task = await get(mock, await create(mock, text_body("seedance-1-0-pro-250528")))
-    assert task["resolution"] == "1080p"  # 1.0 pro defaults to 1080p [UPSTREAM §5]
+    assert task["resolution"] == "1080p"  # 1.0 pro defaults to 1080p [FIDELITY §5]
 
 
 async def test_text_commands_apply_and_body_fields_win(mock: Mock) -> None:
@@ -234,7 +237,7 @@ async def test_delete_cancels_queued_deletes_finished_refuses_running(mock: Mock
     assert (status, data) == (200, {})
     assert_contract("ark.delete_task.response", data)
     assert (await get(mock, queued))["status"] == "cancelled"
-    # A cancelled task can be neither cancelled again nor deleted [UPSTREAM §2].
+    # A cancelled task can be neither cancelled again nor deleted [FIDELITY §2].
     status, data, _ = await mock.call("DELETE", f"{TASKS}/{queued}")
     assert status == 400 and assert_contract("ark.error", data)
 

@@ -133,7 +133,7 @@ def test_frozen_clock_one_advance_delivers_running_then_succeeded_with_no_pollin
     assert done["id"] == task_id
     assert done["content"]["video_url"].startswith(frozen.base_url + "/media/")
     assert done["usage"]["completion_tokens"] == done["usage"]["total_tokens"] > 0
-    # The task object itself, exactly as GET returns it (no envelope) [UPSTREAM §7].
+    # The task object itself, exactly as GET returns it (no envelope) [FIDELITY §8].
     got = httpx.get(frozen.ark_base_url + f"/contents/generations/tasks/{task_id}", headers=_auth(frozen)).json()
     assert done == got
     # Only the create reached the API: nobody polled.
@@ -175,7 +175,7 @@ def test_a_receiver_answering_500_to_succeeded_gets_exactly_four_attempts_spaced
         ]
         assert [a["mock_time"] >= a["event_time"] + 5 * (a["attempt"] - 1) for a in seen["items"]] == [True] * 4
         assert receiver.statuses() == ["queued", "running"] + ["succeeded"] * 4
-        # running is not retried even when it fails [UPSTREAM §7: succeeded/failed only]
+        # running is not retried even when it fails [FIDELITY §8: succeeded/failed only]
         assert _attempts(frozen, task_id=task_id, event="running")["total"] == 1
     finally:
         receiver.close()
@@ -193,9 +193,7 @@ def test_a_failed_task_delivers_failed_with_its_error(frozen: MockServer, receiv
     assert webhooks.parse_callback(failed).error.code == "OutputVideoSensitiveContentDetected"
 
 
-def test_a_prediction_webhook_is_a_signed_bare_prediction_that_verifies(
-    frozen: MockServer, receiver: Receiver
-) -> None:
+def test_a_prediction_webhook_is_a_signed_bare_prediction_that_verifies(frozen: MockServer, receiver: Receiver) -> None:
     response = httpx.post(frozen.base_url + T2V, params={"webhook": receiver.url}, headers=_auth(frozen),
                           json={"prompt": "a dog", "duration": 5})  # fmt: skip
     assert response.status_code == 200, response.text
@@ -223,7 +221,7 @@ def test_a_prediction_webhook_is_a_signed_bare_prediction_that_verifies(
     assert isinstance(parsed, Prediction) and parsed.succeeded and parsed.video_url == body["outputs"][0]
     with pytest.raises(WebhookVerificationError):
         webhooks.verify(headers, raw.replace(b"completed", b"failed"), secret)
-    # A webhook is sent for the terminal state only [UPSTREAM §7].
+    # A webhook is sent for the terminal state only [FIDELITY §8].
     assert [a["event"] for a in frozen.callbacks(prediction_id)] == ["completed"]
 
 
@@ -341,9 +339,7 @@ def test_mock_callbacks_lists_attempts_with_filters(frozen: MockServer) -> None:
     assert [e["path"] for e in frozen.journal()] == [TASKS, TASKS]
 
 
-def test_fault_rules_fail_or_delay_deliveries_so_retries_can_be_tested(
-    frozen: MockServer, receiver: Receiver
-) -> None:
+def test_fault_rules_fail_or_delay_deliveries_so_retries_can_be_tested(frozen: MockServer, receiver: Receiver) -> None:
     frozen.add_fault(target="callbacks", event="succeeded", status=503, times=2)
     task_id = _create(frozen, callback_url=receiver.url)
     _advance(frozen, 100)  # every retry is due
@@ -351,7 +347,9 @@ def test_fault_rules_fail_or_delay_deliveries_so_retries_can_be_tested(
     frozen.flush_callbacks(10)
     succeeded = frozen.callbacks(task_id, event="succeeded")
     assert [(a["attempt"], a["outcome"], a["status_code"]) for a in succeeded] == [
-        (1, "faulted", 503), (2, "faulted", 503), (3, "delivered", 200)
+        (1, "faulted", 503),
+        (2, "faulted", 503),
+        (3, "delivered", 200),
     ]
     assert receiver.statuses() == ["queued", "running", "succeeded"]  # the faulted ones were never sent
     # drop: as if the receiver could not be reached
@@ -395,7 +393,9 @@ def test_an_unanswered_delivery_times_out(tmp_path) -> None:
             server.flush_callbacks(20)
             (attempt,) = server.callbacks(task_id)
             assert (attempt["outcome"], attempt["status_code"], attempt["error"]) == (
-                "timeout", None, "no answer within 0.2 s"
+                "timeout",
+                None,
+                "no answer within 0.2 s",
             )
     finally:
         receiver.close()

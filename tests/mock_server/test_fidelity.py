@@ -1,4 +1,4 @@
-"""The service as of late 2026 [UPSTREAM §7; docs/FIDELITY.md §2, §3, §5, §9, §10], through both families:
+"""The service as of late 2026 [FIDELITY §5; docs/FIDELITY.md §2, §3, §5, §9, §10], through both families:
 new models, per-model options, drafts, the flex tier, retention, the error catalogue, base64 and sync
 timeouts on the predictions family, and the task object's per-model fields."""
 
@@ -125,7 +125,7 @@ async def test_text_only_ratio_is_adaptive_on_1_5_and_2_x(mock: Mock) -> None:
 async def test_unsupported_option_is_worded_as_upstream(mock: Mock) -> None:
     error = await refused(mock, body(PRO10, draft=False))
     assert error["code"] == "InvalidParameter.UnsupportedParameter" and error["param"] == "draft"
-    # UPSTREAM §7's quote: the model without its version date, and the task type [FIDELITY §5].
+    # FIDELITY §5's quote: the model without its version date, and the task type [FIDELITY §5].
     assert error["message"].startswith(  # Ark messages end in " Request ID: …"
         "the specified parameter `draft` is not supported for model seedance-1-0-pro in t2v, must be empty "
     )
@@ -378,7 +378,7 @@ async def statuses(mock: Mock, *ids: str) -> list[str]:
 
 
 async def test_a_4k_task_waits_while_another_4k_task_of_its_key_runs(mock: Mock) -> None:
-    # Upstream runs 1 4k task at once where it runs 10 others [UPSTREAM §7 rate limits; FIDELITY §7].
+    # Upstream runs 1 4k task at once where it runs 10 others [FIDELITY §11 rate limits; FIDELITY §7].
     first = await create(mock, four_k("one"))
     second = await create(mock, four_k("two"))
     after = await create(mock, body(V20, text="a 720p task behind them", ratio="16:9"))

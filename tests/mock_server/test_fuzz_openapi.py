@@ -33,7 +33,7 @@ HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 
 # Operations whose schema is not exactly what the server accepts, so a valid request may be refused: a
 # predictions body (its per-model limits follow the path's model, which a body schema cannot see) and DELETE
-# (a running or cancelled task is refused with a 400 [UPSTREAM §2], which no request schema can foresee).
+# (a running or cancelled task is refused with a 400 [FIDELITY §2], which no request schema can foresee).
 # Everywhere else a schema-valid request must be accepted: the list query and the task reads are judged by
 # the same contracts, and the Ark create body *is* the ark.create_task.request contract (its text commands
 # and [mock:…] markers, which a schema cannot say, are not spelled by chance).
@@ -84,7 +84,7 @@ def config_text(budget: Budget, key: str = KEY) -> str:
         'database = "none"  # nothing written into the checkout; every run starts fresh',
         f"max-examples = {budget.reads}",
         "[checks]",
-        # DELETE of a queued task cancels it and GET still answers the cancelled task [UPSTREAM §2], so a
+        # DELETE of a queued task cancels it and GET still answers the cancelled task [FIDELITY §2], so a
         # resource that was "deleted" is not gone; two identities would be needed for object-level checks.
         "use_after_free = { enabled = false }",
         "object_level_authorization = { enabled = false }",

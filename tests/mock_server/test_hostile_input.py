@@ -466,9 +466,10 @@ _TARGETS = [("POST", TASKS), ("POST", PREDICT), ("POST", "/_mock/faults"), ("PUT
 def served(tmp_path_factory: pytest.TempPathFactory):
     from mock_server.testing import MockServer
 
-    with MockServer(time_scale=0, cache_dir=tmp_path_factory.mktemp("media")) as mock, httpx.Client(
-        base_url=mock.base_url, headers={"Authorization": f"Bearer {KEY}"}
-    ) as http:
+    with (
+        MockServer(time_scale=0, cache_dir=tmp_path_factory.mktemp("media")) as mock,
+        httpx.Client(base_url=mock.base_url, headers={"Authorization": f"Bearer {KEY}"}) as http,
+    ):
         yield http
 
 

@@ -63,7 +63,7 @@ def test_every_upstream_image_format_is_measured(fmt: str, mode: str, subtype: s
 
 
 def test_other_image_formats_fall_back() -> None:
-    # Upstream takes jpeg/png/webp/bmp/tiff/gif [UPSTREAM §7]; Pillow could read these too, the mock does not.
+    # Upstream takes jpeg/png/webp/bmp/tiff/gif [FIDELITY §11]; Pillow could read these too, the mock does not.
     for fmt in ("PPM", "ICO", "TGA", "PCX"):
         assert image_size(data_uri(encode(64, 32, fmt), "png")) is None, fmt
 

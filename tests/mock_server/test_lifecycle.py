@@ -114,7 +114,7 @@ async def test_queue_quota_is_429_quota_exceeded(make_mock) -> None:
     ("header", "ok"),
     [
         ({"Authorization": f"Bearer {KEY}"}, True),
-        ({"Authorization": KEY}, True),  # the seeds' raw form [UPSTREAM §1]
+        ({"Authorization": KEY}, True),  # the seeds' raw form [FIDELITY §1]
         ({"Authorization": f"bearer {KEY}"}, True),
         ({}, False),
         ({"Authorization": ""}, False),

@@ -144,7 +144,7 @@ def test_render_video_small(tmp_path: Path, spec: MediaSpec) -> None:
 
 
 def test_render_video_real_table_size(tmp_path: Path) -> None:
-    """480p 16:9 of Seedance 1.5/2.0, 5 s: 864×496, 24 × 5 + 1 frames, with audio [UPSTREAM §4]."""
+    """480p 16:9 of Seedance 1.5/2.0, 5 s: 864×496, 24 × 5 + 1 frames, with audio [FIDELITY §4]."""
     spec = MediaSpec(864, 496, 121, True, 20250101)
     path = render_video(spec, tmp_path / "v.mp4")
     assert_video(path, spec)

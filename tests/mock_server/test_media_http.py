@@ -95,7 +95,7 @@ async def test_adaptive_ratio_from_a_data_uri_sizes_the_video(mock: Mock) -> Non
         "resolution": "480p",
         "duration": 4,
         "return_last_frame": True,
-    }  # ratio omitted: the model's default for a first frame is adaptive [UPSTREAM §4]
+    }  # ratio omitted: the model's default for a first frame is adaptive [FIDELITY §4]
     task = await finished_task(mock, body)
     assert task["ratio"] == "9:16"
     info = probe((await download(mock, task["content"]["video_url"]))[1])

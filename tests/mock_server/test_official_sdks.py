@@ -1,4 +1,4 @@
-"""The official clients work against the mock unchanged [UPSTREAM §6]: create → wait → success."""
+"""The official clients work against the mock unchanged [FIDELITY §6]: create → wait → success."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_ark_sdks_create_get_list_delete(server: MockServer, sdk: str) -> None:
     listed = tasks.list(page_num=1, page_size=10, status="succeeded", task_ids=[created.id])
     assert [t.id for t in listed.items] == [created.id]
 
-    tasks.delete(task_id=created.id)  # the SDK needs a JSON body back, even {} [UPSTREAM §2]
+    tasks.delete(task_id=created.id)  # the SDK needs a JSON body back, even {} [FIDELITY §2]
     with pytest.raises(Exception) as info:
         tasks.get(task_id=created.id)
     assert getattr(info.value, "status_code", None) == 404
@@ -88,8 +88,9 @@ def test_wavespeed_sdk_run_returns_the_outputs(server: MockServer) -> None:
     import wavespeed
 
     client = wavespeed.Client(base_url=server.base_url, api_key=server.api_key)
-    output = client.run(f"bytedance/{MODEL}/text-to-video", {"prompt": "A cat", "duration": 4,
-                                                               "resolution": "480p"}, poll_interval=0.05)
+    output = client.run(
+        f"bytedance/{MODEL}/text-to-video", {"prompt": "A cat", "duration": 4, "resolution": "480p"}, poll_interval=0.05
+    )
     (url,) = output["outputs"]
     assert url.startswith(server.base_url + "/media/864x496-97f-a-")
     sync = client.run(f"bytedance/{MODEL}/text-to-video", {"prompt": "A dog"}, enable_sync_mode=True)
@@ -131,7 +132,7 @@ def test_wavespeed_sdk_stops_on_expiry(tmp_path) -> None:
         deadline = time.monotonic() + 10
         while not mock.journal("POST") and time.monotonic() < deadline:
             time.sleep(0.02)
-        mock.advance(172800 + 1)  # execution_expires_after passes [UPSTREAM §2]
+        mock.advance(172800 + 1)  # execution_expires_after passes [FIDELITY §2]
         worker.join(timeout=10)
         assert not worker.is_alive(), "the SDK kept polling an expired prediction"
         assert raised and "Prediction failed" in str(raised[0]) and "expired" in str(raised[0]), raised

@@ -54,9 +54,7 @@ def drift_of(px: MockServer) -> dict:
 # ---------------------------------------------------------------------------------------------- faithful upstream
 
 
-def test_create_and_polling_reach_the_upstream_and_come_back_unchanged(
-    upstream: MockServer, proxy: MockServer
-) -> None:
+def test_create_and_polling_reach_the_upstream_and_come_back_unchanged(upstream: MockServer, proxy: MockServer) -> None:
     with httpx.Client(headers=AUTH) as http:
         created = http.post(proxy.base_url + ARK, json=BODY, params={"trace": "a b"})
         assert created.status_code == 200
@@ -68,13 +66,16 @@ def test_create_and_polling_reach_the_upstream_and_come_back_unchanged(
 
     journal = upstream.journal()
     assert [(e["method"], e["path"]) for e in journal[:3]] == [
-        ("POST", ARK), ("GET", f"{ARK}/{task_id}"), ("GET", f"{ARK}/{task_id}")
+        ("POST", ARK),
+        ("GET", f"{ARK}/{task_id}"),
+        ("GET", f"{ARK}/{task_id}"),
     ]
     assert journal[0]["body"] == BODY and journal[0]["query"] == {"trace": ["a b"]}
     assert journal[0]["key"] != SECRET and journal[0]["key"].endswith(SECRET[-4:])  # the caller's key went on
     # Unchanged: the upstream's own request ids, content type and body bytes.
     assert [created.headers["x-request-id"], queued.headers["x-request-id"]] == [
-        journal[0]["request_id"], journal[1]["request_id"]
+        journal[0]["request_id"],
+        journal[1]["request_id"],
     ]
     assert created.headers["content-type"].startswith("application/json")
     assert queued.json()["status"] == "queued"
@@ -215,11 +216,20 @@ def test_a_recorded_session_replays_offline(tmp_path: Path, media_dir: Path) -> 
     assert [r["body"]["status"] for r in ark_rec["reads"]] == ["queued", "running", "succeeded"]
     assert ark_rec["create"]["authorization"] == "Bearer sk-…" + SECRET[-4:]
 
-    with MockServer(replay_dir=rec, time_scale=0, cache_dir=media_dir) as rp, httpx.Client(
-        base_url=rp.base_url, headers=AUTH
-    ) as http:
-        created = http.post(ARK, json={"model": MODEL_1, "content": [{"type": "text", "text": "a kite"}],
-                                       "resolution": "480p", "duration": 2, "seed": None})
+    with (
+        MockServer(replay_dir=rec, time_scale=0, cache_dir=media_dir) as rp,
+        httpx.Client(base_url=rp.base_url, headers=AUTH) as http,
+    ):
+        created = http.post(
+            ARK,
+            json={
+                "model": MODEL_1,
+                "content": [{"type": "text", "text": "a kite"}],
+                "resolution": "480p",
+                "duration": 2,
+                "seed": None,
+            },
+        )
         assert created.status_code == 200 and created.json() == {"id": ids["ark"]}
         assert http.get(f"{ARK}/{ids['ark']}").json()["status"] == "queued"
         assert http.get(f"{ARK}/{ids['ark']}").json()["status"] == "queued"  # the clock has not moved
@@ -231,8 +241,9 @@ def test_a_recorded_session_replays_offline(tmp_path: Path, media_dir: Path) -> 
         media = httpx.get(video)
         assert media.status_code == 200 and media.headers["content-type"] == "video/mp4"
 
-        sub = http.post(f"/api/v3/bytedance/{MODEL_2}/text-to-video",
-                        json={"prompt": "a kite", "resolution": "480p", "duration": 4})
+        sub = http.post(
+            f"/api/v3/bytedance/{MODEL_2}/text-to-video", json={"prompt": "a kite", "resolution": "480p", "duration": 4}
+        )
         assert sub.json()["data"]["id"] == ids["predictions"]
         assert sub.json()["data"]["urls"]["get"].startswith(rp.base_url)
         first = http.get(f"/api/v3/predictions/{ids['predictions']}/result").json()["data"]
@@ -241,8 +252,9 @@ def test_a_recorded_session_replays_offline(tmp_path: Path, media_dir: Path) -> 
         last = http.get(f"/api/v3/predictions/{ids['predictions']}/result").json()["data"]
         assert last["status"] == "completed" and last["outputs"][0].startswith(rp.base_url + "/media/")
 
-        refused = http.post(ARK, json={"model": MODEL_1, "content": [{"type": "text", "text": "a kite"}],
-                                       "duration": 1000})
+        refused = http.post(
+            ARK, json={"model": MODEL_1, "content": [{"type": "text", "text": "a kite"}], "duration": 1000}
+        )
         assert refused.status_code == 400 and refused.json()["error"]["param"] == "duration"
 
         other = http.post(ARK, json=BODY)  # never recorded: the simulated mock answers
@@ -260,8 +272,15 @@ def test_replay_statuses_never_go_back(tmp_path: Path) -> None:
         read["after_create"] = 10.0 * i
     path.write_text(json.dumps(data))
     with MockServer(replay_dir=rec, time_scale=0) as rp, httpx.Client(base_url=rp.base_url, headers=AUTH) as http:
-        http.post(ARK, json={"model": MODEL_1, "content": [{"type": "text", "text": "a kite"}],
-                             "resolution": "480p", "duration": 2})
+        http.post(
+            ARK,
+            json={
+                "model": MODEL_1,
+                "content": [{"type": "text", "text": "a kite"}],
+                "resolution": "480p",
+                "duration": 2,
+            },
+        )
         seen = []
         for step in (0, 5, 5, 0, 3, 100):
             rp.advance(step)
@@ -274,9 +293,16 @@ def test_replay_strict_and_ignored_fields(tmp_path: Path) -> None:
     with MockServer(time_scale=0) as up, MockServer(upstream=up.base_url, record_dir=rec) as px:
         ids = record_session(up, px)
     with MockServer(replay_dir=rec, replay_strict=True, replay_ignore=("duration",), time_scale=0) as rp:
-        again = httpx.post(rp.base_url + ARK, headers=AUTH,
-                           json={"model": MODEL_1, "content": [{"type": "text", "text": "a kite"}],
-                                 "resolution": "480p", "duration": 7})
+        again = httpx.post(
+            rp.base_url + ARK,
+            headers=AUTH,
+            json={
+                "model": MODEL_1,
+                "content": [{"type": "text", "text": "a kite"}],
+                "resolution": "480p",
+                "duration": 7,
+            },
+        )
         assert again.json() == {"id": ids["ark"]}  # duration marked volatile
         unknown = httpx.post(rp.base_url + ARK, json=BODY, headers=AUTH)
         assert unknown.status_code == 404 and "--replay-strict" in unknown.json()["error"]["message"]
@@ -299,8 +325,9 @@ def test_the_kept_fixture_replays(media_dir: Path) -> None:
         assert task["status"] == ark["reads"][-1]["body"]["status"] == "succeeded"
         recorded_video = ark["reads"][-1]["body"]["content"]["video_url"]
         # The same file upstream (the mock) rendered: size, frames, audio and seed, served here now.
-        assert task["content"]["video_url"].split("/media/")[1].split("?")[0] == (
-            recorded_video.split("/media/")[1].split("?")[0]
+        assert (
+            task["content"]["video_url"].split("/media/")[1].split("?")[0]
+            == (recorded_video.split("/media/")[1].split("?")[0])
         )
         assert task["content"]["video_url"].startswith(rp.base_url)
 
@@ -326,8 +353,11 @@ def test_official_sdks_work_through_the_proxy(media_dir: Path) -> None:
         tasks.delete(task_id=created.id)
 
         client = wavespeed.Client(base_url=px.base_url, api_key=SECRET)
-        output = client.run(f"bytedance/{MODEL_2}/text-to-video", {"prompt": "A cat", "duration": 4,
-                                                                   "resolution": "480p"}, poll_interval=0.05)
+        output = client.run(
+            f"bytedance/{MODEL_2}/text-to-video",
+            {"prompt": "A cat", "duration": 4, "resolution": "480p"},
+            poll_interval=0.05,
+        )
         assert output["outputs"][0].startswith(up.base_url + "/media/")
         report = drift_of(px)
         journal = up.journal()
@@ -351,8 +381,9 @@ def test_official_sdks_work_through_the_proxy(media_dir: Path) -> None:
         ["--upstream", "http://127.0.0.1:1", "--replay", "."],
     ],
 )
-def test_bad_proxy_options_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_proxy_options_exit_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -372,14 +403,18 @@ def test_odd_input_through_the_proxy(tmp_path: Path, media_dir: Path) -> None:
     """A body over the limit is a 413 in the family's shape; a lone surrogate and a very deep body reach the
     upstream, whose verdict comes back; recordings stay valid JSON."""
     rec = tmp_path / "rec"
-    with MockServer(time_scale=0, cache_dir=media_dir) as up, MockServer(
-        upstream=up.base_url, record_dir=rec, max_body_bytes=4096
-    ) as px, httpx.Client(base_url=px.base_url, headers={**AUTH, "Content-Type": "application/json"}) as http:
+    with (
+        MockServer(time_scale=0, cache_dir=media_dir) as up,
+        MockServer(upstream=up.base_url, record_dir=rec, max_body_bytes=4096) as px,
+        httpx.Client(base_url=px.base_url, headers={**AUTH, "Content-Type": "application/json"}) as http,
+    ):
         big = http.post(ARK, content=b'{"model": "' + b"x" * 10_000 + b'"}')
         assert big.status_code == 413 and big.headers["x-request-id"]
         assert assert_contract("ark.error", big.json())["error"]["code"] == "RequestEntityTooLarge"
-        lone = http.post(ARK, content=b'{"model": "' + MODEL_1.encode() + b'", "content": [{"type": "text", '
-                                      b'"text": "\\ud800 kite"}]}')
+        lone = http.post(
+            ARK,
+            content=b'{"model": "' + MODEL_1.encode() + b'", "content": [{"type": "text", "text": "\\ud800 kite"}]}',
+        )
         # The upstream (here a mock, which refuses a lone surrogate [FIDELITY §12]) judges it: its verdict,
         # not the proxy's, is the one returned.
         assert lone.status_code == 400 and "Unicode" in lone.json()["error"]["message"]

@@ -228,7 +228,7 @@ async def test_a_4k_task_names_a_3840x2160_hevc_file(mock: Mock) -> None:
 
 
 def test_4k_21_9_fits() -> None:
-    assert MediaSpec(4398, 1886, 1, False, 1, resolution="4k").hevc  # [UPSTREAM §7] widest 4k row
+    assert MediaSpec(4398, 1886, 1, False, 1, resolution="4k").hevc  # [FIDELITY §11] widest 4k row
 
 
 # -- input images: stored small, by digest, never kept in memory -----------------------------------------
