@@ -20,6 +20,8 @@ from mock_server.testing import MockServer
 
 ARK = "/api/v3/contents/generations/tasks"
 MODEL_1 = "seedance-1-0-lite-t2v-250428"
+#: The Ark create every proxy session and replay test sends (a short 480p text-to-video task).
+KITE = {"model": MODEL_1, "content": [{"type": "text", "text": "a kite"}], "resolution": "480p", "duration": 2}
 MODEL_2 = "dreamina-seedance-2-0-fast-260128"
 #: A key long enough that a leak of it would be unmistakable.
 SECRET = "sk-proxy-test-0123456789abcdef-SECRET"
@@ -118,12 +120,7 @@ def record_session(upstream: MockServer, proxy: MockServer) -> dict[str, str]:
     with http:
         ark = http.post(
             ARK,
-            json={
-                "model": MODEL_1,
-                "content": [{"type": "text", "text": "a kite"}],
-                "resolution": "480p",
-                "duration": 2,
-            },
+            json=KITE,
         )
         ark_id = ark.json()["id"]
         sub = http.post(

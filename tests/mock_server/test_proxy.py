@@ -19,6 +19,7 @@ from tests.mock_server.proxy_support import (
     AUTH,
     FAKE_ID,
     FAKE_RID,
+    KITE,
     MODEL_1,
     MODEL_2,
     SECRET,
@@ -222,13 +223,7 @@ def test_a_recorded_session_replays_offline(tmp_path: Path, media_dir: Path) -> 
     ):
         created = http.post(
             ARK,
-            json={
-                "model": MODEL_1,
-                "content": [{"type": "text", "text": "a kite"}],
-                "resolution": "480p",
-                "duration": 2,
-                "seed": None,
-            },
+            json={**KITE, "seed": None},
         )
         assert created.status_code == 200 and created.json() == {"id": ids["ark"]}
         assert http.get(f"{ARK}/{ids['ark']}").json()["status"] == "queued"
@@ -274,12 +269,7 @@ def test_replay_statuses_never_go_back(tmp_path: Path) -> None:
     with MockServer(replay_dir=rec, time_scale=0) as rp, httpx.Client(base_url=rp.base_url, headers=AUTH) as http:
         http.post(
             ARK,
-            json={
-                "model": MODEL_1,
-                "content": [{"type": "text", "text": "a kite"}],
-                "resolution": "480p",
-                "duration": 2,
-            },
+            json=KITE,
         )
         seen = []
         for step in (0, 5, 5, 0, 3, 100):
