@@ -334,7 +334,7 @@ def _bodies(draw: st.DrawFn) -> bytes:
     return raw
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3 * settings.default.max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_bodies())
 @example(b'{"a":"\\ud800"}')
 @example(b'{"\\ud800":1}')
