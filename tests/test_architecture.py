@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,27 @@ ALLOWED = {
 }
 
 
+@cache
+def _parsed(path: Path, version: tuple[int, int]) -> tuple[ast.Module, tuple[ast.AST, ...]]:
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    return tree, tuple(ast.walk(tree))
+
+
+def parsed(path: Path) -> tuple[ast.Module, tuple[ast.AST, ...]]:
+    """``path``'s syntax tree and every node of it, parsed once per version of the file (each check below
+    walks the whole code base: parsing it once for all of them is most of their cost)."""
+    stat = path.stat()
+    return _parsed(path, (stat.st_mtime_ns, stat.st_size))
+
+
+def nodes(path: Path) -> tuple[ast.AST, ...]:
+    return parsed(path)[1]
+
+
 def imports(path: Path) -> list[str]:
     """Top-level names of every absolute import in ``path`` (function-level imports included)."""
     found: list[str] = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"), filename=str(path))):
+    for node in nodes(path):
         if isinstance(node, ast.Import):
             found += [alias.name.split(".")[0] for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -83,11 +101,11 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 def code_strings(path: Path) -> list[str]:
     """Every string literal in ``path`` that is code, not a docstring (f-string parts included)."""
-    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    tree, walked = parsed(path)
     docs = _docstrings(tree)
     return [
         node.value
-        for node in ast.walk(tree)
+        for node in walked
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
     ]
 
@@ -100,9 +118,8 @@ def _literal_strings(node: ast.AST) -> list[str]:
 
 def collections_of(path: Path, words: set[str], at_least: int) -> list[str]:
     """Collection literals in ``path`` holding ``at_least`` distinct ``words`` (as items or dict keys)."""
-    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
     found = []
-    for node in ast.walk(tree):
+    for node in nodes(path):
         if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)):
             held = set(_literal_strings(node)) & words
             if len(held) >= at_least:
@@ -136,7 +153,7 @@ def test_fps_is_assigned_once_in_contracts() -> None:
     assignments = [
         str(path.relative_to(ROOT))
         for path in _package_files()
-        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        for node in nodes(path)
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "FPS" for t in node.targets)
     ]
     assert assignments == ["contracts/_capabilities.py"]
@@ -161,7 +178,7 @@ def test_the_operation_map_is_written_once() -> None:
     # op -> request contract: a dict literal whose values are predictions request contracts.
     hits = []
     for path in [*_package_files(), *sorted((ROOT / "tests" / "harness").glob("*.py"))]:
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        for node in nodes(path):
             if isinstance(node, ast.Dict):
                 values = [v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
                 if sum(v.startswith("predictions.") and v.endswith(".request") for v in values) >= 2:
@@ -178,7 +195,7 @@ def test_the_text_command_grammar_is_written_once() -> None:
     typed = [
         f"{_shown(path)}:{node.lineno}"
         for path in files
-        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        for node in nodes(path)
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and set(_literal_strings(node)) in TYPED_FIELDS
     ]
     assert [h.split(":")[0] for h in typed] == ["contracts/commands.py"] * 2, typed
