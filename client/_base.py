@@ -11,10 +11,12 @@ import asyncio
 import inspect
 import os
 import posixpath
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -126,6 +128,14 @@ class _Waiter:
             delay = min(self.interval, remaining)
         self.interval = next_poll_interval(self.interval)
         return delay
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings every client of this process verifies with, built once: httpx's default (certifi's CA
+    bundle, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` as set when the first client is made). Building it loads the
+    whole CA bundle, ~50 ms of CPU, which a client per request (a web handler, a CLI call) would pay each time."""
+    return httpx.create_ssl_context()
 
 
 def _task_end_error(task: Task | Prediction) -> SeedanceError:

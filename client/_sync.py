@@ -27,6 +27,7 @@ from client._base import (
     _Call,
     _notify,
     _sleep,
+    tls_context,
 )
 from client._media import MediaInput
 from client._types import Prediction, Task, TaskList
@@ -52,7 +53,9 @@ class SeedanceClient(BaseClient):
         if http_client is not None and transport is not None:
             raise ValueError("pass transport= or http_client=, not both")
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(transport=transport, timeout=timeout)
+        # Over a transport of the caller's, TLS is the transport's; else one shared context (tls_context).
+        verify = tls_context() if transport is None and http_client is None else True
+        self._http = http_client or httpx.Client(transport=transport, timeout=timeout, verify=verify)
 
     # ------------------------------------------------------------------------------------ plumbing
 

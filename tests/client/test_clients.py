@@ -6,8 +6,10 @@ facade (``conftest.Blocking``), so the two clients pass the same behavioural tes
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from client import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    AsyncSeedanceClient,
     AuthenticationError,
     BadRequestError,
     ContentPolicyError,
@@ -37,6 +40,7 @@ from client import (
     ValidationError,
     WaitTimeout,
 )
+from client._base import tls_context
 
 from .conftest import (
     BASE,
@@ -124,6 +128,22 @@ def test_http_client_is_used_and_not_closed(api: FakeAPI, mode: Mode) -> None:
     mode.close(http)
     with pytest.raises(ValueError):
         mode.client("sk-x", transport=api.transport, http_client=http)
+
+
+def test_clients_share_one_tls_context() -> None:
+    """A TLS context costs ~50 ms of CPU to build (it loads the CA bundle): a client per request must not pay
+    that each time. Every client made without a transport of its own verifies with the one shared context,
+    which verifies as httpx's default does."""
+    sync_a, sync_b = SeedanceClient("sk-a", base_url=BASE), SeedanceClient("sk-b", base_url=BASE)
+    async_c = AsyncSeedanceClient("sk-c", base_url=BASE)
+    try:
+        used = [c._http._transport._pool._ssl_context for c in (sync_a, sync_b, async_c)]
+        assert all(context is tls_context() for context in used)
+        assert tls_context().verify_mode == ssl.CERT_REQUIRED and tls_context().check_hostname
+    finally:
+        sync_a.close()
+        sync_b.close()
+        asyncio.run(async_c.close())
 
 
 # ------------------------------------------------------------------------------------------ family A
