@@ -13,7 +13,8 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Self, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from aiohttp import web
 
@@ -22,6 +23,20 @@ from mock_server.config import MockConfig
 from mock_server.state import STATE, MockState
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@cache
+def _control_http() -> httpx.Client:
+    """One HTTP client for every :meth:`MockServer.control` call of the process: a client per call built a TLS
+    context each time (~50 ms of CPU loading the CA bundle), for a server that is always plain HTTP. No
+    connection is kept alive: servers come and go, and a pooled socket would outlive its server."""
+    import httpx  # only this helper needs it
+
+    return httpx.Client(timeout=30, headers={"Connection": "close"})
+
 
 #: The API key fixtures hand out (any well-formed key works unless the server runs with --api-key).
 DEFAULT_KEY = "sk-seedance-mock-test"
@@ -120,9 +135,7 @@ class MockServer:
     def control(self, method: str, path: str, body: Any = None) -> Any:
         """Call the control plane over HTTP (``control("POST", "/_mock/faults", {...})``) with the admin
         token sent for you; returns the JSON answer, raises ``httpx.HTTPStatusError`` on a 4xx/5xx."""
-        import httpx  # only this helper needs it
-
-        response = httpx.request(method, self.base_url + path, headers=self.admin_headers, json=body, timeout=30)
+        response = _control_http().request(method, self.base_url + path, headers=self.admin_headers, json=body)
         response.raise_for_status()
         return response.json()
 
