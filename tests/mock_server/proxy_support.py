@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
+from client._base import tls_context
 from mock_server.testing import MockServer
 
 ARK = "/api/v3/contents/generations/tasks"
@@ -116,7 +117,7 @@ def closed_port() -> int:
 def record_session(upstream: MockServer, proxy: MockServer) -> dict[str, str]:
     """A small session through ``proxy``: an Ark task and a prediction polled to the end, one refused
     create. Returns the task ids by family."""
-    http = httpx.Client(base_url=proxy.base_url, headers=AUTH, timeout=10)
+    http = httpx.Client(base_url=proxy.base_url, headers=AUTH, timeout=10, verify=tls_context())
     with http:
         ark = http.post(
             ARK,
