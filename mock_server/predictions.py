@@ -20,7 +20,7 @@ from contracts import endpoints
 from mock_server.createbody import carries_inline_image, parse_prediction
 from mock_server.errors import ApiError
 from mock_server.images import image_size
-from mock_server.signing import video_kind
+from mock_server.signing import media_spec, video_kind
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import Task
 from mock_server.wire import ANSWERS, API_KEY, CREATED_TASK, encode, read_json, reply, reply_json
@@ -59,12 +59,11 @@ def prediction_json(state: MockState, task: Task, base: str) -> dict[str, Any]:
 async def _base64_outputs(state: MockState, task: Task) -> list[str]:
     """``enable_base64_output``: the video itself as a bare base64 string, no ``data:`` prefix [FIDELITY §3].
 
-    The file is the one the task's signed URL serves, rendered on demand; none once its 24 h are over.
+    The file is the one the task's signed URL serves, rendered on demand, and it stays inlined for as long as the
+    prediction reads ``completed``, also past its URL's 24 h: a finished prediction always lists its video (the
+    ``predictions.envelope`` contract) [FIDELITY §3].
     """
-    spec = state.signer.current_media(task)
-    if spec is None:
-        return []  # nothing left to inline [FIDELITY §9]
-    path = await state.media.ensure_video(spec, video_kind(task))
+    path = await state.media.ensure_video(media_spec(task), video_kind(task))
     data = await asyncio.to_thread(path.read_bytes)
     return [base64.b64encode(data).decode("ascii")]
 

@@ -101,13 +101,3 @@ class MediaSigner:
             return MediaSpec.from_key(stem, token)
         except ValueError:
             raise ApiError(404, "NotFound", f"No media called {name}.") from None
-
-    def current_media(self, task: Task) -> MediaSpec | None:
-        """The spec of the task's video while its signed URL would still be served, else None (its 24 h are
-        over) [FIDELITY §9]: the file ``enable_base64_output`` inlines is the one that URL serves."""
-        spec = media_spec(task)
-        name, expires = f"{spec.key}.mp4", self._expires(task)
-        try:
-            return self.verify(name, str(expires), self._signature(name, expires), spec.token or None)
-        except ApiError:
-            return None

@@ -11,6 +11,7 @@ import pytest
 
 import contracts
 from tests.mock_server.conftest import Mock
+from tests.support import assert_contract
 
 TASKS = "/api/v3/contents/generations/tasks"
 V20 = "dreamina-seedance-2-0-260128"
@@ -336,6 +337,21 @@ async def test_base64_output_in_sync_and_result_answers(mock: Mock) -> None:
     assert later["data"]["outputs"] == [inline]
     plain = await task(mock, answer["data"]["id"])  # the Ark family still hands out the URL
     assert plain["content"]["video_url"].startswith("http")
+
+
+async def test_a_base64_prediction_lists_its_video_after_the_urls_24_hours(mock: Mock) -> None:
+    """Found by the lifecycle machine: past the media's 24 h a base64 prediction read ``completed`` with
+    ``outputs: []``, which its own contract refuses (and ``outputs[0]`` in a client with it)."""
+    payload = {"prompt": "a kite", "duration": 4, "resolution": "480p", "enable_base64_output": True}
+    status, answer = await submit(mock, V20, "text-to-video", payload)
+    assert status == 200
+    await mock.advance(10)
+    _, fresh, _ = await mock.call("GET", f"/api/v3/predictions/{answer['data']['id']}/result")
+    await mock.advance(2 * 86_400)  # past the URL's 24 h, within the 7 days the task stays readable
+    _, later, _ = await mock.call("GET", f"/api/v3/predictions/{answer['data']['id']}/result")
+    assert_contract("predictions.envelope", later)
+    assert later["data"]["status"] == "completed" and later["data"]["outputs"] == fresh["data"]["outputs"]
+    assert base64.b64decode(later["data"]["outputs"][0], validate=True)[4:8] == b"ftyp"
 
 
 async def test_sync_timeout_answers_as_the_gateway_and_the_task_goes_on(make_mock: Any) -> None:
