@@ -8,9 +8,7 @@ headers, retries and typed errors, minus the client-side refusal the test wants 
 
 from __future__ import annotations
 
-import functools
 import json
-import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +16,7 @@ import httpx
 
 import contracts
 from client import SeedanceClient
+from client._base import tls_context
 
 # The contract checks are the package's, shared with the validation proxy (seedance-mock --upstream).
 from contracts import endpoints
@@ -52,18 +51,12 @@ class Exchange:
 _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """httpx's default TLS context, made once a run: loading the CA bundle took ~60 ms, and every live test
-    opens a client of its own (a context is meant to be shared)."""
-    return httpx.create_ssl_context()
-
-
 class RecordingTransport(httpx.BaseTransport):
     """Passes every request to a real transport and keeps the raw answer (what the contracts judge)."""
 
     def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
-        self.inner = inner or httpx.HTTPTransport(verify=_tls_context())
+        # The client's one TLS context: each live test opens a client, and building one loads the CA bundle.
+        self.inner = inner or httpx.HTTPTransport(verify=tls_context())
         self.exchanges: list[Exchange] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
