@@ -1,5 +1,5 @@
 """The mock server as the property tests drive it: one server per module on its own thread, a frozen clock,
-an ``httpx`` client, and every answer checked against its response contract on the way in."""
+one kept-alive HTTP connection, and every answer checked against its response contract on the way in."""
 
 from __future__ import annotations
 
