@@ -222,7 +222,9 @@ def test_nulls_mean_absent(mock: Harness, data: st.DataObject) -> None:
     nulls = data.draw(st.lists(st.sampled_from([*sorted(gen.ark_options(gen.MODELS[0])), "unknown_field"]), max_size=5))
     padded = {**body, **{name: None for name in nulls if name not in body}}
     for judge in (
-        lambda b: contract_verdict("ark.create_task.request", b).accepted,
+        # Only accept / refuse is compared: the contract's yes/no (the verdict contract_verdict gives, without
+        # listing every violation of a refused body, ~5 ms each).
+        lambda b: contracts.is_valid("ark.create_task.request", b),
         lambda b: ark_client_verdict(b).accepted,
     ):
         assert judge(body) == judge(padded), (body, padded)
