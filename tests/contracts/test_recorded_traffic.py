@@ -9,6 +9,8 @@ with ``pytest tests/contracts/test_recorded_traffic.py --recordings DIR`` (repea
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -58,39 +60,24 @@ def test_the_kept_recording_is_there() -> None:
     assert all(rec.create is not None and len(rec.reads) >= 3 for rec in tasks)
 
 
-def test_a_recording_that_no_longer_conforms_fails_the_run(tmp_path: Path) -> None:
+def test_a_recording_that_no_longer_conforms_fails_the_run(pytester: pytest.Pytester) -> None:
     """``--recordings DIR`` with an answer today's contracts call drift (a status word no family uses, a
-    status going back): the run fails naming both; the kept recording alone passes."""
-    import json
-    import shutil
-    import subprocess
-    import sys
-
+    status going back): the run fails naming both; the kept recording alone passes. The run is made in this
+    process (pytester): the option is read by the same conftest either way, and a second interpreter would
+    only import and collect everything again."""
     (kept,) = [p for p in KEPT.iterdir() if p.is_dir()]
-    folder = tmp_path / "drifted"
+    folder = pytester.path / "drifted"
     shutil.copytree(kept, folder)
     ark = next(p for p in folder.glob("*.json") if json.loads(p.read_text())["family"] == "ark")
     data = json.loads(ark.read_text())
     data["reads"][0]["body"]["status"] = "in_progress"
     data["reads"].append(data["reads"][1])  # running again after succeeded
     ark.write_text(json.dumps(data, indent=2))
-    root = Path(__file__).resolve().parents[2]
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "tests/contracts/test_recorded_traffic.py",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "-n",
-        "0",
-        "-k",
-        "meet_todays",
-        "--recordings",
-        str(folder),
-    ]
-    run = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 1, run.stdout
-    assert "1 failed" in run.stdout and "[ark.task: status] expected 'in_progress' is not one of" in run.stdout
-    assert "[transition: status] expected a status after 'succeeded' (only forward); got 'running'" in run.stdout
+    run = pytester.runpytest_inprocess(
+        str(Path(__file__).resolve()), "-p", "no:cacheprovider", "-q", "-n", "0", "-k", "meet_todays",
+        "--recordings", str(folder),
+    )  # fmt: skip
+    stdout = run.stdout.str()
+    assert run.ret == 1, stdout
+    assert "1 failed" in stdout and "[ark.task: status] expected 'in_progress' is not one of" in stdout
+    assert "[transition: status] expected a status after 'succeeded' (only forward); got 'running'" in stdout

@@ -16,6 +16,7 @@ import httpx
 
 import contracts
 from client import SeedanceClient
+from client._base import tls_context
 
 # The contract checks are the package's, shared with the validation proxy (seedance-mock --upstream).
 from contracts import endpoints
@@ -54,7 +55,8 @@ class RecordingTransport(httpx.BaseTransport):
     """Passes every request to a real transport and keeps the raw answer (what the contracts judge)."""
 
     def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
-        self.inner = inner or httpx.HTTPTransport()
+        # The client's one TLS context: each live test opens a client, and building one loads the CA bundle.
+        self.inner = inner or httpx.HTTPTransport(verify=tls_context())
         self.exchanges: list[Exchange] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

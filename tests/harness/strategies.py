@@ -13,8 +13,10 @@ exception, for the dedicated text-command property).
 
 from __future__ import annotations
 
+import functools
 import string
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -28,6 +30,26 @@ PREDICTIONS = contracts.family_rules("predictions")
 SCENARIOS = ("text", "first_frame", "first_last_frame", "reference")
 OPS = tuple(PREDICTION_OPS)
 RESOLUTIONS = contracts.resolutions()  # 480p 720p 1080p 4k (4k on one model only) [FIDELITY §4]
+
+T = TypeVar("T")
+
+
+def _per_model(build: Callable[[Model], T]) -> Callable[[Model], T]:
+    """``build(model)`` once per model. Building hypothesis strategies costs more than drawing from them
+    (a new strategy is validated and its properties computed), and the composites below ask for a model's
+    strategies on every draw; a built strategy draws exactly as a new one would. A Model holds dicts, so
+    ``functools.cache`` cannot key on it: the object's identity does (the model is kept, so it stays)."""
+    built: dict[int, tuple[Model, T]] = {}
+
+    @functools.wraps(build)
+    def get(model: Model) -> T:
+        hit = built.get(id(model))
+        if hit is None or hit[0] is not model:
+            hit = built[id(model)] = (model, build(model))
+        return hit[1]
+
+    return get
+
 
 #: Names no model answers to: the API matches names exactly [FIDELITY §5: unknown model → 404].
 UNKNOWN_MODELS = (
@@ -169,6 +191,7 @@ def prediction_durations(low: int, high: int) -> st.SearchStrategy[Any]:
 # ---------------------------------------------------------------------------------------------- Ark
 
 
+@functools.cache  # built once per role (see _per_model)
 def _image(role: Any, url: st.SearchStrategy[Any] = URLS) -> st.SearchStrategy[dict[str, Any]]:
     @st.composite
     def item(draw: st.DrawFn) -> dict[str, Any]:
@@ -183,6 +206,7 @@ def _image(role: Any, url: st.SearchStrategy[Any] = URLS) -> st.SearchStrategy[d
 _OMIT = object()
 
 
+@functools.cache
 def _media(kind: str, role: str, urls: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
     return urls.map(lambda u: {"type": kind, kind: {"url": u}, "role": role})
 
@@ -271,8 +295,10 @@ def _broken_content(draw: st.DrawFn, items: list[dict[str, Any]]) -> Any:
     return items
 
 
+@_per_model
 def ark_options(model: Model) -> dict[str, st.SearchStrategy[Any]]:
-    """Every optional Ark field with values around what ``model`` accepts [seed 000; FIDELITY §2]."""
+    """Every optional Ark field with values around what ``model`` accepts [seed 000; FIDELITY §2] (built
+    once per model: read it, do not change it)."""
     low, high = model.duration
     expires_low, expires_high = ARK["execution_expires_after_range"]
     # The family floor is 1; 1.x's own minimum is 3600 [FIDELITY §5]: probe both.
@@ -319,13 +345,24 @@ def ark_options(model: Model) -> dict[str, st.SearchStrategy[Any]]:
 UNKNOWN_FIELDS = st.sampled_from(["prompt", "aspect_ratio", "fps", "negative_prompt", "Duration", "image", "extra"])
 
 
+@_per_model
+def _model_names(model: Model) -> st.SearchStrategy[str]:
+    """One of the model's names, one time in ten a name no model has."""
+    return _pick(9, st.sampled_from(model.names), 1, st.sampled_from(UNKNOWN_MODELS))
+
+
+@_per_model
+def _ark_scenarios(model: Model) -> st.SearchStrategy[str]:
+    return _pick(4, st.sampled_from(model.scenarios), 1, st.sampled_from(SCENARIOS))
+
+
 @st.composite
 def ark_bodies(draw: st.DrawFn) -> dict[str, Any]:
     """An Ark create body: any model, scenario and options; valid, boundary or broken."""
     model = draw(st.sampled_from(MODELS))
-    name = draw(_pick(9, st.sampled_from(model.names), 1, st.sampled_from(UNKNOWN_MODELS)))
+    name = draw(_model_names(model))
     # The model's own scenarios most of the time, any scenario sometimes.
-    scenario = draw(_pick(4, st.sampled_from(model.scenarios), 1, st.sampled_from(SCENARIOS)))
+    scenario = draw(_ark_scenarios(model))
     body: dict[str, Any] = {"model": name, "content": draw(ark_content(model, scenario))}
     options = ark_options(model)
     # The per-model fields half the time each; a few of the others besides.
@@ -406,15 +443,11 @@ def _url_lists(limit: int, urls: st.SearchStrategy[str]) -> st.SearchStrategy[An
     return _weighted(valid, invalid)
 
 
-@st.composite
-def prediction_requests(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
-    """``(op, path model, body)`` for a predictions submit: valid, boundary or broken."""
-    model = draw(st.sampled_from(MODELS))
-    name = draw(_pick(9, st.sampled_from(model.names), 1, st.sampled_from(UNKNOWN_MODELS)))
-    own = [op for op, s in zip(OPS, ("text", "first_frame", "reference"), strict=True) if s in model.scenarios]
-    op = draw(_pick(4, st.sampled_from(own), 1, st.sampled_from(OPS)))
+@_per_model
+def _prediction_options(model: Model) -> dict[str, dict[str, st.SearchStrategy[Any]]]:
+    """Per predictions operation: every optional field with values around what ``model`` accepts."""
     low, high = model.predictions_duration
-    options: dict[str, st.SearchStrategy[Any]] = {
+    common: dict[str, st.SearchStrategy[Any]] = {
         "aspect_ratio": aspect_ratios(),
         "duration": prediction_durations(low, high),
         "resolution": resolutions(model),
@@ -424,17 +457,41 @@ def prediction_requests(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
         "enable_sync_mode": BOOLS,
         "enable_base64_output": BOOLS,
     }
+    limits = model.predictions_reference or {"images": 4, "videos": 3, "audios": 3}
+    references = {
+        "images": _url_lists(limits["images"], URLS),
+        "videos": _url_lists(limits["videos"], VIDEO_URLS),
+        "audios": _url_lists(limits["audios"], AUDIO_URLS),
+    }
+    return {
+        "text-to-video": common,
+        "image-to-video": {
+            **common,
+            "last_image": st.one_of(URLS, URLS, st.none(), WRONG_TYPES),
+            "is_upload_media": BOOLS,
+        },
+        "reference-to-video": {**common, **references, "is_upload_media": BOOLS},
+    }
+
+
+@_per_model
+def _prediction_ops(model: Model) -> st.SearchStrategy[str]:
+    """The model's own operations most of the time, any operation sometimes."""
+    own = [op for op, s in zip(OPS, ("text", "first_frame", "reference"), strict=True) if s in model.scenarios]
+    return _pick(4, st.sampled_from(own), 1, st.sampled_from(OPS))
+
+
+@st.composite
+def prediction_requests(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
+    """``(op, path model, body)`` for a predictions submit: valid, boundary or broken."""
+    model = draw(st.sampled_from(MODELS))
+    name = draw(_model_names(model))
+    op = draw(_prediction_ops(model))
+    options = _prediction_options(model)[op]
     body: dict[str, Any] = {"prompt": draw(PROMPTS)}
     if op == "image-to-video":
         body["image"] = draw(URLS)
-        options["last_image"] = st.one_of(URLS, URLS, st.none(), WRONG_TYPES)
-        options["is_upload_media"] = BOOLS
     elif op == "reference-to-video":
-        limits = model.predictions_reference or {"images": 4, "videos": 3, "audios": 3}
-        options["images"] = _url_lists(limits["images"], URLS)
-        options["videos"] = _url_lists(limits["videos"], VIDEO_URLS)
-        options["audios"] = _url_lists(limits["audios"], AUDIO_URLS)
-        options["is_upload_media"] = BOOLS
         body["images"] = [draw(URLS)]
     core = [f for f in ("resolution", "duration") if draw(st.integers(0, 2)) < 2]
     others = draw(st.lists(st.sampled_from(sorted(set(options) - {"resolution", "duration"})), max_size=4, unique=True))

@@ -5,7 +5,8 @@ on the way meets its response contract (``Harness.request`` checks each one)."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import assume, given, settings
@@ -27,6 +28,8 @@ from tests.harness.mock import Harness
 #: These properties explore the widest space of the suite: several times the profile's examples.
 WIDE = settings(max_examples=settings.default.max_examples * 4)
 NARROW = settings(max_examples=settings.default.max_examples)
+
+Case = TypeVar("Case")
 
 #: Task fields that are integers, however they were sent (``42.0`` is the integer 42 in JSON).
 INTEGER_FIELDS = ("duration", "frames", "framespersecond", "seed", "execution_expires_after", "priority")
@@ -219,7 +222,9 @@ def test_nulls_mean_absent(mock: Harness, data: st.DataObject) -> None:
     nulls = data.draw(st.lists(st.sampled_from([*sorted(gen.ark_options(gen.MODELS[0])), "unknown_field"]), max_size=5))
     padded = {**body, **{name: None for name in nulls if name not in body}}
     for judge in (
-        lambda b: contract_verdict("ark.create_task.request", b).accepted,
+        # Only accept / refuse is compared: the contract's yes/no (the verdict contract_verdict gives, without
+        # listing every violation of a refused body, ~5 ms each).
+        lambda b: contracts.is_valid("ark.create_task.request", b),
         lambda b: ark_client_verdict(b).accepted,
     ):
         assert judge(body) == judge(padded), (body, padded)
@@ -390,7 +395,7 @@ def _ark_boundaries() -> list[dict[str, Any]]:
     cases += [{**base, "framespersecond": v} for v in (*gen.ARK["fps"], 25)]
     cases += [{**base, "ratio": v} for v in (*gen.ARK["ratio_values"], "2:1")]
     cases += [{**base, "service_tier": v} for v in (*gen.ARK["service_tiers"], "fast")]
-    return cases
+    return _once(cases)
 
 
 #: Fields some model does not take, each with a value another model accepts [FIDELITY §5].
@@ -482,7 +487,16 @@ def _prediction_boundaries() -> list[tuple[str, str, dict[str, Any]]]:
         ("text-to-video", first, {"prompt": "a kite", "aspect_ratio": v})
         for v in (*gen.PREDICTIONS["ratio_values"], "adaptive")
     ]
-    return cases
+    return _once(cases)
+
+
+def _once(cases: list[Case]) -> list[Case]:
+    """Each case once, in order: the sweeps build some twice (a limit sits at the edge of two ranges, "4k" is
+    in the resolutions and beyond the seeds); the same bytes judged again prove nothing more (~3%)."""
+    unique: dict[str, Case] = {}
+    for case in cases:
+        unique.setdefault(json.dumps(case), case)  # a dict keeps the first one's place
+    return list(unique.values())
 
 
 def _has_float(body: dict[str, Any]) -> bool:

@@ -71,10 +71,15 @@ class Lifecycle(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.known: dict[str, Known] = {}
+        self.now = 0.0  # mock time, read from the server at the start and after each advance
 
     @initialize()
     def fresh(self) -> None:
         self.harness.server.reset()
+        # The clock is frozen: only advance() moves it, so the model keeps the time advance() answers
+        # instead of asking the server before every check (thousands of round trips to its loop).
+        assert self.mock.config.time_scale == 0
+        self.now = self.mock.server.now()
 
     # -- helpers ---------------------------------------------------------------------------------------
     @property
@@ -85,7 +90,7 @@ class Lifecycle(RuleBasedStateMachine):
         return {"succeed": "a fox in the snow", "fail": "a fox [mock:fail]", "expire": "a fox [mock:expire]"}[outcome]
 
     def _remember(self, task_id: str, key: str, model: contracts.Model, expires: int, outcome: str) -> Known:
-        known = Known(task_id, key, model.id, self.mock.server.now(), expires, outcome)
+        known = Known(task_id, key, model.id, self.now, expires, outcome)
         self.known[task_id] = known
         return known
 
@@ -96,12 +101,11 @@ class Lifecycle(RuleBasedStateMachine):
             assert status == before, f"{known.id}: terminal {before} became {status}"
         else:
             assert status in TERMINAL or RANK[status] >= RANK[before], f"{known.id}: {before} → {status}"
-        now = self.mock.server.now()
         due = known.created_at + known.expires_after
         if status in ("queued", "running"):
-            assert now < due, f"{known.id} still {status} at {now}, expired at {due}"
+            assert self.now < due, f"{known.id} still {status} at {self.now}, expired at {due}"
         if status == "expired":
-            assert now >= due, f"{known.id} expired early"
+            assert self.now >= due, f"{known.id} expired early"
         if known.outcome == "expire":
             assert status in ("queued", "expired", "cancelled"), f"{known.id} ([mock:expire]) is {status}"
         if status == "succeeded":
@@ -174,7 +178,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule(seconds=st.sampled_from([0.5, 1, 1, 2, 3, 3, 4, 10, 3599, 3600, 7200, 172800]))
     def advance(self, seconds: float) -> None:
-        self.mock.advance(seconds)
+        self.now = self.mock.advance(seconds)
 
     @rule(task_id=tasks)
     def read(self, task_id: str) -> None:
@@ -259,30 +263,38 @@ class Lifecycle(RuleBasedStateMachine):
 
     # -- invariants ------------------------------------------------------------------------------------
     @invariant()
-    def queue_rules_hold(self) -> None:
-        """Per key: at most MAX_RUNNING run (MAX_RUNNING_4K of them 4k), and none waits ready while a slot it
-        may take is free (FIFO, no idling)."""
-        now = self.mock.server.now()
+    def lifecycle_rules_hold(self) -> None:
+        """After every step, on one full listing per key (every task the key has, read at one frozen
+        instant): the queue rules and the deliveries below."""
+        pages = {}
         for key in KEYS:
             code, page = self.mock.list_tasks([("page_size", 500)], key=key)
-            assert code == 200
-            running = [t for t in page["items"] if t["status"] == "running"]
+            assert code == 200, page
+            for task in page["items"]:
+                self._observe(self.known[task["id"]], task["status"])
+            pages[key] = page["items"]
+        self._queue_rules_hold(pages)
+        self._deliveries_follow_the_lifecycle(pages)
+
+    def _queue_rules_hold(self, pages: dict[str, list[dict[str, Any]]]) -> None:
+        """Per key: at most MAX_RUNNING run (MAX_RUNNING_4K of them 4k), and none waits ready while a slot it
+        may take is free (FIFO, no idling)."""
+        now = self.now
+        for items in pages.values():
+            running = [t for t in items if t["status"] == "running"]
             assert len(running) <= MAX_RUNNING, f"{len(running)} running for one key"
             busy_4k = sum(1 for t in running if t["resolution"] == "4k") >= MAX_RUNNING_4K
             assert sum(1 for t in running if t["resolution"] == "4k") <= MAX_RUNNING_4K, running
-            for task in page["items"]:
-                self._observe(self.known[task["id"]], task["status"])
             if len(running) < MAX_RUNNING:
                 ready = [
-                    t["id"] for t in page["items"]
+                    t["id"] for t in items
                     if t["status"] == "queued" and self.known[t["id"]].outcome != "expire"
                     and self.known[t["id"]].created_at + self.mock.config.queue_seconds <= now
                     and not (t["resolution"] == "4k" and busy_4k)  # waits for the key's 4k slot
                 ]  # fmt: skip
                 assert not ready, f"{ready} wait while only {len(running)} run"
 
-    @invariant()
-    def deliveries_follow_the_lifecycle(self) -> None:
+    def _deliveries_follow_the_lifecycle(self, pages: dict[str, list[dict[str, Any]]]) -> None:
         """One delivery per transition reached, in order, each body the task at that status; none for a
         task that asked for none [FIDELITY §8]."""
         hooked = {k.id: k for k in self.known.values() if k.hook}
@@ -293,9 +305,10 @@ class Lifecycle(RuleBasedStateMachine):
             assert (item["attempt"], item["outcome"]) == (1, "delivered"), item  # the sink answers 200
             assert item["body"]["id"] == known.id and item["body"]["status"] == item["event"], item
             events.setdefault(known.id, []).append(item["event"])
+        listed = {t["id"] for items in pages.values() for t in items}
         for known in hooked.values():
-            if not known.deleted:
-                self._observe(known, self.mock.get_task(known.id, key=known.key)[1]["status"])
+            # Its status was observed from the listing: every task its key has not deleted is listed.
+            assert known.deleted or known.id in listed, f"{known.id} is missing from its key's list"
             got = events.get(known.id, [])
             if known.hook == "webhook":
                 word = PREDICTION_STATUS[known.status]
