@@ -393,14 +393,14 @@ def test_an_unanswered_delivery_times_out(tmp_path) -> None:
     receiver = Receiver()
     receiver.release.clear()
     try:
-        with MockServer(time_scale=0, cache_dir=tmp_path, callback_timeout=0.2) as server:
+        with MockServer(time_scale=0, cache_dir=tmp_path, callback_timeout=0.1) as server:  # the least allowed
             task_id = _create(server, callback_url=receiver.url)
             server.flush_callbacks(20)
             (attempt,) = server.callbacks(task_id)
             assert (attempt["outcome"], attempt["status_code"], attempt["error"]) == (
                 "timeout",
                 None,
-                "no answer within 0.2 s",
+                "no answer within 0.1 s",
             )
     finally:
         receiver.close()
