@@ -69,8 +69,11 @@ class LifecycleDriver:
             if timeout is None:
                 await self._wake.wait()
             else:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancel that lands with a
+                # wake (a delivery ending as the server stops), and the shutdown then waited for the next due.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
 
     def _sleep_for(self, now: float) -> float | None:
         """Real seconds until the next due event, or None to sleep until woken."""

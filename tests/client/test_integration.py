@@ -43,8 +43,8 @@ PNG_1x1 = bytes.fromhex(
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[MockServer]:
-    """A server whose tasks finish about 0.3 s after creation."""
-    with MockServer(time_scale=1.0, queue_seconds=0.05, run_seconds=0.25, log_requests=False) as server:
+    """A server whose tasks finish about 0.06 s after creation (each test that waits for one waits that long)."""
+    with MockServer(time_scale=1.0, queue_seconds=0.01, run_seconds=0.05, log_requests=False) as server:
         yield server
 
 

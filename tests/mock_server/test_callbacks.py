@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import contracts
 from client import Prediction, Task, WebhookVerificationError, webhooks
+from client._base import tls_context
 from mock_server.callbacks import check_url
 from mock_server.errors import ApiError
 from mock_server.testing import MockServer
@@ -30,6 +31,9 @@ from tests.support import assert_contract, text_body
 
 TASKS = "/api/v3/contents/generations/tasks"
 T2V = "/api/v3/bytedance/dreamina-seedance-2-0-260128/text-to-video"
+#: The tests' requests: httpx.get() and friends build a client, and with it a TLS context from certifi's
+#: bundle (~50 ms CPU), on every call. No keep-alive, so each request still has a connection of its own.
+http = httpx.Client(verify=tls_context(), limits=httpx.Limits(max_keepalive_connections=0))
 
 
 class Receiver:
@@ -62,7 +66,9 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/seedance"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # serve_forever checks for shutdown() between polls: its default 0.5 s poll made every close() (each
+        # test's teardown) wait half a second.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
         self.thread.start()
 
     def bodies(self) -> list[dict[str, Any]]:
@@ -102,19 +108,19 @@ def _auth(server: MockServer) -> dict[str, str]:
 
 def _create(server: MockServer, **fields: Any) -> str:
     prompt = fields.pop("prompt", "a cat")
-    response = httpx.post(server.ark_base_url + "/contents/generations/tasks", headers=_auth(server),
+    response = http.post(server.ark_base_url + "/contents/generations/tasks", headers=_auth(server),
                           json=text_body(prompt=prompt, **fields))  # fmt: skip
     assert response.status_code == 200, response.text
     return response.json()["id"]
 
 
 def _advance(server: MockServer, seconds: float) -> None:
-    response = httpx.post(server.base_url + "/_mock/clock/advance", json={"seconds": seconds})
+    response = http.post(server.base_url + "/_mock/clock/advance", json={"seconds": seconds})
     assert response.status_code == 200, response.text
 
 
 def _attempts(server: MockServer, **query: str) -> dict[str, Any]:
-    response = httpx.get(server.base_url + "/_mock/callbacks", params=query)
+    response = http.get(server.base_url + "/_mock/callbacks", params=query)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -134,7 +140,7 @@ def test_frozen_clock_one_advance_delivers_running_then_succeeded_with_no_pollin
     assert done["content"]["video_url"].startswith(frozen.base_url + "/media/")
     assert done["usage"]["completion_tokens"] == done["usage"]["total_tokens"] > 0
     # The task object itself, exactly as GET returns it (no envelope) [FIDELITY §8].
-    got = httpx.get(frozen.ark_base_url + f"/contents/generations/tasks/{task_id}", headers=_auth(frozen)).json()
+    got = http.get(frozen.ark_base_url + f"/contents/generations/tasks/{task_id}", headers=_auth(frozen)).json()
     assert done == got
     # Only the create reached the API: nobody polled.
     # (the create, and the GET just above, made after the callbacks came)
@@ -194,7 +200,7 @@ def test_a_failed_task_delivers_failed_with_its_error(frozen: MockServer, receiv
 
 
 def test_a_prediction_webhook_is_a_signed_bare_prediction_that_verifies(frozen: MockServer, receiver: Receiver) -> None:
-    response = httpx.post(frozen.base_url + T2V, params={"webhook": receiver.url}, headers=_auth(frozen),
+    response = http.post(frozen.base_url + T2V, params={"webhook": receiver.url}, headers=_auth(frozen),
                           json={"prompt": "a dog", "duration": 5})  # fmt: skip
     assert response.status_code == 200, response.text
     prediction_id = response.json()["data"]["id"]
@@ -207,7 +213,7 @@ def test_a_prediction_webhook_is_a_signed_bare_prediction_that_verifies(frozen: 
     assert body["input"] == {"prompt": "a dog", "duration": 5}
     assert body["outputs"][0].startswith(frozen.base_url + "/media/")
 
-    secret_answer = httpx.get(frozen.base_url + "/api/v3/webhook/secret", headers=_auth(frozen)).json()
+    secret_answer = http.get(frozen.base_url + "/api/v3/webhook/secret", headers=_auth(frozen)).json()
     secret = secret_answer["data"]["secret"]
     assert (secret_answer["code"], secret[:6]) == (200, "whsec_")
     # By hand, as the docs describe: HMAC-SHA256 of "{id}.{timestamp}.{raw body}", key = secret minus whsec_.
@@ -228,18 +234,18 @@ def test_a_prediction_webhook_is_a_signed_bare_prediction_that_verifies(frozen: 
 # -- predictions webhook details ------------------------------------------------------------------------
 def test_the_secret_is_stable_per_key_and_differs_between_keys(frozen: MockServer) -> None:
     def secret(key: str) -> str:
-        answer = httpx.get(frozen.base_url + "/api/v3/webhook/secret", headers={"Authorization": key})
+        answer = http.get(frozen.base_url + "/api/v3/webhook/secret", headers={"Authorization": key})
         assert answer.status_code == 200, answer.text
         return answer.json()["data"]["secret"]
 
     assert secret("sk-one-aaaaaa") == secret("Bearer sk-one-aaaaaa") != secret("sk-two-bbbbbb")
-    missing = httpx.get(frozen.base_url + "/api/v3/webhook/secret")
+    missing = http.get(frozen.base_url + "/api/v3/webhook/secret")
     assert missing.status_code == 401 and "error" in missing.json()
 
 
 def test_webhook_url_body_field_and_failed_predictions(frozen: MockServer, receiver: Receiver) -> None:
     body = {"prompt": "a fox [mock:fail]", "webhook_url": receiver.url}
-    response = httpx.post(frozen.base_url + T2V, headers=_auth(frozen), json=body)
+    response = http.post(frozen.base_url + T2V, headers=_auth(frozen), json=body)
     assert response.status_code == 200, response.text
     _advance(frozen, 10)
     sent = receiver.wait_for(1)[0]
@@ -259,7 +265,7 @@ def test_the_webhook_input_echo_cuts_data_uris(frozen: MockServer) -> None:
     image = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
     assert len(image) > 10_000
     url = frozen.base_url + "/api/v3/bytedance/dreamina-seedance-2-0-260128/image-to-video"
-    response = httpx.post(url, params={"webhook": frozen.sink_url()}, headers=_auth(frozen),
+    response = http.post(url, params={"webhook": frozen.sink_url()}, headers=_auth(frozen),
                           json={"prompt": "a dog", "image": image})  # fmt: skip
     assert response.status_code == 200, response.text
     frozen.advance(10)
@@ -278,20 +284,20 @@ def test_a_webhook_with_base64_output_is_a_400(frozen: MockServer, where: str) -
         params["webhook"] = frozen.sink_url()
     else:
         body["webhook_url"] = frozen.sink_url()
-    response = httpx.post(frozen.base_url + T2V, params=params, headers=_auth(frozen), json=body)
+    response = http.post(frozen.base_url + T2V, params=params, headers=_auth(frozen), json=body)
     assert response.status_code == 400, response.text
     assert_contract("predictions.error", response.json())
     assert response.json()["error"]["param"] == "enable_base64_output"
     assert frozen.call(lambda s: len(s.store)) == 0
     # Without a webhook the flag is accepted.
-    ok = httpx.post(frozen.base_url + T2V, headers=_auth(frozen), json={"prompt": "a", "enable_base64_output": True})
+    ok = http.post(frozen.base_url + T2V, headers=_auth(frozen), json={"prompt": "a", "enable_base64_output": True})
     assert ok.status_code == 200, ok.text
 
 
 # -- who may be called ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "user-42", "http://", "http://héllo/", "http://a:99999/"])
 def test_a_callback_url_that_is_not_http_is_refused_naming_the_field(frozen: MockServer, url: str) -> None:
-    response = httpx.post(frozen.ark_base_url + "/contents/generations/tasks", headers=_auth(frozen),
+    response = http.post(frozen.ark_base_url + "/contents/generations/tasks", headers=_auth(frozen),
                           json=text_body(callback_url=url))  # fmt: skip
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == "callback_url"
@@ -299,13 +305,13 @@ def test_a_callback_url_that_is_not_http_is_refused_naming_the_field(frozen: Moc
 
 def test_callback_allow_restricts_who_is_called(tmp_path) -> None:
     with MockServer(time_scale=0, cache_dir=tmp_path, callback_allow=("http://127.0.0.1:*",)) as server:
-        refused = httpx.post(server.ark_base_url + "/contents/generations/tasks", headers=_auth(server),
+        refused = http.post(server.ark_base_url + "/contents/generations/tasks", headers=_auth(server),
                              json=text_body(callback_url="https://example.com/hook"))  # fmt: skip
         assert refused.status_code == 400
         error = refused.json()["error"]
         assert (error["code"], error["param"]) == ("InvalidParameter", "callback_url")
         assert "--callback-allow" in error["message"]
-        hook = httpx.post(server.base_url + T2V, params={"webhook": "https://example.com/hook"},
+        hook = http.post(server.base_url + T2V, params={"webhook": "https://example.com/hook"},
                           headers=_auth(server), json={"prompt": "a"})  # fmt: skip
         assert hook.status_code == 400 and hook.json()["error"]["param"] == "webhook"
         assert _create(server, callback_url=server.sink_url())
@@ -329,10 +335,10 @@ def test_mock_callbacks_lists_attempts_with_filters(frozen: MockServer) -> None:
     assert {a["task_id"] for a in _attempts(frozen, url="*/sink/ok")["items"]} == {ok}
     assert _attempts(frozen, event="running", limit="1")["total"] == 1
     for query in ({"outcome": "meh"}, {"colour": "red"}, {"limit": "-1"}, {"kind": "x"}):
-        response = httpx.get(frozen.base_url + "/_mock/callbacks", params=query)
+        response = http.get(frozen.base_url + "/_mock/callbacks", params=query)
         assert response.status_code == 400, query
     # The sink recorded what it got, and answers the status it was told to.
-    sink = httpx.get(frozen.sink_url("ok")).json()
+    sink = http.get(frozen.sink_url("ok")).json()
     assert [e["body"]["status"] for e in sink["items"]] == ["queued", "running", "succeeded"]
     assert sink["items"][0]["headers"]["content-type"] == "application/json"
     # The journal of API requests is unchanged: deliveries and the sink are not in it.
@@ -357,11 +363,11 @@ def test_fault_rules_fail_or_delay_deliveries_so_retries_can_be_tested(frozen: M
     other = _create(frozen, callback_url=receiver.url)
     frozen.flush_callbacks(10)
     assert [a["outcome"] for a in frozen.callbacks(other)] == ["faulted"]  # queued is not retried
-    bad = httpx.post(frozen.base_url + "/_mock/faults", json={"target": "callbacks", "path": "/x", "status": 500})
+    bad = http.post(frozen.base_url + "/_mock/faults", json={"target": "callbacks", "path": "/x", "status": 500})
     assert bad.status_code == 400
     # A callbacks rule never touches API requests.
     frozen.add_fault(target="callbacks", status=500, times=None)
-    assert httpx.get(frozen.ark_base_url + f"/contents/generations/tasks/{task_id}", headers=_auth(frozen)).is_success
+    assert http.get(frozen.ark_base_url + f"/contents/generations/tasks/{task_id}", headers=_auth(frozen)).is_success
 
 
 def test_a_hanging_receiver_never_slows_the_api_and_concurrency_is_bounded(tmp_path) -> None:
@@ -374,7 +380,7 @@ def test_a_hanging_receiver_never_slows_the_api_and_concurrency_is_bounded(tmp_p
             assert _attempts(server)["in_flight"] == 2
             # The API answers while the deliveries hang.
             for task_id in ids:
-                got = httpx.get(server.ark_base_url + f"/contents/generations/tasks/{task_id}", headers=_auth(server))
+                got = http.get(server.ark_base_url + f"/contents/generations/tasks/{task_id}", headers=_auth(server))
                 assert got.json()["status"] == "queued"
             assert len(receiver.received) == 2  # still only two: the bound holds
             receiver.release.set()
@@ -388,14 +394,14 @@ def test_an_unanswered_delivery_times_out(tmp_path) -> None:
     receiver = Receiver()
     receiver.release.clear()
     try:
-        with MockServer(time_scale=0, cache_dir=tmp_path, callback_timeout=0.2) as server:
+        with MockServer(time_scale=0, cache_dir=tmp_path, callback_timeout=0.1) as server:  # the least allowed
             task_id = _create(server, callback_url=receiver.url)
             server.flush_callbacks(20)
             (attempt,) = server.callbacks(task_id)
             assert (attempt["outcome"], attempt["status_code"], attempt["error"]) == (
                 "timeout",
                 None,
-                "no answer within 0.2 s",
+                "no answer within 0.1 s",
             )
     finally:
         receiver.close()
@@ -404,7 +410,7 @@ def test_an_unanswered_delivery_times_out(tmp_path) -> None:
 def test_cancelled_is_delivered_and_events_can_be_chosen(tmp_path, receiver: Receiver) -> None:
     with MockServer(time_scale=0, cache_dir=tmp_path, callback_events=("succeeded", "cancelled")) as server:
         cancelled = _create(server, callback_url=receiver.url)
-        response = httpx.delete(server.ark_base_url + f"/contents/generations/tasks/{cancelled}", headers=_auth(server))
+        response = http.delete(server.ark_base_url + f"/contents/generations/tasks/{cancelled}", headers=_auth(server))
         assert response.status_code == 200
         assert [b["status"] for b in receiver.wait_for(1)] == ["cancelled"]
         done = _create(server, callback_url=receiver.url)
@@ -430,35 +436,36 @@ def test_reset_forgets_deliveries_and_sinks(frozen: MockServer) -> None:
     _create(frozen, callback_url=frozen.sink_url())
     frozen.flush_callbacks(10)
     assert frozen.sink() and frozen.callbacks()
-    assert httpx.post(frozen.base_url + "/_mock/reset", json={}).status_code == 200
+    assert http.post(frozen.base_url + "/_mock/reset", json={}).status_code == 200
     assert frozen.sink() == [] and frozen.callbacks() == []
 
 
 def test_the_sink_records_any_body_and_refuses_bad_names(frozen: MockServer) -> None:
     url = frozen.sink_url("raw")
-    assert httpx.post(url, content=b"not json \xff", headers={"Content-Type": "text/plain"}).status_code == 200
-    assert httpx.post(url + "?status=500", json={"a": 1}).status_code == 500
-    lone = httpx.post(url, content=b'{"a": "\\ud800"}', headers={"Content-Type": "application/json"})
+    assert http.post(url, content=b"not json \xff", headers={"Content-Type": "text/plain"}).status_code == 200
+    assert http.post(url + "?status=500", json={"a": 1}).status_code == 500
+    lone = http.post(url, content=b'{"a": "\\ud800"}', headers={"Content-Type": "application/json"})
     assert lone.status_code == 200
-    items = httpx.get(url).json()["items"]
+    items = http.get(url).json()["items"]
     assert items[0]["body"] == "not json \ufffd" and items[1]["body"] == {"a": 1}
     assert items[2]["raw"] == '{"a": "\\ud800"}'  # kept as text: a lone surrogate cannot be answered as JSON
-    assert httpx.post(frozen.base_url + "/_mock/sink/" + "x" * 65).status_code == 400
-    assert httpx.post(url + "?status=99").status_code == 400
-    assert httpx.delete(url).status_code == 200 and httpx.get(url).json()["total"] == 0
+    assert http.post(frozen.base_url + "/_mock/sink/" + "x" * 65).status_code == 400
+    assert http.post(url + "?status=99").status_code == 400
+    assert http.delete(url).status_code == 200 and http.get(url).json()["total"] == 0
 
 
 # -- the driver ------------------------------------------------------------------------------------------
 def test_an_idle_server_does_not_turn_its_driver(tmp_path) -> None:
-    """No busy loop: with nothing due, the driver sleeps until woken (a spin would turn thousands of times)."""
+    """No busy loop: with nothing due, the driver sleeps until woken (a spin would turn thousands of times in
+    each 0.1 s watched here)."""
     with MockServer(time_scale=1, cache_dir=tmp_path) as server:
         before = _attempts(server)["driver_turns"]
-        time.sleep(0.3)
+        time.sleep(0.1)
         assert _attempts(server)["driver_turns"] == before
         # A task's life wakes it a few times (create, transitions), not continuously.
         _create(server)
         server.advance(10)
-        time.sleep(0.3)
+        time.sleep(0.1)
         turns = _attempts(server)["driver_turns"] - before
         assert 1 <= turns <= 20, turns
 

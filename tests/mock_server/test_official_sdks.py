@@ -10,7 +10,8 @@ import pytest
 from mock_server.testing import MockServer
 
 MODEL = "dreamina-seedance-2-0-fast-260128"
-FAST = {"time_scale": 1.0, "queue_seconds": 0.05, "run_seconds": 0.2}
+#: A task ends 0.06 s after its create: each test that waits for one waits that long.
+FAST = {"time_scale": 1.0, "queue_seconds": 0.01, "run_seconds": 0.05}
 
 
 @pytest.fixture(scope="module")

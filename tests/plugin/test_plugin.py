@@ -63,7 +63,7 @@ def test_account_settings(seedance_mock):
 def test_the_marker_freezes_time(seedance_mock):
     tasks = Ark(base_url=seedance_mock.ark_base_url, api_key=seedance_mock.api_key).content_generation.tasks
     created = tasks.create(model=MODEL, content=CONTENT)
-    time.sleep(0.5)
+    time.sleep(0.1)  # twice the fixture's queue time: a running clock would have moved the task
     assert tasks.get(task_id=created.id).status == "queued"
     seedance_mock.advance(0.05)
     assert tasks.get(task_id=created.id).status == "running"
@@ -75,7 +75,7 @@ def test_freeze_and_finish_all(seedance_mock):
     seedance_mock.freeze()
     tasks = Ark(base_url=seedance_mock.ark_base_url, api_key=seedance_mock.api_key).content_generation.tasks
     created = tasks.create(model=MODEL, content=CONTENT)
-    time.sleep(0.5)
+    time.sleep(0.1)  # twice the fixture's queue time: a running clock would have moved the task
     assert tasks.get(task_id=created.id).status == "queued"
     seedance_mock.finish_all()
     assert tasks.get(task_id=created.id).status == "succeeded"
@@ -175,7 +175,11 @@ def test_the_installed_plugin_serves_a_users_tests(pytester: pytest.Pytester) ->
     error, not a silent default."""
     pytester.makepyfile(test_my_app=USER_TESTS)
     assert not list(pytester.path.glob("conftest.py"))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    # Without the plugins of this repository's own suite (xdist, hypothesis, schemathesis): importing them took
+    # ~1 CPU-s of the run (~4 when it compiled them), and a user's project need not have them. pytest-asyncio
+    # and pytest-aiohttp stay.
+    unrelated = ["-p", "no:xdist", "-p", "no:xdist.looponfail", "-p", "no:hypothesispytest", "-p", "no:schemathesis"]
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *unrelated, "-q")
     result.assert_outcomes(passed=12, errors=1)
     result.stdout.fnmatch_lines(["*test_a_misspelt_marker_is_a_usage_error*", "*unknown MockConfig field*"])
     # A user's project has no asyncio configuration: nothing of pytest-asyncio's nagging reaches their run.
