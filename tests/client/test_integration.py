@@ -42,16 +42,21 @@ PNG_1x1 = bytes.fromhex(
 
 
 @pytest.fixture(scope="module")
-def live() -> Iterator[MockServer]:
-    """A server whose tasks finish about 0.06 s after creation (each test that waits for one waits that long)."""
-    with MockServer(time_scale=1.0, queue_seconds=0.01, run_seconds=0.05, log_requests=False) as server:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockServer]:
+    """A server whose tasks finish about 0.06 s after creation (each test that waits for one waits that long).
+    Its media go to a temporary directory, not the user's cache (task ids make every file new anyway)."""
+    media = tmp_path_factory.mktemp("media")
+    with MockServer(
+        time_scale=1.0, queue_seconds=0.01, run_seconds=0.05, log_requests=False, cache_dir=media
+    ) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def frozen() -> Iterator[MockServer]:
+def frozen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockServer]:
     """A server whose clock only moves when a test advances it."""
-    with MockServer(time_scale=0.0, queue_seconds=1.0, run_seconds=3.0, log_requests=False) as server:
+    media = tmp_path_factory.mktemp("media")
+    with MockServer(time_scale=0.0, queue_seconds=1.0, run_seconds=3.0, log_requests=False, cache_dir=media) as server:
         yield server
 
 

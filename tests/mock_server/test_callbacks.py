@@ -485,7 +485,7 @@ def test_with_time_running_statuses_advance_with_no_request(tmp_path) -> None:
 _CALLBACK_PATTERN = contracts.schema("common")["$defs"]["callback_url"]["pattern"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=3 * settings.default.max_examples, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.from_regex(re.compile(_CALLBACK_PATTERN.removesuffix("$") + r"\Z")))
 def test_every_url_the_contract_admits_is_one_the_mock_can_call(url: str) -> None:
     """Schemathesis found `hTTPS://tw8EQ(N~i]<Wc0P"R=%@8`: the contract took it, the mock's URL parser did not
