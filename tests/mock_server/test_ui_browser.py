@@ -1,7 +1,9 @@
 """The /_mock/ui dashboard in a real headless Chromium (Debian's, driven by Playwright's Python API).
 
-One browser per module; each test gets its own server (port 0, frozen clock) and browser context, so the
-module is safe under pytest-xdist. The run also writes the README's screenshot, docs/dashboard.png.
+One browser, browser context and server (port 0, frozen clock) per module, so per xdist worker; each test gets
+its own page (its own sessionStorage, routes and window) and a server reset to no tasks, keys, faults or journal
+on a frozen clock. Tests that need other server settings start their own. The run also writes the README's
+screenshot, docs/dashboard.png.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
 
 from mock_server.testing import MockServer  # noqa: E402
 
@@ -59,8 +61,24 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
+@pytest.fixture(scope="module")
+def server(media_dir: Path) -> Iterator[MockServer]:
+    with MockServer(time_scale=0, queue_seconds=1, run_seconds=3, cache_dir=media_dir) as server:
+        yield server
+
+
 @pytest.fixture
-def mock(media_dir: Path) -> Iterator[MockServer]:
+def mock(server: MockServer) -> MockServer:
+    """The module's server as a test needs it: reset (no tasks, keys, faults, journal or deliveries) and frozen
+    (a test may have set a time scale). Ids and times differ from test to test; no test depends on them."""
+    server.reset()
+    server.freeze()
+    return server
+
+
+@pytest.fixture
+def pictured(media_dir: Path) -> Iterator[MockServer]:
+    """A server of its own for the screenshot."""
     # A fixed start and seed: the same ids and times on every run, so the screenshot only changes with the page.
     with MockServer(
         time_scale=0, queue_seconds=1, run_seconds=3, random_seed=16, start_time=1_790_000_000, cache_dir=media_dir
@@ -79,17 +97,29 @@ def until(page: Page, expression: str, timeout_ms: int = WAIT_MS) -> None:
     raise AssertionError(f"not true within {timeout_ms} ms: {expression}")
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+@pytest.fixture(scope="module")
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    # One context for the module: a new one per test cost as much browser work as the page in it. What a test
+    # could leave behind is the page's own (sessionStorage with the admin token, routes, window), not the context's.
+    shared = browser.new_context(viewport={"width": 1440, "height": 900})
     try:
-        yield context.new_page()
+        yield shared
     finally:
-        context.close()
+        shared.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    fresh = context.new_page()
+    try:
+        yield fresh
+    finally:
+        fresh.close()
 
 
 def api(mock: MockServer, key: str = KEY) -> httpx.Client:
-    return httpx.Client(base_url=mock.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    # Plain http to 127.0.0.1: verify=False only skips loading the CA bundle, 0.1 s for each client.
+    return httpx.Client(base_url=mock.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30, verify=False)
 
 
 def create_ark(client: httpx.Client, prompt: str = "a fox in the snow", **extra: Any) -> str:
@@ -396,9 +426,9 @@ def _png(width: int, height: int) -> str:
 
 
 def test_a_task_detail_shows_the_request_with_a_thumbnail_and_writes_the_screenshot(
-    mock: MockServer, page: Page
+    pictured: MockServer, page: Page
 ) -> None:
-    with api(mock) as client, api(mock, OTHER_KEY) as other:
+    with api(pictured) as client, api(pictured, OTHER_KEY) as other:
         image = {"type": "image_url", "image_url": {"url": _png(640, 360)}}
         body = {
             "model": MODEL,
@@ -412,12 +442,12 @@ def test_a_task_detail_shows_the_request_with_a_thumbnail_and_writes_the_screens
         shown = answer.json()["id"]
         create_ark(client, "a paper boat [mock:fail]")
         create_prediction(other, "a heron takes off")
-        mock.advance(4)
+        pictured.advance(4)
         create_ark(other, "rain on a window")
-        mock.advance(1)
+        pictured.advance(1)
         create_prediction(client, "a city at night")
         create_ark(client, "a slow pan over a desert")
-    open_ui(page, mock)
+    open_ui(page, pictured)
     page.click(row(page, shown, "succeeded"))
     page.wait_for_selector("#detail .datauri img", timeout=WAIT_MS)
     chip = page.inner_text("#detail .datauri")
