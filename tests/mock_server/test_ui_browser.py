@@ -26,7 +26,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
 from mock_server.testing import MockServer  # noqa: E402
 
@@ -46,8 +46,10 @@ OTHER_KEY = "sk-dashboard-other-0002"
 ARK_TASKS = "/api/v3/contents/generations/tasks"
 MODEL = "dreamina-seedance-2-0-260128"
 FAST = "doubao-seedance-2-0-fast-260128"
-#: Waits for the page (it polls once a second); generous so a loaded CI machine does not flake.
+#: Waits for the page; generous so a loaded CI machine does not flake.
 WAIT_MS = 15_000
+#: How often the page polls the server, on a timer (POLL_MS in mock_server/static/ui.js).
+POLL_MS = 1000
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
 
 
@@ -142,7 +144,16 @@ def row(page: Page, task_id: str, status: str) -> str:
 
 
 def open_ui(page: Page, mock: MockServer) -> None:
-    page.goto(mock.base_url + "/_mock/ui")
+    # Its script has run (the controls work) at DOMContentLoaded; "load" would also wait for posters and images.
+    page.goto(mock.base_url + "/_mock/ui", wait_until="domcontentloaded")
+
+
+def next_poll(page: Page) -> None:
+    """Bring the page's next poll forward instead of waiting up to a second for it: the page polls on its own
+    timer, which runs on a fake clock here (``page.clock.install()`` before :func:`open_ui`), so the timer fires
+    now. A poll already in flight may have read the state before the change; it then sets the next timer,
+    which fires a second later, as without a fake clock."""
+    page.clock.fast_forward(POLL_MS)
 
 
 def test_the_page_lists_every_task_with_its_status(mock: MockServer, page: Page) -> None:
@@ -163,10 +174,12 @@ def test_the_page_lists_every_task_with_its_status(mock: MockServer, page: Page)
 def test_a_status_change_appears_without_a_reload(mock: MockServer, page: Page) -> None:
     with api(mock) as client:
         task_id = create_ark(client)
+    page.clock.install()
     open_ui(page, mock)
     page.wait_for_selector(row(page, task_id, "queued"), timeout=WAIT_MS)
     page.evaluate("window.__same_document = true")
     mock.advance(4)
+    next_poll(page)
     page.wait_for_selector(row(page, task_id, "succeeded"), timeout=WAIT_MS)
     assert page.evaluate("window.__same_document") is True  # no navigation happened
 
@@ -240,8 +253,9 @@ def test_freeze_resume_and_finish_all_from_the_page(mock: MockServer, page: Page
         open_ui(page, mock)
         page.wait_for_selector(row(page, ids[-1], "queued"), timeout=WAIT_MS)
         page.click("#finish")
-        for task_id in ids:
-            page.wait_for_selector(row(page, task_id, "succeeded"), timeout=WAIT_MS)
+        succeeded = page.locator('#tasks tr[data-status="succeeded"]')
+        expect(succeeded).to_have_count(len(ids), timeout=WAIT_MS)
+        assert sorted(succeeded.evaluate_all("rows => rows.map(r => r.dataset.id)")) == sorted(ids)
         listed = client.get(ARK_TASKS, params={"page_size": 50}).json()["items"]
         assert {t["status"] for t in listed} == {"succeeded"}
         page.fill("#scale", "2")
@@ -257,6 +271,7 @@ def test_freeze_resume_and_finish_all_from_the_page(mock: MockServer, page: Page
 
 
 def test_a_fault_rule_added_from_the_page_takes_effect(mock: MockServer, page: Page) -> None:
+    page.clock.install()
     open_ui(page, mock)
     page.click("#tabs button[data-tab=faults]")
     page.select_option("#fault-form select[name=method]", "POST")
@@ -269,8 +284,10 @@ def test_a_fault_rule_added_from_the_page_takes_effect(mock: MockServer, page: P
         body = {"model": MODEL, "content": [{"type": "text", "text": "x"}]}
         assert client.post(ARK_TASKS, json=body).status_code == 503
         assert client.post(ARK_TASKS, json=body).status_code == 200  # times=1: used up
+        next_poll(page)
         page.wait_for_selector("#faults tr[data-rule]", state="detached", timeout=WAIT_MS)
         mock.add_fault(path="/api/*", status=500, times=None)
+        next_poll(page)
         page.wait_for_selector("#faults tr[data-rule]", timeout=WAIT_MS)
         page.click("#clear-faults")
         page.wait_for_selector("#faults tr[data-rule]", state="detached", timeout=WAIT_MS)
