@@ -430,6 +430,23 @@ def _same_picture(old: bytes, new: bytes) -> bool:
     return a.shape == b.shape and int((np.abs(a - b).sum(axis=2) > 0).sum()) < 200
 
 
+def write_screenshot(page: Page, tries: int = 20) -> None:
+    """Write docs/dashboard.png once the page stopped changing, unless the file already shows that picture.
+    Stopped: the picture the file shows, or the same picture twice in a row. Cosmetic only: the player's loading
+    spinner fades out a moment after its data arrived."""
+    old = SCREENSHOT.read_bytes() if SCREENSHOT.exists() else None
+    shot = page.screenshot()
+    for _ in range(tries):
+        if old is not None and _same_picture(old, shot):
+            return
+        again = page.screenshot()
+        if _same_picture(shot, again):
+            break
+        shot = again
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.write_bytes(shot)
+
+
 def _png(width: int, height: int) -> str:
     from PIL import Image, ImageDraw
 
@@ -485,9 +502,5 @@ def test_a_task_detail_shows_the_request_with_a_thumbnail_and_writes_the_screens
         })"""
     )
     until(page, "document.querySelector('#player').networkState !== 2")
-    page.wait_for_timeout(1000)  # cosmetic only: the player's loading spinner fades out after its data arrived
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    shot = page.screenshot()
-    if not SCREENSHOT.exists() or not _same_picture(SCREENSHOT.read_bytes(), shot):
-        SCREENSHOT.write_bytes(shot)
+    write_screenshot(page)
     assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
