@@ -1,9 +1,9 @@
 """The /_mock/ui dashboard in a real headless Chromium (Debian's, driven by Playwright's Python API).
 
-One browser, browser context and server (port 0, frozen clock) per module, so per xdist worker; each test gets
-its own page (its own sessionStorage, routes and window) and a server reset to no tasks, keys, faults or journal
-on a frozen clock. Tests that need other server settings start their own. The run also writes the README's
-screenshot, docs/dashboard.png.
+One browser tab and one server (port 0, frozen clock) per module, so per xdist worker. Each test starts from a
+blank tab (no routes, no admin token in its session storage) and a server reset to no tasks, keys, faults or
+journal on a frozen clock; tests that need other server settings start their own. The run also writes the
+README's screenshot, docs/dashboard.png.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 from mock_server.testing import MockServer  # noqa: E402
 
@@ -99,23 +99,27 @@ def until(page: Page, expression: str, timeout_ms: int = WAIT_MS) -> None:
 
 
 @pytest.fixture(scope="module")
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    # One context for the module: a new one per test cost as much browser work as the page in it. What a test
-    # could leave behind is the page's own (sessionStorage with the admin token, routes, window), not the context's.
-    shared = browser.new_context(viewport={"width": 1440, "height": 900})
+def tab(browser: Browser) -> Iterator[Page]:
+    """The module's one tab, on Playwright's fake clock: time runs as usual unless :func:`next_poll` moves it on.
+    A new context and page for every test cost 0.3-0.5 s of browser work; :func:`page` clears the tab instead."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
     try:
+        shared = context.new_page()
+        shared.clock.install()
         yield shared
     finally:
-        shared.close()
+        context.close()
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    fresh = context.new_page()
-    try:
-        yield fresh
-    finally:
-        fresh.close()
+def page(tab: Page) -> Iterator[Page]:
+    """The tab for one test. Afterwards nothing of the test stays in it: not its routes, not the session
+    storage of the origin it showed (the admin token), not its document (which would go on polling)."""
+    yield tab
+    tab.unroute_all(behavior="ignoreErrors")
+    if tab.url.startswith("http"):
+        tab.evaluate("sessionStorage.clear()")
+    tab.goto("about:blank")
 
 
 def api(mock: MockServer, key: str = KEY) -> httpx.Client:
@@ -149,9 +153,9 @@ def open_ui(page: Page, mock: MockServer) -> None:
 
 def next_poll(page: Page) -> None:
     """Bring the page's next poll forward instead of waiting up to a second for it: the page polls on its own
-    timer, which runs on a fake clock here (``page.clock.install()`` before :func:`open_ui`), so the timer fires
-    now. A poll already in flight may have read the state before the change; it then sets the next timer,
-    which fires a second later, as without a fake clock."""
+    timer, which runs on the tab's fake clock, so the timer fires now. A poll already in flight may have read
+    the state before the change; it then sets the next timer, which fires a second later, as without a fake
+    clock."""
     page.clock.fast_forward(POLL_MS)
 
 
@@ -173,7 +177,6 @@ def test_the_page_lists_every_task_with_its_status(mock: MockServer, page: Page)
 def test_a_status_change_appears_without_a_reload(mock: MockServer, page: Page) -> None:
     with api(mock) as client:
         task_id = create_ark(client)
-    page.clock.install()
     open_ui(page, mock)
     page.wait_for_selector(row(page, task_id, "queued"), timeout=WAIT_MS)
     page.evaluate("window.__same_document = true")
@@ -270,7 +273,6 @@ def test_freeze_resume_and_finish_all_from_the_page(mock: MockServer, page: Page
 
 
 def test_a_fault_rule_added_from_the_page_takes_effect(mock: MockServer, page: Page) -> None:
-    page.clock.install()
     open_ui(page, mock)
     page.click("#tabs button[data-tab=faults]")
     page.select_option("#fault-form select[name=method]", "POST")
