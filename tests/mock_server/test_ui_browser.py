@@ -439,21 +439,18 @@ def _same_picture(old: bytes, new: bytes) -> bool:
     return a.shape == b.shape and int((np.abs(a - b).sum(axis=2) > 0).sum()) < 200
 
 
-def write_screenshot(page: Page, tries: int = 20) -> None:
-    """Write docs/dashboard.png once the page stopped changing, unless the file already shows that picture.
-    Stopped: the picture the file shows, or the same picture twice in a row. Cosmetic only: the player's loading
-    spinner fades out a moment after its data arrived."""
+def write_screenshot(page: Page) -> None:
+    """Write docs/dashboard.png, unless it already shows the page. A picture that differs is taken again after a
+    second, as it always was: the page changed, or a poster or the player's spinner was still on its way (the
+    spinner fades out a moment after the player's data arrived; neither is visible to the page's script)."""
     old = SCREENSHOT.read_bytes() if SCREENSHOT.exists() else None
+    if old is not None and _same_picture(old, page.screenshot()):
+        return
+    page.wait_for_timeout(1000)  # cosmetic only, see above
     shot = page.screenshot()
-    for _ in range(tries):
-        if old is not None and _same_picture(old, shot):
-            return
-        again = page.screenshot()
-        if _same_picture(shot, again):
-            break
-        shot = again
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    SCREENSHOT.write_bytes(shot)
+    if old is None or not _same_picture(old, shot):
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        SCREENSHOT.write_bytes(shot)
 
 
 def _png(width: int, height: int) -> str:
