@@ -1,9 +1,8 @@
 """The /_mock/ui dashboard in a real headless Chromium (Debian's, driven by Playwright's Python API).
 
-One browser tab and one server (port 0, frozen clock) per module, so per xdist worker. Each test starts from a
-blank tab (no routes, no admin token in its session storage) and a server reset to no tasks, keys, faults or
-journal on a frozen clock; tests that need other server settings start their own. The run also writes the
-README's screenshot, docs/dashboard.png.
+One browser and one tab per module, so per xdist worker; each test gets its own server (port 0, frozen clock)
+and starts from a blank tab (no routes, no admin token in its session storage). The run also writes the README's
+screenshot, docs/dashboard.png.
 """
 
 from __future__ import annotations
@@ -66,24 +65,8 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
-@pytest.fixture(scope="module")
-def server(media_dir: Path) -> Iterator[MockServer]:
-    with MockServer(time_scale=0, queue_seconds=1, run_seconds=3, cache_dir=media_dir) as server:
-        yield server
-
-
 @pytest.fixture
-def mock(server: MockServer) -> MockServer:
-    """The module's server as a test needs it: reset (no tasks, keys, faults, journal or deliveries) and frozen
-    (a test may have set a time scale). Ids and times differ from test to test; no test depends on them."""
-    server.reset()
-    server.freeze()
-    return server
-
-
-@pytest.fixture
-def pictured(media_dir: Path) -> Iterator[MockServer]:
-    """A server of its own for the screenshot."""
+def mock(media_dir: Path) -> Iterator[MockServer]:
     # A fixed start and seed: the same ids and times on every run, so the screenshot only changes with the page.
     with MockServer(
         time_scale=0, queue_seconds=1, run_seconds=3, random_seed=16, start_time=1_790_000_000, cache_dir=media_dir
@@ -465,9 +448,9 @@ def _png(width: int, height: int) -> str:
 
 
 def test_a_task_detail_shows_the_request_with_a_thumbnail_and_writes_the_screenshot(
-    pictured: MockServer, page: Page
+    mock: MockServer, page: Page
 ) -> None:
-    with api(pictured) as client, api(pictured, OTHER_KEY) as other:
+    with api(mock) as client, api(mock, OTHER_KEY) as other:
         image = {"type": "image_url", "image_url": {"url": _png(640, 360)}}
         body = {
             "model": MODEL,
@@ -481,12 +464,12 @@ def test_a_task_detail_shows_the_request_with_a_thumbnail_and_writes_the_screens
         shown = answer.json()["id"]
         create_ark(client, "a paper boat [mock:fail]")
         create_prediction(other, "a heron takes off")
-        pictured.advance(4)
+        mock.advance(4)
         create_ark(other, "rain on a window")
-        pictured.advance(1)
+        mock.advance(1)
         create_prediction(client, "a city at night")
         create_ark(client, "a slow pan over a desert")
-    open_ui(page, pictured)
+    open_ui(page, mock)
     page.click(row(page, shown, "succeeded"))
     page.wait_for_selector("#detail .datauri img", timeout=WAIT_MS)
     chip = page.inner_text("#detail .datauri")
