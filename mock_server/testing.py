@@ -65,6 +65,11 @@ class MockServer:
     # -- life ------------------------------------------------------------------------------------------
     def start(self) -> Self:
         """Start serving; returns once the port is bound."""
+        # The server renders media on its own threads, importing numpy there when first needed. A test calling
+        # pytest.approx meanwhile (it uses numpy once sys.modules holds it) would read a half-imported numpy
+        # (AttributeError: isscalar): import it on the caller's thread first (~0.1 s, once per process).
+        import numpy  # noqa: F401
+
         self._started.clear()
         self._error = None
         self._thread = threading.Thread(target=self._run, name="seedance-mock", daemon=True)

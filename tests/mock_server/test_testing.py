@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +14,8 @@ import pytest
 from mock_server.errors import ApiError
 from mock_server.pytest_plugin import AsyncSeedanceMock
 from mock_server.testing import MockServer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_with_a_key_list_the_server_hands_out_an_accepted_key() -> None:
@@ -104,3 +109,16 @@ def test_the_async_fixture_runs_the_same_operation() -> None:
 
         start, moved, journal = asyncio.run(go())
         assert moved == start + 30 and journal == []
+
+
+def test_numpy_is_whole_before_the_server_thread_runs() -> None:
+    """The server's render threads import numpy lazily; pytest.approx on the test's thread uses numpy as soon as
+    sys.modules holds it, and read a half-imported one under xdist (AttributeError: isscalar). start() imports
+    it on the caller's thread, so no test can see it half-done."""
+    code = (
+        "import sys; from mock_server.testing import MockServer;"
+        "assert 'numpy' not in sys.modules; s = MockServer(log_requests=False).start();"
+        "print('numpy' in sys.modules); s.stop()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "True"
