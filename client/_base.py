@@ -60,6 +60,7 @@ __all__ = [
     "BaseClient",
     "ProgressCallback",
     "UpdateCallback",
+    "tls_context",
 ]
 
 ENV_API_KEY = "GPTPROTO_API_KEY"
