@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import contracts
 from contracts import names, schema
-from contracts._registry import _fast_check, validator
+from contracts._registry import _fast_check, _violations, validator
 from tests.harness.strategies import ark_bodies, prediction_requests
 
 OPS = {
@@ -75,3 +75,26 @@ def test_a_refusal_is_never_an_empty_list() -> None:
     body = {"id": "cgt-20251225195352-ab12c\n"}
     assert not contracts.is_valid("ark.create_task.response", body)
     assert contracts.violations("ark.create_task.response", body)
+
+
+@given(ark_bodies())
+def test_a_remembered_refusal_lists_what_the_validator_lists(body: dict[str, Any]) -> None:
+    """Refused bodies are remembered by their JSON text: the first and the second answer are the validator's."""
+    name = "ark.create_task.request"
+    if contracts.is_valid(name, body):
+        assert contracts.violations(name, body) == []
+    else:
+        first, second = contracts.violations(name, body), contracts.violations(name, body)
+        assert first == second == _violations(name, body)
+
+
+def test_bodies_equal_to_python_but_not_in_json_are_remembered_apart() -> None:
+    # 1 == 1.0 == True in Python, and dicts compare without their order; the contracts tell them apart.
+    name = "ark.create_task.request"
+    base = {"model": "dreamina-seedance-2-0-260128", "content": [{"type": "text", "text": "x"}]}
+    answers = [contracts.violations(name, {**base, "watermark": value}) for value in (1, True, 1.0, 1)]
+    assert answers[0] == answers[3] and answers[0] != [] and answers[1] == []
+    for value in (1, 1.0):
+        assert contracts.violations(name, {**base, "watermark": value}) == _violations(
+            name, {**base, "watermark": value}
+        )
