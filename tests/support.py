@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 import contracts
+from client._base import tls_context
 
 #: ``user_properties`` name of a line a test wants printed in the terminal summary (tests/conftest.py): a
 #: figure such as the number of fuzzed cases, shown even under pytest-xdist, where test output is not.
@@ -21,3 +24,9 @@ def assert_contract(name: str, body: Any) -> Any:
 def text_body(model: str = "dreamina-seedance-2-0-260128", prompt: str = "a cat", **fields: Any) -> dict:
     """An Ark create body with one text item."""
     return {"model": model, "content": [{"type": "text", "text": prompt}], **fields}
+
+
+#: The tests' one-off HTTP calls to servers that come and go: httpx.get() and friends build a client, and with it
+#: a TLS context from certifi's bundle (~50 ms CPU), on every call. No keep-alive, so each request still has a
+#: connection of its own and none outlives its server.
+http = httpx.Client(verify=tls_context(), limits=httpx.Limits(max_keepalive_connections=0))

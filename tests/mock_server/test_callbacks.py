@@ -16,24 +16,19 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import contracts
 from client import Prediction, Task, WebhookVerificationError, webhooks
-from client._base import tls_context
 from mock_server.callbacks import check_url
 from mock_server.errors import ApiError
 from mock_server.testing import MockServer
-from tests.support import assert_contract, text_body
+from tests.support import assert_contract, http, text_body
 
 TASKS = "/api/v3/contents/generations/tasks"
 T2V = "/api/v3/bytedance/dreamina-seedance-2-0-260128/text-to-video"
-#: The tests' requests: httpx.get() and friends build a client, and with it a TLS context from certifi's
-#: bundle (~50 ms CPU), on every call. No keep-alive, so each request still has a connection of its own.
-http = httpx.Client(verify=tls_context(), limits=httpx.Limits(max_keepalive_connections=0))
 
 
 class Receiver:

@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from client._base import tls_context
 from mock_server.__main__ import main
 from mock_server.testing import MockServer
+from tests import support
 from tests.mock_server.proxy_support import (
     ARK,
     AUTH,
@@ -33,18 +33,6 @@ from tests.mock_server.proxy_support import (
 )
 from tests.support import assert_contract
 
-#: One TLS context for the module's HTTP calls: httpx builds one per client otherwise (~50 ms of CPU each).
-TLS = tls_context()
-
-
-def _get(url: str, **kw: Any) -> httpx.Response:
-    return httpx.get(url, verify=TLS, **kw)
-
-
-def _post(url: str, **kw: Any) -> httpx.Response:
-    return httpx.post(url, verify=TLS, **kw)
-
-
 BODY = {"model": MODEL_1, "content": [{"type": "text", "text": "a red kite"}], "resolution": "480p"}
 
 
@@ -61,7 +49,7 @@ def proxy(upstream: MockServer) -> Iterator[MockServer]:
 
 
 def drift_of(px: MockServer) -> dict:
-    answer = _get(px.base_url + "/_mock/drift")
+    answer = support.http.get(px.base_url + "/_mock/drift")
     assert answer.status_code == 200
     return answer.json()
 
@@ -70,7 +58,7 @@ def drift_of(px: MockServer) -> dict:
 
 
 def test_create_and_polling_reach_the_upstream_and_come_back_unchanged(upstream: MockServer, proxy: MockServer) -> None:
-    with httpx.Client(verify=TLS, headers=AUTH) as http:
+    with httpx.Client(verify=tls_context(), headers=AUTH) as http:
         created = http.post(proxy.base_url + ARK, json=BODY, params={"trace": "a b"})
         assert created.status_code == 200
         task_id = created.json()["id"]
@@ -102,7 +90,7 @@ def test_create_and_polling_reach_the_upstream_and_come_back_unchanged(upstream:
 
 
 def test_a_request_the_contracts_refuse_is_still_forwarded(upstream: MockServer, proxy: MockServer) -> None:
-    refused = _post(proxy.base_url + ARK, json={**BODY, "duration": 1000}, headers=AUTH)
+    refused = support.http.post(proxy.base_url + ARK, json={**BODY, "duration": 1000}, headers=AUTH)
     assert refused.status_code == 400
     assert refused.json()["error"]["param"] == "duration"
     (entry,) = upstream.journal(method="POST")
@@ -112,7 +100,7 @@ def test_a_request_the_contracts_refuse_is_still_forwarded(upstream: MockServer,
 
 
 def test_predictions_and_errors_pass_through(upstream: MockServer, proxy: MockServer) -> None:
-    with httpx.Client(verify=TLS, base_url=proxy.base_url, headers=AUTH) as http:
+    with httpx.Client(verify=tls_context(), base_url=proxy.base_url, headers=AUTH) as http:
         sub = http.post(f"/api/v3/bytedance/{MODEL_2}/text-to-video", json={"prompt": "a kite", "duration": 4})
         pred = sub.json()["data"]
         assert sub.status_code == 200 and pred["status"] == "created"
@@ -122,7 +110,7 @@ def test_predictions_and_errors_pass_through(upstream: MockServer, proxy: MockSe
         assert result["status"] == "completed"
         missing = http.get(f"{ARK}/cgt-20200101000000-zz9zz")
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "NotFound"
-        no_key = _get(proxy.base_url + ARK)
+        no_key = support.http.get(proxy.base_url + ARK)
         assert no_key.status_code == 401 and no_key.json()["error"]["type"] == "invalid_request_error"
     assert drift_of(proxy)["drift"] == []
 
@@ -136,7 +124,7 @@ def test_drift_is_passed_through_and_named(caplog: pytest.LogCaptureFixture) -> 
     with (
         serve(app) as origin,
         MockServer(upstream=origin, log_requests=True) as px,
-        httpx.Client(verify=TLS, headers=AUTH) as http,
+        httpx.Client(verify=tls_context(), headers=AUTH) as http,
     ):
         created = http.post(px.base_url + ARK, json=BODY)
         task = http.get(f"{px.base_url}{ARK}/{FAKE_ID}")
@@ -165,7 +153,7 @@ def test_drift_is_passed_through_and_named(caplog: pytest.LogCaptureFixture) -> 
 
 def test_drift_report_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     with serve(drifted_app()) as origin, MockServer(upstream=origin) as px:
-        _get(f"{px.base_url}{ARK}/{FAKE_ID}", headers=AUTH)
+        support.http.get(f"{px.base_url}{ARK}/{FAKE_ID}", headers=AUTH)
         assert main(["drift-report", "--url", px.base_url]) == 1
     out = capsys.readouterr().out
     assert out.startswith("3 finding(s) in 1 checked exchange(s); 0 unreachable")
@@ -184,8 +172,8 @@ def test_drift_report_on_a_clean_proxy_and_an_unreachable_one(
 def test_keys_are_never_recorded_or_logged_whole(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with serve(drifted_app()) as origin, MockServer(upstream=origin, record_dir=tmp_path, log_requests=True) as px:
-        echoed = _get(px.base_url + ARK, headers=AUTH)  # the fake echoes the key in its 401
-        _get(f"{px.base_url}{ARK}/{FAKE_ID}", headers=AUTH)
+        echoed = support.http.get(px.base_url + ARK, headers=AUTH)  # the fake echoes the key in its 401
+        support.http.get(f"{px.base_url}{ARK}/{FAKE_ID}", headers=AUTH)
         report = drift_of(px)
     assert SECRET in echoed.text  # what the upstream said reaches the caller unchanged …
     stored = "".join(p.read_text() for p in tmp_path.iterdir())
@@ -198,8 +186,8 @@ def test_keys_are_never_recorded_or_logged_whole(tmp_path: Path, caplog: pytest.
 
 def test_an_unreachable_upstream_is_a_502_in_the_family_shape() -> None:
     with MockServer(upstream=f"http://127.0.0.1:{closed_port()}") as px:
-        ark = _post(px.base_url + ARK, json=BODY, headers=AUTH)
-        pred = _get(px.base_url + "/api/v3/predictions/cgt-x/result", headers=AUTH)
+        ark = support.http.post(px.base_url + ARK, json=BODY, headers=AUTH)
+        pred = support.http.get(px.base_url + "/api/v3/predictions/cgt-x/result", headers=AUTH)
         report = drift_of(px)
     assert ark.status_code == 502 and ark.headers["x-request-id"]
     assert assert_contract("ark.error", ark.json())["error"]["code"] == "BadGateway"
@@ -210,14 +198,14 @@ def test_an_unreachable_upstream_is_a_502_in_the_family_shape() -> None:
 
 def test_a_slow_upstream_times_out_as_502_not_a_hang() -> None:
     with serve(drifted_app()) as origin, MockServer(upstream=origin, upstream_timeout=0.3) as px:
-        slow = _get(px.base_url + "/api/v3/predictions/cgt-x/result", headers=AUTH, timeout=20)
+        slow = support.http.get(px.base_url + "/api/v3/predictions/cgt-x/result", headers=AUTH, timeout=20)
         report = drift_of(px)
     assert slow.status_code == 502 and "did not answer" in slow.json()["message"]
     assert report["unreachable"] == 1 and "timeout" in report["drift"][0]["got"]
 
 
 def test_the_control_plane_and_media_stay_local(proxy: MockServer, upstream: MockServer) -> None:
-    assert _get(proxy.base_url + "/_mock/health").json()["status"] == "ok"
+    assert support.http.get(proxy.base_url + "/_mock/health").json()["status"] == "ok"
     assert upstream.journal() == []
 
 
@@ -237,7 +225,7 @@ def test_a_recorded_session_replays_offline(tmp_path: Path, media_dir: Path) -> 
 
     with (
         MockServer(replay_dir=rec, time_scale=0, cache_dir=media_dir) as rp,
-        httpx.Client(verify=TLS, base_url=rp.base_url, headers=AUTH) as http,
+        httpx.Client(verify=tls_context(), base_url=rp.base_url, headers=AUTH) as http,
     ):
         created = http.post(
             ARK,
@@ -251,7 +239,7 @@ def test_a_recorded_session_replays_offline(tmp_path: Path, media_dir: Path) -> 
         assert done["status"] == "succeeded"
         video = done["content"]["video_url"]
         assert video.startswith(rp.base_url + "/media/864x480-49f-m-")  # own renderer, recorded size, 1.0: mute
-        media = _get(video)
+        media = support.http.get(video)
         assert media.status_code == 200 and media.headers["content-type"] == "video/mp4"
 
         sub = http.post(
@@ -286,7 +274,7 @@ def test_replay_statuses_never_go_back(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with (
         MockServer(replay_dir=rec, time_scale=0) as rp,
-        httpx.Client(verify=TLS, base_url=rp.base_url, headers=AUTH) as http,
+        httpx.Client(verify=tls_context(), base_url=rp.base_url, headers=AUTH) as http,
     ):
         http.post(
             ARK,
@@ -304,7 +292,7 @@ def test_replay_strict_and_ignored_fields(tmp_path: Path) -> None:
     with MockServer(time_scale=0) as up, MockServer(upstream=up.base_url, record_dir=rec) as px:
         ids = record_session(up, px)
     with MockServer(replay_dir=rec, replay_strict=True, replay_ignore=("duration",), time_scale=0) as rp:
-        again = _post(
+        again = support.http.post(
             rp.base_url + ARK,
             headers=AUTH,
             json={
@@ -315,10 +303,10 @@ def test_replay_strict_and_ignored_fields(tmp_path: Path) -> None:
             },
         )
         assert again.json() == {"id": ids["ark"]}  # duration marked volatile
-        unknown = _post(rp.base_url + ARK, json=BODY, headers=AUTH)
+        unknown = support.http.post(rp.base_url + ARK, json=BODY, headers=AUTH)
         assert unknown.status_code == 404 and "--replay-strict" in unknown.json()["error"]["message"]
         assert unknown.headers["x-request-id"]
-        listed = _get(rp.base_url + ARK, headers=AUTH)
+        listed = support.http.get(rp.base_url + ARK, headers=AUTH)
         assert listed.status_code == 404
 
 
@@ -329,10 +317,10 @@ def test_the_kept_fixture_replays(media_dir: Path) -> None:
     assert len(task_files) == 2
     ark = next(json.loads(p.read_text()) for p in task_files if json.loads(p.read_text())["family"] == "ark")
     with MockServer(replay_dir=folder, replay_strict=True, time_scale=0, cache_dir=media_dir) as rp:
-        created = _post(rp.base_url + ARK, json=ark["create"]["request"], headers=AUTH)
+        created = support.http.post(rp.base_url + ARK, json=ark["create"]["request"], headers=AUTH)
         assert created.json() == {"id": ark["task_id"]}
         rp.advance(10)
-        task = _get(f"{rp.base_url}{ARK}/{ark['task_id']}", headers=AUTH).json()
+        task = support.http.get(f"{rp.base_url}{ARK}/{ark['task_id']}", headers=AUTH).json()
         assert task["status"] == ark["reads"][-1]["body"]["status"] == "succeeded"
         recorded_video = ark["reads"][-1]["body"]["content"]["video_url"]
         # The same file upstream (the mock) rendered: size, frames, audio and seed, served here now.
@@ -417,7 +405,9 @@ def test_odd_input_through_the_proxy(tmp_path: Path, media_dir: Path) -> None:
     with (
         MockServer(time_scale=0, cache_dir=media_dir) as up,
         MockServer(upstream=up.base_url, record_dir=rec, max_body_bytes=4096) as px,
-        httpx.Client(verify=TLS, base_url=px.base_url, headers={**AUTH, "Content-Type": "application/json"}) as http,
+        httpx.Client(
+            verify=tls_context(), base_url=px.base_url, headers={**AUTH, "Content-Type": "application/json"}
+        ) as http,
     ):
         big = http.post(ARK, content=b'{"model": "' + b"x" * 10_000 + b'"}')
         assert big.status_code == 413 and big.headers["x-request-id"]
@@ -459,7 +449,10 @@ def test_forwards_only_to_the_upstream(upstream: MockServer, proxy: MockServer) 
 def test_concurrent_traffic_is_all_checked(upstream: MockServer, proxy: MockServer) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    with httpx.Client(verify=TLS, base_url=proxy.base_url, headers=AUTH) as http, ThreadPoolExecutor(8) as pool:
+    with (
+        httpx.Client(verify=tls_context(), base_url=proxy.base_url, headers=AUTH) as http,
+        ThreadPoolExecutor(8) as pool,
+    ):
         answers = list(pool.map(lambda _: http.post(ARK, json=BODY), range(24)))
         ids = {a.json()["id"] for a in answers}
         reads = list(pool.map(lambda i: http.get(f"{ARK}/{i}"), ids))

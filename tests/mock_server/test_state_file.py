@@ -22,13 +22,12 @@ import aiohttp
 import httpx
 import pytest
 
-from client._base import tls_context
 from mock_server import durable
 from mock_server.__main__ import main
 from mock_server.durable import Durable, StateFileError
 from mock_server.journal import Journal
 from mock_server.testing import MockServer
-from tests.support import text_body
+from tests.support import http, text_body
 
 TASKS = "/api/v3/contents/generations/tasks"
 KEY = "sk-state-test-0001"
@@ -36,9 +35,6 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 #: A model and size that render quickly (the video behind a URL is really encoded).
 SMALL = {"model": "seedance-1-0-lite-t2v-250428", "resolution": "480p", "frames": 29}
 PREDICTION = "/api/v3/bytedance/seedance-1-0-lite-t2v-250428/text-to-video"
-#: The tests' requests: httpx.get() and friends build a client, and with it a TLS context from certifi's
-#: bundle (~50 ms CPU), on every call. No keep-alive, so each request still has a connection of its own.
-http = httpx.Client(verify=tls_context(), limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def ark_body(prompt: str = "a cat") -> dict[str, Any]:

@@ -30,6 +30,7 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+from client._base import tls_context  # noqa: E402
 from mock_server.testing import MockServer  # noqa: E402
 
 # Flags the machine notes give for Chromium on a closed network: no background calls home, no sandbox as root.
@@ -110,8 +111,10 @@ def page(tab: Page) -> Iterator[Page]:
 
 
 def api(mock: MockServer, key: str = KEY) -> httpx.Client:
-    # Plain http to 127.0.0.1: verify=False only skips loading the CA bundle, 0.1 s for each client.
-    return httpx.Client(base_url=mock.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30, verify=False)
+    # One shared TLS context (tls_context): building one per client loads the CA bundle, 0.1 s each.
+    return httpx.Client(
+        base_url=mock.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30, verify=tls_context()
+    )
 
 
 def create_ark(client: httpx.Client, prompt: str = "a fox in the snow", **extra: Any) -> str:
