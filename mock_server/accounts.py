@@ -144,6 +144,8 @@ class Accounts:
         self._allowed = set(api_keys or ())
         self._accounts: dict[str, KeyAccount] = {}
         self._implicit: OrderedDict[str, None] = OrderedDict()  # least recently used first
+        #: Authorization headers already parsed, and their keys (a client sends the same one every time).
+        self._parsed: dict[str | None, str] = {}
         #: The state file (``--state``), told of every stored, changed and forgotten account.
         self.durable: Durable | None = None
 
@@ -179,7 +181,12 @@ class Accounts:
 
     def authenticate(self, header: str | None) -> str:
         """The caller's key, or a 401 in the gateway shape."""
-        key = parse_authorization(header)
+        key = self._parsed.get(header)
+        if key is None:
+            key = parse_authorization(header)
+            if len(self._parsed) >= 256:
+                self._parsed.clear()  # made-up headers must not grow the server
+            self._parsed[header] = key
         known = key in self._accounts
         if (self.strict and key not in self._allowed and not known) or (known and not self._accounts[key].valid):
             raise ApiError(401, "invalid_api_key", INVALID_CREDENTIALS, gateway=True)

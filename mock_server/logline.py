@@ -115,9 +115,15 @@ class BatchedHandler(logging.Handler):
         return self._clock
 
     def line(self, text: str) -> None:
-        """Buffer one line (without its time: added here, as the formatter would)."""
+        """Buffer one line (without its time: added here, as the formatter would). A request's line, so the
+        common case (the loop's thread, a write already planned, room in the buffer) is spelled out."""
         with self.lock:  # type: ignore[union-attr]
-            self._add(f"{self.clock()} {text}\n")
+            text = f"{self.clock()} {text}\n"
+            if self._pending is None or self._size > FLUSH_BYTES or threading.get_ident() != self._loop_thread:
+                self._add(text)
+            else:
+                self._lines.append(text)
+                self._size += len(text)
 
     def close(self) -> None:
         self.flush()

@@ -15,7 +15,6 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,11 +26,10 @@ from contracts.conformance import Finding
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError, render
 from mock_server.recording import Recorder, Replayer, api_key_of, iso, scrub
+from mock_server.state import STATE
 from mock_server.wire import reply
 
 log = logging.getLogger("seedance_mock")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: Request headers passed on: the caller's key and what describes the body and the client, nothing else
 #: (no cookies, no admin token, no Host: the upstream's own host is used).
@@ -253,21 +251,9 @@ PROXY = web.AppKey("seedance_mock_proxy", Proxy)
 REPLAY = web.AppKey("seedance_mock_replay", Replayer)
 
 
-@web.middleware
-async def forward(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Outermost: every /api/ request goes to the upstream; the rest (control plane, media) stays here."""
-    if not request.path.startswith("/api/"):
-        return await handler(request)
-    return await request.app[PROXY].handle(request)
-
-
-@web.middleware
-async def replay(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Innermost (after authentication): a recorded answer when one covers the request, else the simulated
-    mock, or a 404 under ``--replay-strict``."""
-    if not request.path.startswith("/api/"):
-        return await handler(request)
-    replayer = request.app[REPLAY]
+async def replayed(replayer: Replayer, request: web.Request) -> web.StreamResponse | None:
+    """The recorded answer to an API request (taken after authentication) when one covers it; None lets the
+    simulated mock answer, unless ``--replay-strict`` (a 404)."""
     answer = await replayer.answer(request)
     if answer is not None:
         return answer
@@ -277,7 +263,7 @@ async def replay(request: web.Request, handler: Handler) -> web.StreamResponse:
             "NotFound",
             f"No recording answers {request.method} {request.path} (--replay-strict serves recorded traffic only).",
         )
-    return await handler(request)
+    return None
 
 
 async def drift(request: web.Request) -> web.Response:
@@ -288,14 +274,15 @@ async def drift(request: web.Request) -> web.Response:
     return reply(proxy.book.as_json())
 
 
-def install(app: web.Application, config: MockConfig) -> None:
-    """Wire the proxy (``--upstream``) or the replay (``--replay``) into a fresh app [issue 14]."""
+def install(app: web.Application, config: MockConfig) -> list[web.RouteDef]:
+    """Wire the proxy (``--upstream``) or the replay (``--replay``) into a fresh app [issue 14]; returns the
+    routes it adds. Every /api/ request goes to the proxy, before anything else of the mock; a recorded
+    answer stands in for the simulated one after authentication (mock_server.app.framed)."""
+    state = app[STATE]
     if config.upstream:
-        proxy = app[PROXY] = Proxy(config)
-        app.middlewares.insert(0, forward)
+        proxy = app[PROXY] = state.upstream = Proxy(config)
         app.on_startup.append(proxy.start)
         app.on_cleanup.append(proxy.close)
     if config.replay_dir:
-        app[REPLAY] = Replayer(config.replay_dir, config.replay_ignore, config.replay_strict)
-        app.middlewares.append(replay)
-    app.router.add_get("/_mock/drift", drift)
+        app[REPLAY] = state.replayer = Replayer(config.replay_dir, config.replay_ignore, config.replay_strict)
+    return [web.get("/_mock/drift", drift)]

@@ -13,6 +13,7 @@ import secrets
 import string
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -29,6 +30,10 @@ from mock_server.journal import Journal
 from mock_server.media import MediaCache, default_cache_dir
 from mock_server.signing import MediaSigner
 from mock_server.store import Task, TaskSpec, TaskStore
+
+if TYPE_CHECKING:  # (they import this module)
+    from mock_server.proxy import Proxy
+    from mock_server.recording import Replayer
 
 _ID_CHARS = string.digits + string.ascii_lowercase
 #: The furthest one advance may move the clock (ten years), and the fastest it may run.
@@ -56,6 +61,10 @@ class MockState:
     durable: Durable | None = None
     #: (mock second, its YYYYMMDDHHMMSS) for request ids, formatted once per second.
     stamp: tuple[int, str] = (-1, "")
+    #: The validation proxy every /api/ request goes to (``--upstream``), else None.
+    upstream: Proxy | None = None
+    #: The recorded traffic that answers API requests it covers (``--replay``), else None.
+    replayer: Replayer | None = None
 
     @classmethod
     def build(cls, config: MockConfig) -> MockState:
@@ -108,9 +117,11 @@ class MockState:
         """Current mock time."""
         return self.clock.now()
 
-    def settle(self) -> float:
-        """Apply every transition due by now, and forget the records past their retention; returns now."""
-        now = self.clock.now()
+    def settle(self, now: float | None = None) -> float:
+        """Apply every transition due by now (or by ``now``, the clock's time a moment ago), and forget the records
+        past their retention; returns the time settled to."""
+        if now is None:
+            now = self.clock.now()
         self.store.settle(now)
         # Tasks are seen for 7 days after creation; a cancelled one for 24 h [FIDELITY §9].
         self.store.purge(now, self.config.retention_seconds, self.config.cancelled_retention_seconds)

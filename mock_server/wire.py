@@ -181,8 +181,8 @@ async def read_json(request: web.Request, *, strict: bool = True) -> Any:
     """The request's JSON body (parsed once, cached on the request), or a clear 4xx.
 
     A missing Content-Type is tolerated; with ``strict`` (the API families) a form or text body is 415;
-    invalid JSON is 400; a body over ``--max-body-mb`` is 413 (aiohttp raises it while reading, the
-    error middleware shapes it). The control plane's own rule (JSON only for state changes) is enforced
+    invalid JSON is 400; a body over ``--max-body-mb`` is 413 (aiohttp raises it while reading,
+    mock_server.app.framed shapes it). The control plane's own rule (JSON only for state changes) is enforced
     before its handlers run [FIDELITY §13].
     """
     if BODY in request:
