@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from time import perf_counter
+from typing import Any
 
 from aiohttp import web
 
@@ -18,7 +19,7 @@ from mock_server import admin, ark, files, openapi, predictions, proxy, ui
 from mock_server.config import MockConfig
 from mock_server.driver import lifecycle
 from mock_server.errors import ApiError, render
-from mock_server.journal import Journal
+from mock_server.journal import RAW_BODY_BYTES, Journal, RawBody
 from mock_server.logline import request_line
 from mock_server.state import STATE, MockState
 from mock_server.wire import API_KEY, BODY, CREATED_TASK, RAW_BODY, REQUEST_ID, check_host, read_json, reply
@@ -164,11 +165,16 @@ def _record(
 ) -> None:
     """Journal a request and log its line."""
     method = request.method
-    body = None
+    body: Any = None
     if method not in _BODILESS:  # (a missing key costs an exception: look only where one may be)
-        body = request.get(BODY)
-        if body is None and RAW_BODY in request:
-            body = request[RAW_BODY].decode("utf-8", "replace")
+        raw = request.get(RAW_BODY)
+        if raw is not None:
+            if BODY not in request:  # not JSON the door let through: its first bytes as text
+                body = raw[:2048].decode("utf-8", "replace")
+            elif len(raw) <= RAW_BODY_BYTES:
+                body = RawBody(raw)  # summed up when read [issue 17]
+            else:
+                body = request[BODY]
     journal.record(now, rid, method, request.path, request.query_string, key, body, status)
     if request.app[STATE].config.log_requests:
         ms = (perf_counter() - started) * 1000

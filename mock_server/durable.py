@@ -404,7 +404,7 @@ class Durable:
             ops.append(("DELETE FROM deliveries WHERE seq = ?", gone))
             ops.append(("INSERT OR REPLACE INTO deliveries (seq, body, payload) VALUES (?, ?, ?)", rows))
         if self._journal:
-            rows = [(e.seq, _dumps(list(e))) for e in self._journal]
+            rows = [(e.seq, _dumps(list(e._replace(body=e.kept_body())))) for e in self._journal]
             self._journal.clear()
             ops.append(("INSERT OR REPLACE INTO journal (seq, body) VALUES (?, ?)", rows))
         if self._journal_first is not None:

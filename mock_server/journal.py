@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from mock_server.accounts import redact
 from mock_server.images import data_uri_facts
+from mock_server.wire import parse_json
 
 if TYPE_CHECKING:
     from mock_server.durable import Durable
@@ -146,6 +147,25 @@ def summary(value: Any, limit: int = STRING_LIMIT) -> Any:
     return value
 
 
+#: A body that passed the door whole and is at most this long is kept as its bytes (see RawBody).
+RAW_BODY_BYTES = 4096
+
+
+class RawBody:
+    """A small body kept as the bytes it came in: the structure :func:`summarize` would make of it is built only
+    when the entry is read (``GET /_mock/requests``, the dashboard, the state file), not for every create, where
+    walking it cost ~10% of the request [issue 17]. At most :data:`RAW_BODY_BYTES`, so no large value outlives
+    its request here either [FIDELITY §12]; read back, it is exactly what summing it up at once gave."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def summary(self) -> Any:
+        return summarize(parse_json(self.raw))[0]
+
+
 def summarize(body: Any, budget: int = ENTRY_BODY_BUDGET) -> tuple[Any, int]:
     """``(what the journal keeps of body, its approximate size in bytes)``."""
     walk = _Summary(budget)
@@ -177,9 +197,14 @@ class Entry(NamedTuple):
     path: str
     query_string: str
     key: str | None  # already redacted
-    body: Any  # already summed up (see summarize)
+    body: Any  # already summed up (see summarize), or a RawBody to sum up when read: see kept_body
     status: int | None
     size: int = 0  # approximate bytes this entry holds
+
+    def kept_body(self) -> Any:
+        """What the journal keeps of the request's body (:func:`summarize`'s structure)."""
+        body = self.body
+        return body.summary() if type(body) is RawBody else body
 
     def as_json(self) -> dict[str, Any]:
         """The entry as ``GET /_mock/requests`` shows it."""
@@ -191,7 +216,7 @@ class Entry(NamedTuple):
             "path": _text(self.path),
             "query": parse_qs(self.query_string, keep_blank_values=True),
             "key": self.key,
-            "body": view(self.body),
+            "body": view(self.kept_body()),
             "status": self.status,
         }
 
@@ -228,9 +253,15 @@ class Journal:
         status: int | None,
     ) -> Entry:
         """Number, redact (``key``) and sum up (``body``) one API request, and keep it. Summed up now, not
-        when read: a data: image must not outlive its request [FIDELITY §12]."""
+        when read: a data: image must not outlive its request [FIDELITY §12] (a small :class:`RawBody` is
+        kept as it is, its bytes hold nothing large)."""
         self.seq += 1
-        kept, size = summarize(body) if body is not None else (None, 24)  # (a GET's: what summarize says of None)
+        if body is None:
+            kept, size = None, 24  # (a GET's: what summarize says of None)
+        elif type(body) is RawBody:
+            kept, size = body, 90 + len(body.raw)
+        else:
+            kept, size = summarize(body)
         query_string = _text(query_string)
         size += _ENTRY_OVERHEAD + len(path) + len(query_string)
         shown = self._redacted.get(key)

@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # (they import this module)
     from mock_server.recording import Replayer
 
 _ID_CHARS = string.digits + string.ascii_lowercase
+#: Two base-36 digits, lowest first, for each number below 36² (a task id's suffix in three lookups).
+_ID_PAIRS = [_ID_CHARS[n % 36] + _ID_CHARS[n // 36] for n in range(36**2)]
 #: The furthest one advance may move the clock (ten years), and the fastest it may run.
 MAX_ADVANCE_SECONDS = 10 * 365 * 86400
 MAX_TIME_SCALE = 1_000_000
@@ -192,12 +194,8 @@ class MockState:
             self.stamp = (second, time.strftime("%Y%m%d%H%M%S", time.gmtime(second)))
         stamp = ("batch-" if flex else "") + self.stamp[1]
         while True:
-            n = self.rng.getrandbits(26) % 36**5  # five base-36 characters from one draw
-            suffix = ""
-            for _ in range(5):
-                n, digit = divmod(n, 36)
-                suffix += _ID_CHARS[digit]
-            task_id = f"cgt-{stamp}-{suffix}"
+            n = self.rng.getrandbits(26) % 36**5  # five base-36 characters from one draw, lowest first
+            task_id = f"cgt-{stamp}-{_ID_PAIRS[n % 1296]}{_ID_PAIRS[n // 1296 % 1296]}{_ID_CHARS[n // 1296**2]}"
             if task_id not in self.store:
                 return task_id
 

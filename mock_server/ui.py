@@ -323,7 +323,7 @@ async def task_detail(request: web.Request) -> web.Response:
             shown.move_to_end(entry.seq)
         else:
             # Decoding an image for its thumbnail may take milliseconds: keep the loop free.
-            body = await asyncio.to_thread(shown_body, entry.body)
+            body = await asyncio.to_thread(shown_body, entry.kept_body())
             shown[entry.seq] = body
             while len(shown) > _SHOWN_MAX:
                 shown.popitem(last=False)

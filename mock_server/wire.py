@@ -196,7 +196,7 @@ async def read_json(request: web.Request, *, strict: bool = True) -> Any:
             f"Content-Type must be application/json, not {ctype}.",
         )
     raw = await request.read()
-    request[RAW_BODY] = raw[:2048]
+    request[RAW_BODY] = raw  # (aiohttp holds it for the request anyway: this is no copy)
     if not raw.strip():
         raise ApiError(400, "MissingParameter", "The request body is empty; send a JSON object.")
     body = parse_json(raw)

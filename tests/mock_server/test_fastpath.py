@@ -1,0 +1,85 @@
+"""What the request path's own shortcuts promise [issue 17]: a small body journaled as its bytes reads back as
+summing it up at once did; the frame (one wrapper per route, no middleware) still shapes every answer, also a
+route nobody registered; task ids keep their shape and their draw."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mock_server import state as state_module
+from mock_server.journal import RAW_BODY_BYTES, Journal, RawBody
+from mock_server.wire import parse_json
+from tests.mock_server.conftest import Mock
+from tests.support import text_body
+
+TASKS = "/api/v3/contents/generations/tasks"
+
+_strings = st.one_of(
+    st.text(max_size=8),
+    st.text(min_size=195, max_size=260),  # around the journal's 200-character cut
+    st.sampled_from(["data:image/png;base64,iVBORw0KGgo=", "DATA:text/plain,hi", "é" * 201, "\U0001f600" * 3]),
+)
+_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False), _strings),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_strings, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+def _entry_body(body: Any) -> Any:
+    journal = Journal(10, 2**20)
+    return journal.record(0.0, "rid", "POST", TASKS, "", "sk-test-key", body, 200).as_json()["body"]
+
+
+@given(_values, st.booleans())
+def test_a_small_body_kept_as_bytes_reads_back_as_summing_it_up_did(value: Any, ascii_only: bool) -> None:
+    raw = json.dumps(value, ensure_ascii=ascii_only).encode()
+    assert _entry_body(RawBody(raw)) == _entry_body(parse_json(raw))
+
+
+async def test_the_journal_keeps_small_bodies_as_bytes_and_sums_up_larger_ones(mock: Mock) -> None:
+    long_prompt = "a fox " * 60  # 360 characters: cut in what the journal shows
+    small = text_body(prompt=long_prompt)
+    large = text_body(prompt=long_prompt, safety_identifier="x" * 60, callback_url=None)
+    large["content"] += [{"type": "text", "text": "y" * 150}] * 30  # > RAW_BODY_BYTES in all
+    assert len(json.dumps(small)) <= RAW_BODY_BYTES < len(json.dumps(large))
+    for body in (small, large):
+        status, _, _ = await mock.call("POST", TASKS, json=body)
+        assert status in (200, 400)
+    entries = [e for e in mock.state.journal if e.method == "POST"]
+    assert type(entries[-2].body) is RawBody and type(entries[-1].body) is not RawBody
+    status, shown, _ = await mock.call("GET", "/_mock/requests", key=None)
+    assert status == 200
+    kept = [e["body"] for e in shown["items"] if e["method"] == "POST"][-2:]
+    assert kept[0]["content"][0]["text"] == long_prompt[:200] + f"…({len(long_prompt)} chars)"
+    assert kept[1]["content"][0]["text"] == long_prompt[:200] + f"…({len(long_prompt)} chars)"
+
+
+async def test_a_route_nobody_registered_is_answered_by_the_frame(mock: Mock) -> None:
+    # 404 and 405 come from the catch-all route, inside the frame: upstream shape, request id, journaled.
+    status, data, headers = await mock.call("GET", "/api/v3/no/such/thing")
+    assert status == 404 and data["error"]["code"] == "NotFound" and headers["x-request-id"]
+    status, data, headers = await mock.call("PATCH", TASKS)
+    assert status == 405 and set(headers["Allow"].split(",")) == {"GET", "HEAD", "POST"}
+    assert headers["x-request-id"] == data["error"]["message"].rsplit(" ", 1)[-1]
+    assert [e.status for e in mock.state.journal][-2:] == [404, 405]
+
+
+def test_task_ids_are_five_base36_digits_of_one_draw_lowest_first() -> None:
+    # The seeded draw gives the ids it always gave (--random-seed replays a session).
+    rng = random.Random(7)
+    n = rng.getrandbits(26) % 36**5
+    digits = ""
+    for _ in range(5):
+        n, d = divmod(n, 36)
+        digits += "0123456789abcdefghijklmnopqrstuvwxyz"[d]
+    state = state_module.MockState.build(state_module.MockConfig(random_seed=7, time_scale=0))
+    try:
+        assert state.new_id(1_767_225_600.0) == f"cgt-20260101000000-{digits}"
+    finally:
+        state.media.close()
