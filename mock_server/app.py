@@ -22,7 +22,7 @@ from mock_server.errors import ApiError, render
 from mock_server.journal import RAW_BODY_BYTES, Journal, RawBody
 from mock_server.logline import request_line
 from mock_server.state import STATE, MockState
-from mock_server.wire import API_KEY, BODY, CREATED_TASK, RAW_BODY, REQUEST_ID, check_host, read_json, reply
+from mock_server.wire import API_KEY, BODY, CREATED_TASK, RAW_BODY, check_host, read_json, reply
 
 log = logging.getLogger("seedance_mock")
 
@@ -96,7 +96,6 @@ def framed(handler: Handler, state: MockState, route_path: str = "/{tail:.*}") -
         started = perf_counter()
         now = clock.now()
         rid = new_request_id(state, now)
-        request[REQUEST_ID] = rid
         method = request.method
         key = response = None
         try:
@@ -123,7 +122,7 @@ def framed(handler: Handler, state: MockState, route_path: str = "/{tail:.*}") -
         except _Dropped:
             # The transport is already closed: nothing reaches the caller, and nothing is worth a traceback.
             if area != "mock":
-                _record(request, journal, key, None, started, rid, clock.now())
+                _record(request, journal, key, None, started, rid, clock.now(), config.log_requests)
             return web.Response(status=499)
         except web.HTTPException as exc:
             if exc.status < 400:
@@ -143,7 +142,7 @@ def framed(handler: Handler, state: MockState, route_path: str = "/{tail:.*}") -
             headers["x-client-request-id"] = client_rid  # the SDKs send one and read it back [§1]
         status = response.status
         if area != "mock":  # the control plane's own requests are neither journaled nor logged
-            _record(request, journal, key, status, started, rid, clock.now())
+            _record(request, journal, key, status, started, rid, clock.now(), config.log_requests)
             if status == 200 and method == "POST":
                 created = request.get(CREATED_TASK)
                 if created is not None:
@@ -162,8 +161,9 @@ def _record(
     started: float,
     rid: str,
     now: float,
+    log_requests: bool,
 ) -> None:
-    """Journal a request and log its line."""
+    """Journal a request and log its line (``log_requests``)."""
     method = request.method
     body: Any = None
     if method not in _BODILESS:  # (a missing key costs an exception: look only where one may be)
@@ -176,7 +176,7 @@ def _record(
             else:
                 body = request[BODY]
     journal.record(now, rid, method, request.path, request.query_string, key, body, status)
-    if request.app[STATE].config.log_requests:
+    if log_requests:
         ms = (perf_counter() - started) * 1000
         raw = request.raw_path  # as sent; the parsed URL's text only when it is not plain ASCII
         request_line(method, raw if raw.isascii() else request.path_qs, "dropped" if status is None else status, ms)

@@ -16,7 +16,16 @@ from mock_server.images import image_size
 from mock_server.refusals import check_contract
 from mock_server.state import STATE, MockState, origin, usage
 from mock_server.store import Task
-from mock_server.wire import ANSWERS, API_KEY, CREATED_TASK, encode, read_json, reply, reply_json
+from mock_server.wire import (
+    ANSWERS,
+    API_KEY,
+    CREATED_TASK,
+    encode,
+    may_hold_data_uri,
+    read_json,
+    reply,
+    reply_json,
+)
 
 # A page number is written in ASCII digits: int() alone would also take "1_0", " 5" and "١" (Arabic-Indic),
 # which the served OpenAPI document (integer parameters) says are not integers.
@@ -73,7 +82,8 @@ async def create(request: web.Request) -> web.Response:
     body = await read_json(request)
     key = request[API_KEY]
     ingest = state.ingest_image
-    if carries_inline_image(body):  # measuring and storing a data: image decodes it: keep the loop free
+    # Measuring and storing a data: image decodes it: keep the loop free.
+    if may_hold_data_uri(request) and carries_inline_image(body):
         spec = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size, ingest=ingest)
     else:
         state.settle()  # a draft_task must be read as it is now

@@ -31,6 +31,8 @@ _INPUT_REFUSALS = {
 
 def create_time_faults(found: set[str], family: str) -> None:
     """Raise the create-time error a marker asks for [issue 3: upstream errors on demand; FIDELITY §10]."""
+    if not found:
+        return
     for marker, (code, what, ark_param, predictions_param) in _INPUT_REFUSALS.items():
         if marker in found:
             raise ApiError(

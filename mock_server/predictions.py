@@ -23,7 +23,16 @@ from mock_server.images import image_size
 from mock_server.signing import media_spec, video_kind
 from mock_server.state import STATE, MockState, origin
 from mock_server.store import Task
-from mock_server.wire import ANSWERS, API_KEY, CREATED_TASK, encode, read_json, reply, reply_json
+from mock_server.wire import (
+    ANSWERS,
+    API_KEY,
+    CREATED_TASK,
+    encode,
+    may_hold_data_uri,
+    read_json,
+    reply,
+    reply_json,
+)
 
 
 def _error_text(task: Task) -> str | None:
@@ -104,7 +113,8 @@ def _submit(op: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         parse = functools.partial(
             parse_prediction, op, model, body, rng=state.rng, sizer=image_size, ingest=state.ingest_image
         )
-        if carries_inline_image(body):  # measuring and storing a data: image decodes it: keep the loop free
+        # Measuring and storing a data: image decodes it: keep the loop free.
+        if may_hold_data_uri(request) and carries_inline_image(body):
             spec, sync = await asyncio.to_thread(parse)
         else:
             spec, sync = parse()

@@ -19,7 +19,6 @@ from mock_server.errors import ApiError, safe_text
 _JSON_TYPES = ("application/json", "text/json")
 
 # Typed per-request storage (aiohttp's RequestKey).
-REQUEST_ID = web.RequestKey("request_id", str)
 API_KEY = web.RequestKey("api_key", str)
 BODY = web.RequestKey("body", object)
 RAW_BODY = web.RequestKey("raw_body", bytes)
@@ -158,10 +157,19 @@ def _walk_needed(raw: bytes, encoding: str, before: int) -> bool:
     )
 
 
+_OPENERS = (b"{", b"[")
+
+
+def detect_encoding(raw: bytes) -> str:
+    """``json.detect_encoding(raw)``: an object or array whose second byte is not NUL is UTF-8 by its rules (no
+    BOM starts with "{" or "["), which the common body need not be put through."""
+    return "utf-8" if raw[:1] in _OPENERS and raw[1:2] != b"\x00" else json.detect_encoding(raw)
+
+
 def parse_json(raw: bytes) -> Any:
     """``raw`` as JSON that passed :func:`check_value`, or a 400."""
     before = next(_REFUSALS)
-    encoding = json.detect_encoding(raw)
+    encoding = detect_encoding(raw)
     try:
         # What json.loads does with bytes: UTF-8, -16 or -32 by the first bytes, surrogates kept for the check.
         body = _DECODE(raw.decode(encoding, "surrogatepass"))
@@ -202,6 +210,14 @@ async def read_json(request: web.Request, *, strict: bool = True) -> Any:
     body = parse_json(raw)
     request[BODY] = body
     return body
+
+
+def may_hold_data_uri(request: web.Request) -> bool:
+    """False only when the JSON body read (:func:`read_json`) surely holds no ``data:`` string: its bytes are
+    ASCII-compatible (no NUL: not UTF-16 or -32), do not spell ``data:`` in any letter case, and hold no
+    ``\\u`` escape that could. The common create skips looking for an inline image in its parsed body."""
+    raw = request.get(RAW_BODY)
+    return raw is None or b"\x00" in raw or b"\\u" in raw or b"data:" in raw.lower()
 
 
 #: One encoder for every answer (``json.dumps`` with options builds a new one per call).

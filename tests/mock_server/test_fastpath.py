@@ -8,10 +8,12 @@ import json
 import random
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mock_server import state as state_module
+from mock_server import wire
+from mock_server.createbody import carries_inline_image
 from mock_server.journal import RAW_BODY_BYTES, Journal, RawBody
 from mock_server.wire import parse_json
 from tests.mock_server.conftest import Mock
@@ -83,3 +85,37 @@ def test_task_ids_are_five_base36_digits_of_one_draw_lowest_first() -> None:
         assert state.new_id(1_767_225_600.0) == f"cgt-20260101000000-{digits}"
     finally:
         state.media.close()
+
+
+@given(st.binary(max_size=6), st.sampled_from([b"", b"{", b"[", b"{\x00", b"[\x00\x00\x00", b'{"a":1}']))
+def test_the_encoding_shortcut_agrees_with_json(tail: bytes, head: bytes) -> None:
+    raw = head + tail
+    assert wire.detect_encoding(raw) == json.detect_encoding(raw)
+
+
+_urls = st.sampled_from([
+    "https://example.org/cat.png", "data:image/png;base64,iVBORw0KGgo=", "DATA:image/png;base64,AAAA",
+    "dAtA:image/gif;base64,R0lG", "\\u0064ata:image/png;base64,AA", "d\\u0061ta:x", "data", "ata:",
+])  # fmt: skip
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["image_url", "text"]), _urls), max_size=4),
+    st.sampled_from(["utf-8", "utf-16", "utf-32"]),
+)
+@example([("image_url", "\\u0064ata:image/png;base64,AA")], "utf-8")
+@example([("image_url", "dAtA:image/gif;base64,R0lG")], "utf-8")
+@example([("image_url", "data:image/png;base64,iVBORw0KGgo=")], "utf-16")
+def test_a_body_that_cannot_hold_a_data_uri_carries_no_inline_image(items: list[tuple[str, str]], codec: str) -> None:
+    content = [
+        {"type": "image_url", "image_url": {"url": url}} if kind == "image_url" else {"type": "text", "text": url}
+        for kind, url in items
+    ]
+    # The escapes are written into the JSON text as they are, so the parsed URL is "data:…" while the bytes are not.
+    text = json.dumps({"model": "m", "content": content}).replace("\\\\u", "\\u")
+    raw = text.encode(codec)
+    body = wire.parse_json(raw)
+    if not wire.may_hold_data_uri({wire.RAW_BODY: raw}):  # type: ignore[arg-type]
+        assert not carries_inline_image(body)
+    if codec == "utf-8" and not any(u.lower().startswith(("data:", "\\u", "d\\u")) for _, u in items):
+        assert not wire.may_hold_data_uri({wire.RAW_BODY: raw})  # type: ignore[arg-type]  # what it is for
