@@ -65,16 +65,20 @@ def strip_nulls(body: dict[str, Any]) -> dict[str, Any]:
 
     Integral floats (``42.0``), which the contract accepts as integers, become ints.
     """
-    out = {k: v for k, v in body.items() if v is not None}
+    # A copy either way: what is changed below must not change the body the journal may still show.
+    out = {k: v for k, v in body.items() if v is not None} if None in body.values() else dict(body)
     if isinstance(out.get("resolution"), str):
         out["resolution"] = out["resolution"].lower()  # "1080P" is 1080p [FIDELITY §5]
     for name in _INTEGERS:
-        if isinstance(out.get(name), float):
+        if type(out.get(name)) is float:
             out[name] = int(out[name])
-    if isinstance(out.get("content"), list):
+    content = out.get("content")
+    if isinstance(content, list):
         out["content"] = [
-            {k: v for k, v in item.items() if v is not None} if isinstance(item, dict) else item
-            for item in out["content"]
+            {k: v for k, v in item.items() if v is not None}
+            if isinstance(item, dict) and None in item.values()
+            else item
+            for item in content
         ]
     return out
 
