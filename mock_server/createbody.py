@@ -87,6 +87,8 @@ def text_commands(prompt: str) -> dict[str, Any]:
     """Parameters given as ``--flag value`` in the prompt (the grammar is contracts.commands), typed; a bad
     value is a 400 naming the field [FIDELITY §2]."""
     found: dict[str, Any] = {}
+    if "--" not in prompt:  # (no command without it: most prompts skip the pattern)
+        return found
     for command in contracts.read_commands(prompt):
         if not command.ok:
             raise ApiError(

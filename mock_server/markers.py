@@ -17,7 +17,9 @@ _MARKER = re.compile(r"\[mock:([a-z0-9_]+)\]")
 
 def markers(prompt: str | None) -> set[str]:
     """The ``[mock:…]`` markers in a prompt."""
-    return set(_MARKER.findall(prompt or "")) & set(MARKERS)
+    if not prompt or "[mock:" not in prompt:  # (no marker without it: most prompts skip the pattern)
+        return set()
+    return set(_MARKER.findall(prompt)) & set(MARKERS)
 
 
 # Input refusals by marker: (code, what, Ark param, predictions param) [FIDELITY §10].
