@@ -164,5 +164,8 @@ HANDLERS = {"create": create, "list": list_, "get": get, "delete": delete}
 
 
 def routes() -> list[web.RouteDef]:
-    """The Ark family's routes."""
-    return [web.route(e.method, e.path, HANDLERS[e.operation]) for e in ENDPOINTS if e.family == "ark"]
+    """The Ark family's routes; one task's first: aiohttp tries the routes under the tasks path in the order they
+    were added, and a task is polled far more often than one is created or the list read [issue 17]."""
+    ark = [e for e in ENDPOINTS if e.family == "ark"]
+    ark.sort(key=lambda e: "{task_id}" not in e.path)  # (stable: the table's order otherwise)
+    return [web.route(e.method, e.path, HANDLERS[e.operation]) for e in ark]
