@@ -7,16 +7,6 @@ import os
 import sys
 import tempfile
 
-import pytest
-from hypothesis import HealthCheck, settings
-
-from client import ENV_API_KEY
-from tests.contracts.contract_helpers import SEEDS
-from tests.harness.drift import DriftLog
-from tests.harness.live import NO_KEY_REASON
-from tests.harness.live_options import BUDGET, DRIFT, Budget
-from tests.support import SUMMARY_LINE
-
 
 def _share_bytecode() -> None:
     """Under PYTHONDONTWRITEBYTECODE=1 every process of a run (each xdist worker, each server or pytest run a
@@ -38,7 +28,21 @@ def _share_bytecode() -> None:
     sys.pycache_prefix, sys.dont_write_bytecode = prefix, False
 
 
-_share_bytecode()  # before xdist starts its workers, which inherit the setting
+# Before xdist starts its workers, which inherit the setting, and before this file imports anything else: what
+# it imports (hypothesis, whose modules pytest rewrites for assertions as a plugin's, ~75 of them; the client,
+# the contracts, the harness) is then read from the cache in this process too, instead of being compiled
+# again on every run (~1.5 CPU-s of the controller's start, before any worker can start).
+_share_bytecode()
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from client import ENV_API_KEY  # noqa: E402
+from tests.contracts.contract_helpers import SEEDS  # noqa: E402
+from tests.harness.drift import DriftLog  # noqa: E402
+from tests.harness.live import NO_KEY_REASON  # noqa: E402
+from tests.harness.live_options import BUDGET, DRIFT, Budget  # noqa: E402
+from tests.support import SUMMARY_LINE  # noqa: E402
 
 pytest_plugins = ["pytester"]  # tests/plugin runs the installed plugin in a separate pytest
 
