@@ -3,6 +3,8 @@ switch for the contract tests against the real API, and the drift summary at the
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 import tempfile
@@ -43,6 +45,13 @@ from tests.harness.drift import DriftLog  # noqa: E402
 from tests.harness.live import NO_KEY_REASON  # noqa: E402
 from tests.harness.live_options import BUDGET, DRIFT, Budget  # noqa: E402
 from tests.support import SUMMARY_LINE  # noqa: E402
+
+# At exit, the interpreter's last garbage collections walk every object a process made; after a whole run each
+# worker holds millions of them (hypothesis, numpy, PyAV, the servers' state), and xdist's controller waits for
+# both workers to be gone before it ends: ~0.3-1 s each, doing nothing for the run. Frozen objects are skipped.
+# The handler runs after the run, reports and atexit handlers registered after this file (LIFO) are done; files
+# still open are flushed as they always are (by their owners, or by the interpreter for stdout and stderr).
+atexit.register(gc.freeze)
 
 pytest_plugins = ["pytester"]  # tests/plugin runs the installed plugin in a separate pytest
 
