@@ -49,8 +49,9 @@ from tests.support import SUMMARY_LINE  # noqa: E402
 # At exit, the interpreter's last garbage collections walk every object a process made; after a whole run each
 # worker holds millions of them (hypothesis, numpy, PyAV, the servers' state), and xdist's controller waits for
 # both workers to be gone before it ends: ~0.3-1 s each, doing nothing for the run. Frozen objects are skipped.
-# The handler runs after the run, reports and atexit handlers registered after this file (LIFO) are done; files
-# still open are flushed as they always are (by their owners, or by the interpreter for stdout and stderr).
+# The handler runs after the run, the reports and the atexit handlers registered after this file (LIFO). Objects
+# still freed by their reference counts are freed as before; only garbage left in reference cycles at exit is
+# no longer collected (the suite closes what it opens; the interpreter flushes stdout and stderr itself).
 atexit.register(gc.freeze)
 
 pytest_plugins = ["pytester"]  # tests/plugin runs the installed plugin in a separate pytest
