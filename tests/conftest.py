@@ -3,19 +3,11 @@ switch for the contract tests against the real API, and the drift summary at the
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 import tempfile
-
-import pytest
-from hypothesis import HealthCheck, settings
-
-from client import ENV_API_KEY
-from tests.contracts.contract_helpers import SEEDS
-from tests.harness.drift import DriftLog
-from tests.harness.live import NO_KEY_REASON
-from tests.harness.live_options import BUDGET, DRIFT, Budget
-from tests.support import SUMMARY_LINE
 
 
 def _share_bytecode() -> None:
@@ -38,7 +30,29 @@ def _share_bytecode() -> None:
     sys.pycache_prefix, sys.dont_write_bytecode = prefix, False
 
 
-_share_bytecode()  # before xdist starts its workers, which inherit the setting
+# Before xdist starts its workers, which inherit the setting, and before this file imports anything else: what
+# it imports (hypothesis, whose modules pytest rewrites for assertions as a plugin's, ~75 of them; the client,
+# the contracts, the harness) is then read from the cache in this process too, instead of being compiled
+# again on every run (~1.5 CPU-s of the controller's start, before any worker can start).
+_share_bytecode()
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from client import ENV_API_KEY  # noqa: E402
+from tests.contracts.contract_helpers import SEEDS  # noqa: E402
+from tests.harness.drift import DriftLog  # noqa: E402
+from tests.harness.live import NO_KEY_REASON  # noqa: E402
+from tests.harness.live_options import BUDGET, DRIFT, Budget  # noqa: E402
+from tests.support import SUMMARY_LINE  # noqa: E402
+
+# At exit, the interpreter's last garbage collections walk every object a process made; after a whole run each
+# worker holds millions of them (hypothesis, numpy, PyAV, the servers' state), and xdist's controller waits for
+# both workers to be gone before it ends: ~0.3-1 s each, doing nothing for the run. Frozen objects are skipped.
+# The handler runs after the run, the reports and the atexit handlers registered after this file (LIFO). Objects
+# still freed by their reference counts are freed as before; only garbage left in reference cycles at exit is
+# no longer collected (the suite closes what it opens; the interpreter flushes stdout and stderr itself).
+atexit.register(gc.freeze)
 
 pytest_plugins = ["pytester"]  # tests/plugin runs the installed plugin in a separate pytest
 
@@ -98,10 +112,37 @@ def _deselect(config: pytest.Config, items: list[pytest.Item], dropped: list[pyt
     items[:] = [item for item in items if id(item) not in gone]
 
 
+#: Modules run first, in this order, each whole: those whose tests take seconds each (a subprocess, a fuzzing
+#: run, a browser). pytest-xdist's worksteal gives each worker a contiguous half of the collection and a worker
+#: that runs out takes the other's queue from its end, so what comes last decides how unevenly the run ends:
+#: in collection order a 4-5 s plugin run came last and the other worker idled meanwhile. First, and in the
+#: first half, the browser tests also stay on one worker (at the end, a steal split them and both workers
+#: launched Chromium, ~2 CPU-s each). Tests are independent of order; a module listed that no longer exists
+#: is simply not found.
+FIRST = (
+    "tests/test_tooling.py",  # mypy: ~1 s on a warm cache, 10-15 s after a change that invalidates it
+    "tests/mock_server/test_fuzz_openapi.py",
+    "tests/mock_server/test_bounds.py",
+    "tests/plugin/test_plugin.py",
+    "tests/mock_server/test_state_file.py",
+    "tests/harness/test_live_against_mock.py",
+    "tests/harness/test_lifecycle_machine.py",
+    "tests/mock_server/test_official_sdks.py",
+    "tests/mock_server/test_ui_browser.py",
+)
+
+
+def _run_order(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return FIRST.index(path) if path in FIRST else len(FIRST)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that read the seed documents are deselected where the checkout has none beside it (the header
     says so). Without --live the live tests are deselected: an ordinary run never leaves the machine. With
-    --live but no key, one of them stays, skipped with the reason, so the run says why in one line."""
+    --live but no key, one of them stays, skipped with the reason, so the run says why in one line. The
+    slowest modules run first (FIRST)."""
+    items.sort(key=_run_order)  # stable: each module keeps its own order
     if not SEEDS.is_dir():
         _deselect(config, items, [item for item in items if item.get_closest_marker("seed_documents")])
     live = [item for item in items if item.get_closest_marker("live")]
@@ -112,6 +153,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         live[0].add_marker(pytest.mark.skip(reason=NO_KEY_REASON))
         kept = live[:1]
     _deselect(config, items, live[len(kept) :])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move everything made so far (the imports, hypothesis, numpy and PyAV, the collected tests: ~350 000 objects
+    in a worker) out of the garbage collector's sight. Each full collection walked all of them again, ~0.4 s a
+    time and ~10 CPU-s over a run of both workers, though none of them is ever garbage while the run lasts; what
+    the tests make is collected as before. (pytester runs in this process collect too: a second freeze only
+    moves the objects made since.)"""
+    gc.freeze()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

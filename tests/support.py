@@ -26,7 +26,15 @@ def text_body(model: str = "dreamina-seedance-2-0-260128", prompt: str = "a cat"
     return {"model": model, "content": [{"type": "text", "text": prompt}], **fields}
 
 
-#: The tests' one-off HTTP calls to servers that come and go: httpx.get() and friends build a client, and with it
-#: a TLS context from certifi's bundle (~50 ms CPU), on every call. No keep-alive, so each request still has a
-#: connection of its own and none outlives its server.
-http = httpx.Client(verify=tls_context(), limits=httpx.Limits(max_keepalive_connections=0))
+http: httpx.Client
+"""The tests' one-off HTTP calls to servers that come and go: httpx.get() and friends build a client, and with it
+a TLS context from certifi's bundle (~50 ms CPU), on every call. No keep-alive, so each request still has a
+connection of its own and none outlives its server. Built when a module first imports it (module
+``__getattr__``): xdist's controller, which imports this module for SUMMARY_LINE, never needs it."""
+
+
+def __getattr__(name: str) -> Any:
+    if name != "http":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    client = globals()["http"] = httpx.Client(verify=tls_context(), limits=httpx.Limits(max_keepalive_connections=0))
+    return client

@@ -10,12 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mock_server import MockConfig
 from mock_server.__main__ import banner, build_parser, check_args, config_from_args, main, options_table
 from mock_server.config import CLI, NotAnOption, Option, options
+from tests.support import http
 
 
 def test_help_documents_every_option() -> None:
@@ -55,21 +55,27 @@ def test_every_config_field_has_an_option() -> None:
     assert config == dataclasses.replace(MockConfig(), api_keys=("sk-a",), default_rpm=5, time_scale=0.0)
 
 
-def test_server_starts_prints_base_urls_and_logs_one_line_per_request(tmp_path) -> None:
+def test_server_starts_prints_base_urls_and_keys_and_logs_one_line_per_request(tmp_path) -> None:
+    """The real command with a key list: the banner's URLs and keys, only those keys let in, one log line per
+    request. (One server for both: each start of the command costs ~1 CPU-s.)"""
+    argv = ["--port", "0", "--cache-dir", str(tmp_path), "--api-key", "sk-cli-one", "--api-key", "sk-cli-2"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "--port", "0", "--cache-dir", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    ) as proc:  # fmt: skip
+        [sys.executable, "-m", "mock_server", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as proc:
         try:
-            first = proc.stdout.readline()
-            match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", first)
-            assert match, first
+            lines = [proc.stdout.readline() for _ in range(7)]
+            match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", lines[0])
+            assert match, lines[0]
             base = match.group(1)
-            banner = "".join(proc.stdout.readline() for _ in range(4))
+            banner = "".join(lines[1:5])
             assert f'Ark(base_url="{base}/api/v3"' in banner and f"GPTPROTO_BASE_URL={base}" in banner
-            assert httpx.get(base + "/_mock/health").json()["status"] == "ok"
-            httpx.get(base + "/api/v3/contents/generations/tasks", headers={"Authorization": "sk-cli-test-1"})
+            keys = next(line for line in lines if line.lstrip().startswith("API keys"))
+            assert "sk-cli-one, sk-cli-2" in keys and 'api_key="sk-cli-one"' in "".join(lines)
+            assert http.get(base + "/_mock/health").json()["status"] == "ok"
+            tasks = base + "/api/v3/contents/generations/tasks"
+            assert http.get(tasks, headers={"Authorization": "sk-cli-2"}).status_code == 200
+            assert http.get(tasks, headers={"Authorization": "sk-mock"}).status_code == 401
             deadline = time.monotonic() + 5
             line = ""
             while "/api/v3/contents/generations/tasks 200" not in line and time.monotonic() < deadline:
@@ -264,22 +270,3 @@ def test_banner_with_a_key_list_shows_those_keys() -> None:
     assert "sk-one, sk-two" in text and "401" in text
     many = banner("http://127.0.0.1:1", tuple(f"sk-k{i}" for i in range(9)))
     assert "sk-k4 and 4 more" in many and "sk-k5" not in many
-
-
-def test_the_server_banner_names_the_keys_it_accepts(tmp_path) -> None:
-    argv = ["--port", "0", "--quiet", "--cache-dir", str(tmp_path), "--api-key", "sk-cli-one", "--api-key", "sk-cli-2"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen(
-        [sys.executable, "-m", "mock_server", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as proc:
-        try:
-            lines = [proc.stdout.readline() for _ in range(7)]
-            base = re.search(r"listening on (http://\S+)", lines[0]).group(1)
-            keys = next(line for line in lines if line.lstrip().startswith("API keys"))
-            assert "sk-cli-one, sk-cli-2" in keys and 'api_key="sk-cli-one"' in "".join(lines)
-            tasks = base + "/api/v3/contents/generations/tasks"
-            assert httpx.get(tasks, headers={"Authorization": "sk-cli-2"}).status_code == 200
-            assert httpx.get(tasks, headers={"Authorization": "sk-mock"}).status_code == 401
-        finally:
-            proc.terminate()
-            proc.wait(10)

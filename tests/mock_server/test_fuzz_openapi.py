@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from hypothesis import settings
+from hypothesis.configuration import storage_directory
 
 from mock_server.testing import MockServer
 from tests.support import SUMMARY_LINE
@@ -118,7 +119,12 @@ def run_schemathesis(base_url: str, budget: Budget, workdir: Path) -> tuple[dict
         sys.executable, "-m", "schemathesis.cli", "--no-color", "--config-file", str(config),
         "run", f"{base_url}/openapi.json", "--report", "json", "--report-dir", str(workdir),
     ]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=workdir, check=False)
+    # Hypothesis keeps its Unicode tables (which characters UTF-8 encodes, by category) in its storage directory,
+    # .hypothesis under the working directory: in a fresh one the CLI rebuilt them by walking all 1.1 M code
+    # points, ~3 CPU-s of every run. It shares this process's instead, whose tables are the same (one hypothesis,
+    # one Unicode version). Its example database stays off (see config_text): the cases are the same.
+    env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(storage_directory(intent_to_write=False).path)}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=workdir, env=env, check=False)
     reports = sorted(workdir.glob("json-*.json"))
     assert reports, f"schemathesis wrote no report (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
     return json.loads(reports[-1].read_text()), done.stdout + done.stderr
