@@ -17,19 +17,28 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import inspect
 import warnings
-from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mock_server.testing import MockServer
+if TYPE_CHECKING:
+    from mock_server.plugin_servers import AsyncSeedanceMock, SeedanceMock
 
 __all__ = ["FIXTURE_DEFAULTS", "AsyncSeedanceMock", "SeedanceMock"]
 
-T = TypeVar("T")
+
+def __getattr__(name: str) -> Any:
+    # pytest loads this module in every run of every project where the package is installed: the server (aiohttp,
+    # numpy, PyAV…, ~0.8 s) is imported when a test asks for a fixture, or for one of these names, not before.
+    if name in ("SeedanceMock", "AsyncSeedanceMock"):
+        from mock_server import plugin_servers
+
+        return getattr(plugin_servers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Fast by default: a task is done about 0.3 s after it is created.
 FIXTURE_DEFAULTS: dict[str, Any] = {
@@ -38,63 +47,6 @@ FIXTURE_DEFAULTS: dict[str, Any] = {
     "run_seconds": 0.25,
     "log_requests": False,
 }
-
-
-class SeedanceMock(MockServer):
-    """The server the ``seedance_mock`` fixture hands out: a :class:`MockServer` with the fixture's settings
-    (every control method, the clock's included, is :class:`MockServer`'s)."""
-
-
-def _awaitable(method: Callable[..., T]) -> Callable[..., Coroutine[Any, Any, T]]:
-    """The async twin of a blocking :class:`MockServer` method: the same call, its docstring and signature,
-    run on a worker thread so the caller's event loop is never blocked (the server keeps its own)."""
-    name = method.__name__
-
-    @functools.wraps(method)
-    async def twin(self: AsyncSeedanceMock, *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(getattr(self.server, name), *args, **kwargs)
-
-    return twin
-
-
-def _same(name: str, doc: str | None = None) -> property:
-    """A read-only attribute of the wrapped server (documented as the server's property of that name)."""
-    return property(lambda self: getattr(self.server, name), doc=doc or getattr(MockServer, name).__doc__)
-
-
-class AsyncSeedanceMock:
-    """Awaitable control of a :class:`SeedanceMock` for async tests: the server keeps its own thread and
-    loop, and every control call is awaited on the caller's loop without blocking it. Each method wraps the
-    :class:`MockServer` method of the same name (:func:`_awaitable`): one behaviour, two ways to call it."""
-
-    def __init__(self, server: SeedanceMock) -> None:
-        self.server = server
-
-    base_url = _same("base_url")
-    ark_base_url = _same("ark_base_url")
-    api_key = _same("api_key", "A key the server accepts.")
-    admin_headers = _same("admin_headers")
-
-    def sink_url(self, name: str = "default") -> str:
-        """A ready receiver on the mock (``/_mock/sink/{name}``)."""
-        return self.server.sink_url(name)
-
-    control = _awaitable(MockServer.control)
-    advance = _awaitable(MockServer.advance)
-    set_time_scale = _awaitable(MockServer.set_time_scale)
-    freeze = _awaitable(MockServer.freeze)
-    finish_all = _awaitable(MockServer.finish_all)
-    now = _awaitable(MockServer.now)
-    reset = _awaitable(MockServer.reset)
-    journal = _awaitable(MockServer.journal)
-    add_fault = _awaitable(MockServer.add_fault)
-    clear_faults = _awaitable(MockServer.clear_faults)
-    set_key = _awaitable(MockServer.set_key)
-    task = _awaitable(MockServer.task)
-    callbacks = _awaitable(MockServer.callbacks)
-    wait_for_callback = _awaitable(MockServer.wait_for_callback)
-    flush_callbacks = _awaitable(MockServer.flush_callbacks)
-    sink = _awaitable(MockServer.sink)
 
 
 #: Markers by which another plugin (pytest-asyncio, anyio, trio) claims a coroutine test for itself.
@@ -158,6 +110,8 @@ def seedance_mock(request: pytest.FixtureRequest) -> Iterator[SeedanceMock]:
     ``advance(seconds)``, ``journal()``, ``add_fault(...)``, ``set_key(...)``, ``reset()``, ``freeze()``,
     ``callbacks()``, ``wait_for_callback(task_id, status)``, ``sink_url()``, ``sink()``, ``finish_all()``,
     ``control(method, path, body)`` (HTTP, the admin token sent for you) and ``admin_headers``."""
+    from mock_server.plugin_servers import SeedanceMock
+
     with SeedanceMock(**_settings(request)) as server:
         yield server
 
@@ -167,5 +121,7 @@ def seedance_mock_async(request: pytest.FixtureRequest) -> Iterator[AsyncSeedanc
     """The same fresh server for async tests: every control method is a coroutine that does not block the
     test's event loop. Works under pytest-asyncio, anyio or pytest-aiohttp alike (the fixture itself is
     synchronous, the server runs on its own thread)."""
+    from mock_server.plugin_servers import AsyncSeedanceMock, SeedanceMock
+
     with SeedanceMock(**_settings(request)) as server:
         yield AsyncSeedanceMock(server)

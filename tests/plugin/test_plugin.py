@@ -192,3 +192,20 @@ def test_the_plugin_is_registered_by_entry_point(pytester: pytest.Pytester) -> N
     """``--fixtures`` lists both fixtures without any conftest or ``-p`` option."""
     result = pytester.runpytest_inprocess("--fixtures", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*seedance_mock -- *", "*seedance_mock_async -- *"])
+
+
+def test_loading_the_plugin_does_not_import_the_server() -> None:
+    """pytest loads the plugin in every run of every project where the package is installed: the server (aiohttp,
+    numpy, PyAV…, ~0.8 s) is imported only when a test asks for a fixture."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mock_server.pytest_plugin, mock_server;"
+        "heavy = [m for m in ('mock_server.app', 'mock_server.testing', 'aiohttp', 'numpy', 'av') if m in sys.modules];"
+        "assert not heavy, heavy;"
+        "from mock_server.pytest_plugin import AsyncSeedanceMock, SeedanceMock;"
+        "from mock_server import MockConfig, create_app;"
+        "assert issubclass(SeedanceMock, __import__('mock_server.testing').testing.MockServer)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
