@@ -27,7 +27,13 @@ _strings = st.one_of(
     st.sampled_from(["data:image/png;base64,iVBORw0KGgo=", "DATA:text/plain,hi", "é" * 201, "\U0001f600" * 3]),
 )
 _values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False), _strings),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**63), 2**63),
+        st.floats(allow_nan=False, allow_infinity=False),
+        _strings,
+    ),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_strings, inner, max_size=4),
     max_leaves=30,
 )
