@@ -222,8 +222,10 @@ async def read_json(request: web.Request, *, strict: bool = True) -> Any:
         if len(_JSON_DECLARED) >= 64:
             _JSON_DECLARED.clear()  # made-up headers must not grow the server
         _JSON_DECLARED.add(declared)
-    raw = await _body(request)
-    request[RAW_BODY] = raw  # (aiohttp holds it for the request anyway: this is no copy)
+    raw = request.get(RAW_BODY)
+    if raw is None:  # (read before when a fault rule's model filter looked at a body it could not parse)
+        raw = await _body(request)
+    request[RAW_BODY] = raw  # (the journal keeps a small body as these bytes)
     if not raw.strip():
         raise ApiError(400, "MissingParameter", "The request body is empty; send a JSON object.")
     body = parse_json(raw)

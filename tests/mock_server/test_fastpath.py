@@ -125,3 +125,19 @@ def test_a_body_that_cannot_hold_a_data_uri_carries_no_inline_image(items: list[
         assert not carries_inline_image(body)
     if codec == "utf-8" and not any(u.lower().startswith(("data:", "\\u", "d\\u")) for _, u in items):
         assert not wire.may_hold_data_uri({wire.RAW_BODY: raw})  # type: ignore[arg-type]  # what it is for
+
+
+async def test_a_body_read_for_a_fault_rule_is_judged_once_more_as_it_came(mock: Mock) -> None:
+    # A rule naming a model reads the body to find it; a body it cannot parse then reaches the handler, which must
+    # see the same bytes (the stream is read once): "not valid JSON", not "empty".
+    status, _, _ = await mock.call("POST", "/_mock/faults", json={"path": TASKS, "model": "x", "status": 503})
+    assert status == 201
+    headers = {"Authorization": "Bearer sk-test", "Content-Type": "application/json"}
+    for body in (b'{"model": "dreamina-seedance-2-0-260128", "content": [', b"\xff\xfe{"):
+        resp = await mock.client.post(TASKS, data=body, headers=headers)
+        error = (await resp.json())["error"]
+        assert resp.status == 400 and error["code"] == "InvalidParameter", error
+        assert "not valid JSON" in error["message"], error
+    # A body it can parse comes to the handler whole as well.
+    resp = await mock.client.post(TASKS, data=json.dumps(text_body()).encode(), headers=headers)
+    assert resp.status == 200, await resp.text()
