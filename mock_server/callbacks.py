@@ -260,6 +260,9 @@ class Deliveries:
     render: Render | None = None
     #: Called whenever something became due earlier than the driver may think (the driver sets it).
     wake: Callable[[], None] = lambda: None
+    #: Called with when a new task's first transition is due; wakes the driver only if that is sooner than it
+    #: plans to turn (the driver sets it).
+    wake_by: Callable[[float], None] = lambda due: None
     records: deque[Attempt] = field(default_factory=deque)
     _watches: dict[str, Watch] = field(default_factory=dict)
     _queues: dict[str, deque[Delivery]] = field(default_factory=dict)  # per task; the head is current

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -42,10 +43,21 @@ class LifecycleDriver:
         self._wake = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
         self._sends: set[asyncio.Task[None]] = set()
+        #: A transition due before this mock time needs the driver sooner than it plans to turn (it is not
+        #: asleep until it has planned: until then, anything does).
+        self._until = math.inf
 
     def wake(self) -> None:
         """Re-plan now (safe to call from inside the loop's callbacks; cheap when already set)."""
         self._wake.set()
+
+    def wake_by(self, due: float) -> None:
+        """A new transition is due at mock time ``due``: wake only if that is before the driver's next turn.
+
+        Every create schedules one; waking for each cost a turn of the driver per create under load, for
+        nothing when the queue wait puts it after what the driver already sleeps until [issue 17]."""
+        if due < self._until:
+            self._wake.set()
 
     def _render(self, task: Task, kind: str, origin: str) -> dict[str, Any]:
         if kind == "callback":
@@ -58,6 +70,7 @@ class LifecycleDriver:
         while True:
             state.deliveries.driver_turns += 1  # shown by /_mock/callbacks: an idle driver does not turn
             self._wake.clear()
+            self._until = math.inf
             now = state.now()
             try:
                 now = state.settle()
@@ -76,17 +89,21 @@ class LifecycleDriver:
                         await self._wake.wait()
 
     def _sleep_for(self, now: float) -> float | None:
-        """Real seconds until the next due event, or None to sleep until woken."""
+        """Real seconds until the next due event, or None to sleep until woken; sets what wakes it sooner."""
         state = self.state
+        scale = state.clock.time_scale
+        # Frozen, only an advance (which wakes us) moves the clock: what a create schedules waits for it,
+        # unless it is due already.
+        self._until = math.inf if scale > 0 else math.nextafter(now, math.inf)
         dues = [d for d in (state.store.next_due(), state.deliveries.next_due()) if d is not None]
         if not dues:
             return None
         due = min(dues)
         if due <= now:
             return 0.0
-        scale = state.clock.time_scale
         if scale <= 0:
-            return None  # frozen: only an advance (which wakes us) moves the clock
+            return None
+        self._until = due
         return min(MAX_SLEEP, (due - now) / scale + SLACK)
 
     def _start(self, delivery: Delivery) -> None:
@@ -111,6 +128,7 @@ class LifecycleDriver:
         self._session = aiohttp.ClientSession(connector=connector)
         self.state.deliveries.render = self._render
         self.state.deliveries.wake = self.wake
+        self.state.deliveries.wake_by = self.wake_by
         self.state.clock.on_change = self.wake
 
     async def close(self) -> None:
@@ -120,6 +138,7 @@ class LifecycleDriver:
         if self._sends:
             await asyncio.gather(*self._sends, return_exceptions=True)
         self.state.deliveries.wake = lambda: None
+        self.state.deliveries.wake_by = lambda due: None
         self.state.clock.on_change = None
         if self._session is not None:
             await self._session.close()

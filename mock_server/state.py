@@ -245,7 +245,9 @@ class MockState:
             self.deliveries.watch(task, "webhook", webhook[0], origin, secret=secret, input=webhook[2])
         self.store.create(task, immediate=sync and self.sync_fits())
         self.store.settle(now)
-        self.deliveries.wake()  # the lifecycle driver plans its sleep around the new task
+        due = self.store.next_due()
+        if due is not None:
+            self.deliveries.wake_by(due)  # the lifecycle driver re-plans if the new task is due sooner
         return task
 
     def sync_fits(self) -> bool:

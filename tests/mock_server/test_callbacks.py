@@ -465,6 +465,28 @@ def test_an_idle_server_does_not_turn_its_driver(tmp_path) -> None:
         assert 1 <= turns <= 20, turns
 
 
+def test_a_create_turns_the_driver_only_when_its_task_is_due_sooner(tmp_path) -> None:
+    """Under load every create used to turn the driver; now only one due before its next turn does [issue 17].
+    With the clock frozen none is (the advance wakes it); with time running, a task due sooner than the one the
+    driver sleeps for still moves on time."""
+    with MockServer(time_scale=0, cache_dir=tmp_path) as server:
+        _create(server)
+        before = _attempts(server)["driver_turns"]
+        for n in range(10):
+            _create(server, prompt=f"cat {n}")
+        assert _attempts(server)["driver_turns"] == before
+        server.advance(10)
+        assert _attempts(server)["driver_turns"] > before  # the advance woke it
+    with MockServer(time_scale=1, queue_seconds=0.05, run_seconds=0.05, cache_dir=tmp_path) as server:
+        # Due in 600 s (flex waits longer): the driver sleeps until then.
+        _create(server, model="seedance-1-0-pro-250528", service_tier="flex")
+        task_id = _create(server)  # due in 0.05 s
+        deadline = time.monotonic() + 10
+        while server.call(lambda s: s.store.get(task_id).status) != "succeeded":  # no request settles it
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+
 def test_with_time_running_statuses_advance_with_no_request(tmp_path) -> None:
     with MockServer(time_scale=1, queue_seconds=0.05, run_seconds=0.05, cache_dir=tmp_path) as server:
         task_id = _create(server)
