@@ -26,6 +26,9 @@ BODY = web.RequestKey("body", object)
 RAW_BODY = web.RequestKey("raw_body", bytes)
 #: The id of the task a create made (the dashboard pairs the task with its create request).
 CREATED_TASK = web.RequestKey("created_task", str)
+#: What was learnt of the body's data: images while they were stored (by id of the URI string, valid while the
+#: body is): the journal sums them up from these instead of decoding them again [issue 17].
+URI_FACTS = web.RequestKey("uri_facts", dict)
 
 #: Deepest nesting of arrays and objects a body may have; the deepest real body (an Ark create) has 4
 #: [FIDELITY §12].
@@ -238,7 +241,16 @@ def may_hold_data_uri(request: web.Request) -> bool:
     ASCII-compatible (no NUL: not UTF-16 or -32), do not spell ``data:`` in any letter case, and hold no
     ``\\u`` escape that could. The common create skips looking for an inline image in its parsed body."""
     raw = request.get(RAW_BODY)
-    return raw is None or b"\x00" in raw or b"\\u" in raw or b"data:" in raw.lower()
+    # Past 64 KiB the answer is as good as yes (a big create body is an inline image), and lower() would copy
+    # all of an 11 MB body to say so.
+    return raw is None or len(raw) > 65536 or b"\x00" in raw or b"\\u" in raw or b"data:" in raw.lower()
+
+
+def uri_facts(request: web.Request) -> dict[int, dict[str, Any]]:
+    """A fresh :data:`URI_FACTS` for this request, for the image ingester to fill."""
+    facts: dict[int, dict[str, Any]] = {}
+    request[URI_FACTS] = facts
+    return facts
 
 
 #: One encoder for every answer (``json.dumps`` with options builds a new one per call).
