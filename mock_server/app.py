@@ -22,7 +22,7 @@ from mock_server.errors import ApiError, render
 from mock_server.journal import RAW_BODY_BYTES, Journal, RawBody
 from mock_server.logline import request_line
 from mock_server.state import STATE, MockState
-from mock_server.wire import API_KEY, BODY, CREATED_TASK, RAW_BODY, check_host, read_json, reply
+from mock_server.wire import API_KEY, BODY, CREATED_TASK, RAW_BODY, URI_FACTS, check_host, read_json, reply
 
 log = logging.getLogger("seedance_mock")
 
@@ -166,6 +166,7 @@ def _record(
     """Journal a request and log its line (``log_requests``)."""
     method = request.method
     body: Any = None
+    known = None
     if method not in _BODILESS:  # (a missing key costs an exception: look only where one may be)
         raw = request.get(RAW_BODY)
         if raw is not None:
@@ -175,7 +176,8 @@ def _record(
                 body = RawBody(raw)  # summed up when read [issue 17]
             else:
                 body = request[BODY]
-    journal.record(now, rid, method, request.path, request.query_string, key, body, status)
+                known = request.get(URI_FACTS)  # what storing its images learnt of them [issue 17]
+    journal.record(now, rid, method, request.path, request.query_string, key, body, status, known)
     if log_requests:
         ms = (perf_counter() - started) * 1000
         raw = request.raw_path  # as sent; the parsed URL's text only when it is not plain ASCII

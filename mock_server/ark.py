@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from typing import Any
 
@@ -25,6 +26,7 @@ from mock_server.wire import (
     read_json,
     reply,
     reply_json,
+    uri_facts,
 )
 
 # A page number is written in ASCII digits: int() alone would also take "1_0", " 5" and "١" (Arabic-Indic),
@@ -84,6 +86,7 @@ async def create(request: web.Request) -> web.Response:
     ingest = state.ingest_image
     # Measuring and storing a data: image decodes it: keep the loop free.
     if may_hold_data_uri(request) and carries_inline_image(body):
+        ingest = functools.partial(ingest, facts=uri_facts(request))
         spec = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size, ingest=ingest)
     else:
         state.settle()  # a draft_task must be read as it is now

@@ -81,25 +81,34 @@ def data_uri_bytes(url: str, limit: int | None = None) -> bytes | None:
 
     With ``limit``, only about the first ``limit`` characters of the payload are decoded (a prefix of the file).
     """
+    return _decoded(url, limit)[0]
+
+
+def _decoded(url: str, limit: int | None = None) -> tuple[bytes | None, bool]:
+    """:func:`data_uri_bytes`, and whether its base64 was strictly valid: then these are the very bytes
+    :func:`data_uri_facts` sums up (it refuses anything loose)."""
     if not isinstance(url, str) or len(url) > MAX_DATA_URI_CHARS:
-        return None
+        return None, False
     head = _split(url)
     if head is None or not head[0].startswith("image/"):
-        return None
+        return None, False
     _, is_base64, start = head
     try:
         payload = url[start:] if limit is None else url[start : start + limit]
         if not is_base64:
-            return unquote_to_bytes(payload)
+            return unquote_to_bytes(payload), True
         if _has_space(payload):  # MIME line breaks
             payload = "".join(payload.split())
         if limit is not None and len(url) - start > limit:
             payload = payload[: len(payload) // 4 * 4]  # a prefix: whole quanta only
         payload += "=" * (-len(payload) % 4)
         altchars = b"-_" if "-" in payload or "_" in payload else None
-        return base64.b64decode(payload, altchars=altchars)
+        try:
+            return base64.b64decode(payload, altchars=altchars, validate=True), True
+        except binascii.Error:
+            return base64.b64decode(payload, altchars=altchars), False  # what strays is dropped
     except (binascii.Error, ValueError, UnicodeError):
-        return None
+        return None, False
 
 
 def data_uri_facts(url: str) -> dict[str, Any] | None:
@@ -225,7 +234,7 @@ def _url_ref(url: str) -> str:
     return f"url:{shown or '?'}"
 
 
-def ingest_image(url: str, directory: Path | str) -> str:
+def ingest_image(url: str, directory: Path | str, facts: dict[int, dict[str, Any]] | None = None) -> str:
     """A reference to the image at ``url`` for :attr:`mock_server.render.MediaSpec.images`; never raises.
 
     A ``data:`` image is decoded (JPEGs reduced while decoding), shrunk to at most 1280 px a side and stored
@@ -234,6 +243,9 @@ def ingest_image(url: str, directory: Path | str) -> str:
     A digest already stored is not decoded again. Only the reference stays with the task: never the bytes
     [FIDELITY §11]. Anything else is ``url:<host>``
     (never fetched), and an image that does not decode is ``bad:<why>``. Blocking: run it off the loop.
+
+    ``facts`` (by ``id(url)``) receives the URI's :func:`data_uri_facts`, found on the way: the journal then
+    need not decode an 8 MB image a second time [issue 17]. Only while ``url`` is alive are its facts valid.
     """
     if not isinstance(url, str):
         return "bad:not-a-string"
@@ -242,12 +254,16 @@ def ingest_image(url: str, directory: Path | str) -> str:
     if len(url) > MAX_DATA_URI_CHARS:
         return "bad:too-large"
     try:
-        data = data_uri_bytes(url)
+        data, strict = _decoded(url)
     except Exception:
-        data = None
+        data, strict = None, False
     if not data:
         return "bad:not-an-image"
-    digest = hashlib.sha256(data).hexdigest()[:32]
+    full = hashlib.sha256(data).hexdigest()
+    if facts is not None and strict:
+        media_type = _split(url)[0]  # type: ignore[index]  # (_decoded found it)
+        facts[id(url)] = {"data_uri": media_type, "chars": len(url), "bytes": len(data), "sha256": full}
+    digest = full[:32]
     path = Path(directory) / INPUTS_DIR / f"{digest}.jpg"
     if path.is_file():
         return f"sha256:{digest}"

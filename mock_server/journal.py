@@ -54,9 +54,10 @@ class _Summary:
     """One body walk with a byte budget. Costs model CPython objects roughly (str ~50 + len, dict ~64 + 32
     per item), so the journal's byte count is near the memory it really holds."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, known: dict[int, dict[str, Any]] | None = None) -> None:
         self.left = budget
         self.kept_uris = 0  # bytes of small data: URIs kept whole (outside the structure budget)
+        self.known = known  # data_uri_facts already found, by id of the URI (wire.URI_FACTS)
 
     def string(self, value: str) -> Any:
         if len(value) <= STRING_LIMIT:
@@ -66,7 +67,8 @@ class _Summary:
             self.kept_uris += 50 + len(value)
             return _text(value)
         if value[:5].lower() == "data:":
-            facts = data_uri_facts(value)
+            known = self.known.get(id(value)) if self.known else None
+            facts = dict(known) if known is not None else data_uri_facts(value)
             if facts is not None:
                 facts["data_uri"] = _text(facts["data_uri"])[:STRING_LIMIT]
                 self.left -= 400
@@ -166,9 +168,12 @@ class RawBody:
         return summarize(parse_json(self.raw))[0]
 
 
-def summarize(body: Any, budget: int = ENTRY_BODY_BUDGET) -> tuple[Any, int]:
-    """``(what the journal keeps of body, its approximate size in bytes)``."""
-    walk = _Summary(budget)
+def summarize(
+    body: Any, budget: int = ENTRY_BODY_BUDGET, known: dict[int, dict[str, Any]] | None = None
+) -> tuple[Any, int]:
+    """``(what the journal keeps of body, its approximate size in bytes)``; ``known`` holds the facts of data:
+    URIs in ``body`` already found (by id of the string, while ``body`` is alive)."""
+    walk = _Summary(budget, known)
     kept = walk.walk(body, 0)
     return kept, budget - walk.left + walk.kept_uris
 
@@ -254,17 +259,18 @@ class Journal:
         key: str | None,
         body: Any,
         status: int | None,
+        known: dict[int, dict[str, Any]] | None = None,
     ) -> Entry:
         """Number, redact (``key``) and sum up (``body``) one API request, and keep it. Summed up now, not
         when read: a data: image must not outlive its request [FIDELITY §12] (a small :class:`RawBody` is
-        kept as it is, its bytes hold nothing large)."""
+        kept as it is, its bytes hold nothing large). ``known``: see :func:`summarize`."""
         self.seq += 1
         if body is None:
             kept, size = None, 24  # (a GET's: what summarize says of None)
         elif type(body) is RawBody:
             kept, size = body, 90 + len(body.raw)
         else:
-            kept, size = summarize(body)
+            kept, size = summarize(body, known=known)
         query_string = _text(query_string)
         size += _ENTRY_OVERHEAD + len(path) + len(query_string)
         shown = self._redacted.get(key)

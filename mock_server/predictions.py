@@ -32,6 +32,7 @@ from mock_server.wire import (
     read_json,
     reply,
     reply_json,
+    uri_facts,
 )
 
 
@@ -110,11 +111,11 @@ def _submit(op: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         state = request.app[STATE]
         body = await read_json(request)
         model = request.match_info["model"]
-        parse = functools.partial(
-            parse_prediction, op, model, body, rng=state.rng, sizer=image_size, ingest=state.ingest_image
-        )
         # Measuring and storing a data: image decodes it: keep the loop free.
-        if may_hold_data_uri(request) and carries_inline_image(body):
+        inline = may_hold_data_uri(request) and carries_inline_image(body)
+        ingest = functools.partial(state.ingest_image, facts=uri_facts(request)) if inline else state.ingest_image
+        parse = functools.partial(parse_prediction, op, model, body, rng=state.rng, sizer=image_size, ingest=ingest)
+        if inline:
             spec, sync = await asyncio.to_thread(parse)
         else:
             spec, sync = parse()

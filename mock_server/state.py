@@ -13,7 +13,7 @@ import secrets
 import string
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -287,10 +287,11 @@ class MockState:
         return task.spec
 
     # -- media -----------------------------------------------------------------------------------------
-    def ingest_image(self, url: str) -> str:
+    def ingest_image(self, url: str, facts: dict[int, dict[str, Any]] | None = None) -> str:
         """The reference a create keeps for an input image: a data: image's small copy is stored in the media
-        cache, by digest (blocking when ``url`` is a data: URI: call it off the loop) [FIDELITY §11]."""
-        return ingest_image(url, self.media.directory)
+        cache, by digest (blocking when ``url`` is a data: URI: call it off the loop) [FIDELITY §11]. ``facts``
+        receives what the journal keeps of the URI (images.ingest_image)."""
+        return ingest_image(url, self.media.directory, facts)
 
 
 def _media_cache(config: MockConfig) -> MediaCache:

@@ -141,3 +141,65 @@ async def test_a_body_read_for_a_fault_rule_is_judged_once_more_as_it_came(mock:
     # A body it can parse comes to the handler whole as well.
     resp = await mock.client.post(TASKS, data=json.dumps(text_body()).encode(), headers=headers)
     assert resp.status == 200, await resp.text()
+
+
+# -- a create's data: image is decoded once: the journal sums it up from what storing it learnt -------------
+def _noisy_png() -> bytes:
+    import io
+    import os
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.frombytes("RGB", (160, 120), os.urandom(160 * 120 * 3)).save(out, format="PNG")
+    return out.getvalue()  # ~58 kB: its base64 is over the 64 KiB kept whole
+
+
+def _image_uris() -> dict[str, tuple[str, bool]]:
+    """Each data: URI shape, and whether its facts can come from storing the image (its base64 is strict)."""
+    import base64
+    from urllib.parse import quote_from_bytes
+
+    png = _noisy_png()
+    plain = base64.b64encode(png).decode()
+    assert len(plain) > 64 * 1024
+    wrapped = "\r\n".join(plain[i : i + 76] for i in range(0, len(plain), 76))
+    loose = plain[:1000] + "!*" + plain[1000:]  # stray characters: a loose decoder drops them, facts refuse them
+    return {
+        "base64": ("data:image/png;base64," + plain, True),
+        "mime-wrapped": ("data:image/png;base64," + wrapped, True),
+        "url-safe": ("data:image/png;base64," + base64.urlsafe_b64encode(png).decode(), True),
+        "percent-encoded": ("data:image/png," + quote_from_bytes(png), True),
+        "loose": ("data:image/png;base64," + loose, False),
+    }
+
+
+async def test_a_data_image_is_decoded_once_and_journaled_as_decoding_it_again_would(mock: Mock, monkeypatch) -> None:
+    from mock_server import journal as journal_module
+    from mock_server.images import data_uri_facts
+
+    decoded_again: list[int] = []
+
+    def counted(url: str) -> Any:
+        decoded_again.append(len(url))
+        return data_uri_facts(url)
+
+    monkeypatch.setattr(journal_module, "data_uri_facts", counted)
+    for name, (uri, shared) in _image_uris().items():
+        decoded_again.clear()
+        body = text_body(ratio="adaptive")
+        body["content"].append({"type": "image_url", "image_url": {"url": uri}, "role": "first_frame"})
+        status, answer, _ = await mock.call("POST", TASKS, json=body)
+        assert status == 200, (name, answer)
+        kept = mock.state.journal[-1].as_json()["body"]["content"][1]["image_url"]["url"]
+        assert kept == data_uri_facts(uri), name
+        assert decoded_again == ([] if shared else [len(uri)]), name
+        if shared:  # the image was measured (160 × 120)
+            assert mock.state.store.get(answer["id"]).spec.actual_ratio == "4:3", name
+    # The predictions family's submit shares them the same way.
+    uri = _image_uris()["base64"][0]
+    decoded_again.clear()
+    path = "/api/v3/bytedance/dreamina-seedance-2-0-260128/image-to-video"
+    status, answer, _ = await mock.call("POST", path, json={"prompt": "a cat", "image": uri})
+    assert status == 200, answer
+    assert mock.state.journal[-1].as_json()["body"]["image"] == data_uri_facts(uri) and decoded_again == []
