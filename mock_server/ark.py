@@ -89,7 +89,6 @@ async def create(request: web.Request) -> web.Response:
         ingest = functools.partial(ingest, facts=uri_facts(request))
         spec = await asyncio.to_thread(parse_ark, body, rng=state.rng, sizer=image_size, ingest=ingest)
     else:
-        state.settle()  # a draft_task must be read as it is now
         spec = parse_ark(
             body, rng=state.rng, sizer=image_size, ingest=ingest, drafts=lambda i: state.draft_spec(key, i)
         )

@@ -276,6 +276,7 @@ class MockState:
     def draft_spec(self, key: str, task_id: str) -> TaskSpec:
         """The spec of the caller's succeeded draft ``task_id``, for a final made from it [FIDELITY §5]."""
         param = "content[0].draft_task.id"
+        self.settle()  # read as it is now (the body may have taken a while to arrive since the gate settled)
         task = self.store.get(task_id)
         if task is None or task.key != key:
             shown = task_id if len(task_id) <= 80 else task_id[:77] + "..."  # ids come from the caller
