@@ -32,7 +32,7 @@ ImageIngester = Callable[[str], str]
 DraftLookup = Callable[[str], TaskSpec]
 
 # Integer fields. JSON Schema counts 42.0 as an integer, so the contract accepts it; the task must hold 42.
-_INTEGERS = ("duration", "frames", "framespersecond", "seed", "priority", "execution_expires_after")
+_INTEGERS = frozenset(("duration", "frames", "framespersecond", "seed", "priority", "execution_expires_after"))
 
 
 def _is_data_uri(url: Any) -> bool:
@@ -69,8 +69,8 @@ def strip_nulls(body: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in body.items() if v is not None} if None in body.values() else dict(body)
     if isinstance(out.get("resolution"), str):
         out["resolution"] = out["resolution"].lower()  # "1080P" is 1080p [FIDELITY §5]
-    for name in _INTEGERS:
-        if type(out.get(name)) is float:
+    for name in _INTEGERS.intersection(out):  # (in C: most bodies give none of them)
+        if type(out[name]) is float:
             out[name] = int(out[name])
     content = out.get("content")
     if isinstance(content, list):
@@ -246,6 +246,8 @@ def _from_draft(model: Model, draft_id: str, fields: dict[str, Any], lookup: Dra
 
 def _ark_scenario(content: list[dict[str, Any]]) -> tuple[str, str | None, str | None, tuple[str, ...]]:
     """(scenario, first image url, prompt, the image urls the media shows in order) of a valid Ark content."""
+    if len(content) == 1 and content[0].get("type") == "text":  # the common text-to-video body, at once
+        return "text", None, content[0].get("text"), ()
     prompt = next((i.get("text") for i in content if i.get("type") == "text"), None)
     images = [i for i in content if i.get("type") == "image_url"]
     roles = {i.get("role") for i in images}
