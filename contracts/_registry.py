@@ -158,6 +158,67 @@ def _fast_check(name: str) -> Callable[[Any], bool]:
     return jsonschema_rs.Draft202012Validator(docs[name], registry=fast_registry, validate_formats=True).is_valid
 
 
+# Keywords whose value is a schema, a list of schemas, or a map of names to schemas (draft 2020-12): where
+# _inlined looks for "$ref". Every other keyword's value is data (const, enum, x-message…) and is kept as it is.
+_ONE_SCHEMA = frozenset(
+    {"items", "contains", "not", "if", "then", "else", "additionalProperties", "unevaluatedProperties",
+     "unevaluatedItems", "propertyNames", "contentSchema"}
+)  # fmt: skip
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas"})
+#: Deeper than any contract nests: a "$ref" cycle (a recursive schema) cannot be inlined.
+_INLINE_DEPTH = 64
+
+
+class _NotInlinable(Exception):
+    pass
+
+
+def _inlined(node: Any, resolver: Any, depth: int = 0, *, looked_up: bool = False) -> Any:
+    """``node`` with every ``$ref`` replaced by the schema it names (itself inlined): ``{"$ref": x}`` becomes
+    that schema, a ``$ref`` beside other keywords becomes ``"allOf": [that schema]`` in its place. For the
+    validator errors come out of the same keywords, in the same order, as through the reference (draft
+    2020-12 applies ``$ref`` in place, like ``allOf``), and the ``$defs`` and ``$id`` it no longer needs are
+    dropped. ``looked_up``: ``node`` is what a reference named (its ``$id``, if any, is ``resolver``'s base)."""
+    if not isinstance(node, dict):
+        return node  # true / false
+    if depth > _INLINE_DEPTH or ("$ref" in node and "allOf" in node) or (depth and not looked_up and "$id" in node):
+        raise _NotInlinable  # a cycle, or an embedded resource: listed through the references instead
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "$ref":
+            found = resolver.lookup(value)
+            out["allOf"] = [_inlined(found.contents, found.resolver, depth + 1, looked_up=True)]
+        elif key == "$defs" or (key == "$id" and depth):
+            continue
+        elif key in _ONE_SCHEMA:
+            out[key] = _inlined(value, resolver, depth + 1)
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [_inlined(item, resolver, depth + 1) for item in value]
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _inlined(item, resolver, depth + 1) for name, item in value.items()}
+        else:
+            out[key] = value
+    if len(node) == 1 and "$ref" in node:
+        return out["allOf"][0]
+    return out
+
+
+@cache
+def _listing_validator(name: str) -> Validator:
+    """The Python validator :func:`violations` lists a refused instance's errors with: contract ``name`` with
+    its references inlined. Following a ``$ref`` costs the ``referencing`` library a lookup and a URL join
+    each time: a refused create body took ~2.7 ms, inlined ~1.7 ms, with the very same violations (tests
+    compare the two on generated bodies). A contract that cannot be inlined is listed through
+    :func:`validator`."""
+    doc = schema(name)
+    try:
+        flat = _inlined(doc, registry().resolver(doc.get("$id", ID_PREFIX + name + ".json")))
+    except _NotInlinable:
+        return validator(name)
+    return _Validator(flat, registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
 #: Refused instances whose JSON is at most this long are remembered (see violations).
 _REMEMBERED_CHARS = 16_384
 
@@ -165,7 +226,7 @@ _REMEMBERED_CHARS = 16_384
 def violations(name: str, instance: Any) -> list[Violation]:
     """Every way ``instance`` breaks contract ``name``, most relevant first; empty when it conforms.
 
-    Listing the violations takes the Python validator, ~4 ms for a refused create body (the per-model rules),
+    Listing the violations takes the Python validator, ~2 ms for a refused create body (the per-model rules),
     where the yes/no costs microseconds. The same refused body is often judged more than once: by the client
     and by the mock it then reaches, by a retry. The last 256 small refused bodies are remembered by their exact
     JSON text (key order, ``1`` vs ``1.0`` vs ``true`` and lone surrogates all kept apart)."""
@@ -185,8 +246,9 @@ def _remembered(name: str, text: str) -> tuple[Violation, ...]:
     return tuple(_violations(name, json.loads(text)))
 
 
-def _violations(name: str, instance: Any) -> list[Violation]:
-    errors = sorted(validator(name).iter_errors(instance), key=relevance, reverse=True)
+def _violations(name: str, instance: Any, judge: Validator | None = None) -> list[Violation]:
+    """What :func:`violations` lists, through ``judge`` (default: :func:`_listing_validator`)."""
+    errors = sorted((judge or _listing_validator(name)).iter_errors(instance), key=relevance, reverse=True)
     found = [_to_violation(e) for e in errors]
     # The two validators are tested to agree; should they ever not, a refusal must still be a refusal.
     return found or [Violation("", "invalid", f"the body does not conform to {name}")]

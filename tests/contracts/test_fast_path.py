@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import contracts
 from contracts import names, schema
-from contracts._registry import _fast_check, _violations, validator
+from contracts._registry import _fast_check, _listing_validator, _violations, validator
 from tests.harness.strategies import ark_bodies, prediction_requests
 
 OPS = {
@@ -98,3 +98,45 @@ def test_bodies_equal_to_python_but_not_in_json_are_remembered_apart() -> None:
         assert contracts.violations(name, {**base, "watermark": value}) == _violations(
             name, {**base, "watermark": value}
         )
+
+
+# Refusals are listed through each contract with its references inlined (contracts._registry._inlined). Listed
+# through the references themselves, by the very validator the contracts define, every violation must be the
+# same, in the same order: the param, the kind and the wording an error answer carries.
+
+
+def same_listing(name: str, instance: Any) -> None:
+    assert _listing_validator(name) is not validator(name), f"{name} is no longer inlined"
+    assert _violations(name, instance) == _violations(name, instance, validator(name)), (name, instance)
+
+
+@given(ark_bodies())
+def test_inlined_references_list_the_same_violations_of_ark_bodies(body: dict[str, Any]) -> None:
+    same_listing("ark.create_task.request", body)
+
+
+@given(prediction_requests())
+def test_inlined_references_list_the_same_violations_of_prediction_bodies(
+    request: tuple[str, str, dict[str, Any]],
+) -> None:
+    op, model, body = request
+    same_listing(OPS[op], {**body, "model": model})
+
+
+@given(st.sampled_from(names()), JSON)
+def test_inlined_references_list_the_same_violations_of_arbitrary_json(name: str, instance: Any) -> None:
+    same_listing(name, instance)
+
+
+def test_a_reference_cycle_is_listed_through_the_references() -> None:
+    from contracts._registry import _inlined, _NotInlinable, registry
+
+    cyclic = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://seedance-mock.dev/contracts/cyclic.json",
+        "$defs": {"node": {"items": {"$ref": "#/$defs/node"}}},
+        "$ref": "#/$defs/node",
+    }
+    resolver = registry().with_contents([(cyclic["$id"], cyclic)]).resolver(cyclic["$id"])
+    with pytest.raises(_NotInlinable):
+        _inlined(cyclic, resolver)
