@@ -7,9 +7,9 @@ Starts, each in its own process: bench/bare_app.py (the ceiling: same aiohttp an
 aimock (``@copilotkit/aimock``, the other mock that serves Seedance, Node; installed with npm into
 bench/.aimock on first use, skipped with a note when node or npm is missing); the mock with ``--quiet``;
 and the mock with its default flags (one log line per request, written to a file as a redirected stderr
-would take it). All mocks run with ``--time-scale 0 --max-queued 100000000``. The same load generator
-(bench/loadgen.py: wrk if installed) drives each server in turn for each case (aimock serves only the Ark
-family's cases). Prints requests/s, p50/p99, each server's CPU time per request (steadier than requests/s
+would take it). All mocks run with ``--time-scale 0 --max-queued 1000000`` (the highest it takes). The same
+load generator (bench/loadgen.py: wrk if installed) drives each server in turn for each case (aimock serves only
+the Ark family's cases). Prints requests/s, p50/p99, each server's CPU time per request (steadier than requests/s
 when neighbours share the machine), the non-2xx answers of each (a run of 429s would measure nothing), the
 ratios the issues set targets for, and the default mock's RSS before and after the load (default journal), also
 less the tasks the load stored (their cost per task measured by a few more seconds of creates at the end).

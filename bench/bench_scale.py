@@ -2,7 +2,7 @@
 
     python bench/bench_scale.py [--sizes 1000,10000,100000] [--gets 2000] [--lists 50]
 
-One mock process (``--time-scale 0 --max-queued 100000000``) is filled by concurrent creates (32 in flight,
+One mock process (``--time-scale 0 --max-queued 1000000``) is filled by concurrent creates (32 in flight,
 one API key, so the list endpoint sees every task: its worst case) up to each size in turn. At each size:
 the server's VmRSS, then ``--gets`` sequential GETs of random stored ids over one keep-alive connection
 (p50/p99), then sequential list calls (``page_size=20``). At the largest size the clock is moved on 600
