@@ -70,12 +70,15 @@ class MediaSigner:
         if kind == "mp4":
             kind = video_kind(task)
         urls = task.urls if task.urls is not None else {}
-        url = urls.get((kind, origin))
+        # Keyed by text (a kind has no "|"): a dict of text alone stays off the cyclic collector's lists, as
+        # the task holding it does (mock_server.store._untrack).
+        key = f"{kind}|{origin}"
+        url = urls.get(key)
         if url is None:
             url = self.url(origin, media_spec(task), kind, self._expires(task))
             if len(urls) >= _MAX_URLS_PER_TASK:
                 urls.clear()  # one entry per Host a client made up: recomputing is cheap, growing is not
-            urls[(kind, origin)] = url
+            urls[key] = url
             task.urls = urls
         return url
 

@@ -113,8 +113,8 @@ class Task:
     started_at: float | None = None
     finished_at: float | None = None
     error: dict[str, str] | None = None
-    #: Signed media URLs already computed, by (kind, origin): they never change once the task finished.
-    urls: dict[tuple[str, str], str] | None = None
+    #: Signed media URLs already computed, by "kind|origin": they never change once the task finished.
+    urls: dict[str, str] | None = None
 
     @classmethod
     def queued(cls, task_id: str, key: str, family: str, op: str, spec: TaskSpec, now: float, wait: float) -> Task:
@@ -134,9 +134,9 @@ def _gc_untracker() -> Callable[[object], None] | None:
     come as the stored tasks grow by a quarter, and each walked all of them: with 145k stored tasks a
     collection paused the server for 306 ms (9 of them in 35 s of creates), the p99 of a create past 100 ms
     [issue 17]. A :class:`Task` and its :class:`TaskSpec` can never be part of a reference cycle: what they hold
-    is text, numbers, booleans, None, a tuple of text, or a dict of text (``test_store`` checks their fields'
-    types), so the store takes them off the collector's lists. Reference counting still frees a forgotten
-    task at once; what they hold (a dict of URLs) stays tracked and is kept alive by them, as before."""
+    is text, numbers, booleans, None, a tuple of text, or a dict of text (``test_perf_paths`` checks their
+    fields' types), so the store takes them off the collector's lists. Reference counting still frees a forgotten
+    task at once, with what it holds."""
     if sys.implementation.name != "cpython":
         return None
     try:
