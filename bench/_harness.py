@@ -277,6 +277,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def stolen_seconds() -> float | None:
+    """CPU time the hypervisor has given to other guests while this machine's cores wanted to run, summed
+    over the cores (the ``steal`` column of /proc/stat), in seconds; None where there is no such column.
+
+    On a shared VM the neighbours take turns unannounced: a run during which they took a sizeable share
+    measured them as much as the servers, so the tables print it beside the figures.
+    """
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    if fields[:1] != ["cpu"] or len(fields) < 9:
+        return None
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
 # -- small HTTP calls (stdlib, keep-alive) -----------------------------------------------------------------
 class Http:
     """One keep-alive connection for sequential calls and sequential latency samples."""

@@ -10,9 +10,11 @@ and the mock with its default flags (one log line per request, written to a file
 would take it). All mocks run with ``--time-scale 0 --max-queued 1000000`` (the highest it takes). The same
 load generator (bench/loadgen.py: wrk if installed) drives each server in turn for each case (aimock serves only
 the Ark family's cases). Prints requests/s, p50/p99, each server's CPU time per request (steadier than requests/s
-when neighbours share the machine), the non-2xx answers of each (a run of 429s would measure nothing), the
-ratios the issues set targets for, and the default mock's RSS before and after the load (default journal), also
-less the tasks the load stored (their cost per task measured by a few more seconds of creates at the end).
+when neighbours share the machine), the share of the machine's CPU the hypervisor gave other guests during each
+run (a run they took much of measured them too), the non-2xx answers of each (a run of 429s would measure
+nothing), the ratios the issues set targets for, and the default mock's RSS before and after the load (default
+journal), also less the tasks the load stored (their cost per task measured by a few more seconds of creates at
+the end).
 With ``--rounds N`` each case runs N times per server, in alternating order, and the median is reported.
 """
 
@@ -20,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +44,7 @@ from _harness import (
     start_aimock,
     start_bare,
     start_mock,
+    stolen_seconds,
 )
 from loadgen import LoadResult, generator_name, run_load
 
@@ -50,6 +55,9 @@ MEMORY_TARGET_MB = 80.0
 LOGGING_TARGET = 0.90
 #: The predictions family's GET at least this share of the Ark GET's requests/s.
 FAMILY_TARGET = 0.90
+#: At most this share of the machine's CPU time taken by the hypervisor during a run (/proc/stat steal):
+#: beyond it, the figures of that run measure the neighbours as much as the servers.
+STOLEN_LIMIT = 0.05
 #: Server labels, in the order a round runs them.
 BARE, AIMOCK, QUIET, MOCK = "bare aiohttp", "aimock", "mock --quiet", "mock"
 
@@ -106,6 +114,7 @@ class Measured:
 
     result: LoadResult
     cpu_per_request: float  # seconds
+    stolen: float | None  # the share of the machine's CPU time the hypervisor took during the run
 
 
 def _measure(
@@ -115,9 +124,13 @@ def _measure(
     load = dict(method=case.method, body=body, connections=connections, generator=gen)
     if warmup > 0:
         run_load(url, seconds=warmup, warmup=0, **load)
-    before = server.cpu_seconds()
+    before, stolen, started = server.cpu_seconds(), stolen_seconds(), time.perf_counter()
     result = run_load(url, seconds=duration, warmup=0, **load)
-    return Measured(result, (server.cpu_seconds() - before) / max(1, result.requests))
+    cpu = (server.cpu_seconds() - before) / max(1, result.requests)
+    after = stolen_seconds()
+    if stolen is None or after is None:
+        return Measured(result, cpu, None)
+    return Measured(result, cpu, (after - stolen) / ((time.perf_counter() - started) * (os.cpu_count() or 1)))
 
 
 def _ratio(a: float, b: float) -> float:
@@ -269,6 +282,14 @@ def _case_rows(case: Case, got: dict[str, Measured]) -> list[Row]:
             " / ".join(f"{got[n].cpu_per_request * 1e6:,.0f}" for n in names) + " µs",
         )
     )
+    stolen = [got[n].stolen for n in names]
+    if None not in stolen:
+        worst = max(s for s in stolen if s is not None)
+        rows.append(
+            Row(SECTION, f"{case.name}: CPU the hypervisor took from this VM during each run " + " / ".join(names),
+                " / ".join(f"{s:.0%}" for s in stolen if s is not None),
+                f"< {STOLEN_LIMIT:.0%} (else the neighbours are measured too)", worst < STOLEN_LIMIT)
+        )  # fmt: skip
     bad = sum(got[n].result.non_2xx + got[n].result.socket_errors for n in names)
     rows.append(
         Row(
