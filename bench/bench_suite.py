@@ -4,9 +4,9 @@
 
 Runs once from the repository root (no ``--live``: nothing leaves the machine) and prints the wall time
 with pytest's own closing line, so a run cut short by failures is not mistaken for a fast suite; beside it,
-the CPU time the run used (every process it started: steadier than the wall time from one run to the next)
-and the share of the machine's CPU time the hypervisor gave to other guests meanwhile (on a shared VM the
-wall time grows with it, and the CPU time with the neighbours' load on the caches).
+the CPU time the run used (every process it started and waited for: steadier than the wall time from one run
+to the next) and the share of the machine's CPU time the hypervisor gave to other guests meanwhile (on a
+shared VM the wall time grows with it, and the CPU time with the neighbours' load on the caches).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def run(*, timeout: float = 1800.0) -> list[Row]:
         Row(SECTION, "full offline suite wall time (pytest -q)", f"**{wall:.1f} s**", f"< {TARGET_S:g} s",
             wall < TARGET_S and out.returncode == 0),
         Row(SECTION, "pytest's closing line (exit code)", f"{closing} (exit {out.returncode})"),
-        Row(SECTION, "CPU time of the run (user + system, every process)", f"{user:.1f} + {system:.1f} s"),
+        Row(SECTION, "CPU time of the run (user + system, every process it waited for)",
+            f"{user:.1f} + {system:.1f} s"),
     ]  # fmt: skip
     after = stolen_seconds()
     if stolen is not None and after is not None:

@@ -289,7 +289,7 @@ def test_text_commands_of_other_digits_are_refused_by_all(mock: Harness, command
 
 
 @WIDE
-@given(request=gen.prediction_requests())
+@given(request=gen.prediction_requests(small_renders=True))
 def test_prediction_submit_judges_agree(mock: Harness, request: tuple[str, str, dict[str, Any]]) -> None:
     """Predictions submits: the contract judges the body plus the path's model; all three agree, and an
     accepted prediction runs to the end, read through both families."""
