@@ -293,6 +293,15 @@ def stolen_seconds() -> float | None:
     return int(fields[8]) / os.sysconf("SC_CLK_TCK")
 
 
+def stolen_share(since: float | None, wall: float) -> float | None:
+    """The share of the machine's CPU time (``wall`` seconds × its cores) the hypervisor took since
+    ``since`` (a :func:`stolen_seconds` reading), or None where it cannot say."""
+    now = stolen_seconds()
+    if since is None or now is None or wall <= 0:
+        return None
+    return (now - since) / (wall * (os.cpu_count() or 1))
+
+
 # -- small HTTP calls (stdlib, keep-alive) -----------------------------------------------------------------
 class Http:
     """One keep-alive connection for sequential calls and sequential latency samples."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -45,6 +44,7 @@ from _harness import (
     start_bare,
     start_mock,
     stolen_seconds,
+    stolen_share,
 )
 from loadgen import LoadResult, generator_name, run_load
 
@@ -127,10 +127,7 @@ def _measure(
     before, stolen, started = server.cpu_seconds(), stolen_seconds(), time.perf_counter()
     result = run_load(url, seconds=duration, warmup=0, **load)
     cpu = (server.cpu_seconds() - before) / max(1, result.requests)
-    after = stolen_seconds()
-    if stolen is None or after is None:
-        return Measured(result, cpu, None)
-    return Measured(result, cpu, (after - stolen) / ((time.perf_counter() - started) * (os.cpu_count() or 1)))
+    return Measured(result, cpu, stolen_share(stolen, time.perf_counter() - started))
 
 
 def _ratio(a: float, b: float) -> float:

@@ -12,7 +12,6 @@ shared VM the wall time grows with it, and the CPU time with the neighbours' loa
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import ROOT, Row, print_rows, stolen_seconds
+from _harness import ROOT, Row, print_rows, stolen_seconds, stolen_share
 
 SECTION = "suite"
 #: The README's test command finishes within this on 2 cores [issue 17].
@@ -50,9 +49,8 @@ def run(*, timeout: float = 1800.0) -> list[Row]:
         Row(SECTION, "CPU time of the run (user + system, every process it waited for)",
             f"{user:.1f} + {system:.1f} s"),
     ]  # fmt: skip
-    after = stolen_seconds()
-    if stolen is not None and after is not None:
-        share = (after - stolen) / (wall * (os.cpu_count() or 1))
+    share = stolen_share(stolen, wall)
+    if share is not None:
         rows.append(Row(SECTION, "CPU the hypervisor took from this VM during the run", f"{share:.0%}"))
     return rows
 
