@@ -187,9 +187,12 @@ def start_mock(*extra: str, quiet: bool = True, name: str = "mock") -> Server:
     return Server(mock_command(*args), name=name)
 
 
-def start_bare() -> Server:
-    """The ceiling: bench/bare_app.py, a bare aiohttp app with fixed answers on the same paths."""
-    return Server([sys.executable, str(BENCH / "bare_app.py"), "--port", "0"], name="bare aiohttp")
+def start_bare(*, low_level: bool = False) -> Server:
+    """The ceiling: bench/bare_app.py, a bare aiohttp app with fixed answers on the same paths; with
+    ``low_level`` the same answers from aiohttp's ``web.Server`` alone (no application, no router)."""
+    extra = ["--low-level"] if low_level else []
+    name = "aiohttp web.Server" if low_level else "bare aiohttp"
+    return Server([sys.executable, str(BENCH / "bare_app.py"), "--port", "0", *extra], name=name)
 
 
 #: aimock, the other mock that serves Seedance (Node; CopilotKit): the version the issue measured [issue 17].

@@ -3,7 +3,8 @@
 
     python bench/bench_http.py [--duration 8] [--warmup 2] [--rounds 1] [--generator auto|wrk|python] [--no-aimock]
 
-Starts, each in its own process: bench/bare_app.py (the ceiling: same aiohttp and event loop, no work);
+Starts, each in its own process: bench/bare_app.py (the ceiling: same aiohttp and event loop, no work), also
+with ``--low-level`` (aiohttp's web.Server alone, for the cases aimock serves: the most any aiohttp server can do);
 aimock (``@copilotkit/aimock``, the other mock that serves Seedance, Node; installed with npm into
 bench/.aimock on first use, skipped with a note when node or npm is missing); the mock with ``--quiet``;
 and the mock with its default flags (one log line per request, written to a file as a redirected stderr
@@ -14,7 +15,8 @@ when neighbours share the machine), the share of the machine's CPU the hyperviso
 run (a run they took much of measured them too), the non-2xx answers of each (a run of 429s would measure
 nothing), the ratios the issues set targets for, and the default mock's RSS before and after the load (default
 journal), also less the tasks the load stored (their cost per task measured by a few more seconds of creates at
-the end).
+the end). Beside each aimock ratio: what the two aiohttp ceilings reach against aimock, and the CPU per request the
+target leaves for the mock's own work (aimock's ÷ the target, less a ceiling's) next to what that work costs.
 With ``--rounds N`` each case runs N times per server, in alternating order, and the median is reported.
 """
 
@@ -59,7 +61,9 @@ FAMILY_TARGET = 0.90
 #: beyond it, the figures of that run measure the neighbours as much as the servers.
 STOLEN_LIMIT = 0.05
 #: Server labels, in the order a round runs them.
-BARE, AIMOCK, QUIET, MOCK = "bare aiohttp", "aimock", "mock --quiet", "mock"
+BARE, LOW, AIMOCK, QUIET, MOCK = "bare aiohttp", "aiohttp web.Server", "aimock", "mock --quiet", "mock"
+#: Servers only the cases with an aimock target run against.
+BESIDE_AIMOCK = (LOW, AIMOCK)
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,7 @@ def run(
     try:
         servers[BARE] = start_bare()
         if cli is not None:
+            servers[LOW] = start_bare(low_level=True)
             servers[AIMOCK] = start_aimock(cli)
         servers[QUIET] = start_mock("--max-queued", str(NO_QUOTA), name=QUIET)
         servers[MOCK] = start_mock("--max-queued", str(NO_QUOTA), quiet=False, name=MOCK)
@@ -171,14 +176,14 @@ def run(
         if AIMOCK in servers:
             with Http(servers[AIMOCK].host, servers[AIMOCK].port) as http:
                 ids[AIMOCK] = {"ark": _seed_aimock(http)}
-        ids[BARE] = ids[MOCK]  # any id: the bare app answers every one alike
+        ids[BARE] = ids[LOW] = ids[MOCK]  # any id: the bare apps answer every one alike
         mock = servers[MOCK]
         rss_idle = rss_after_gets = mock.rss_mb()
         rps: dict[str, dict[str, float]] = {}
         for case in CASES:
             if only and only.lower() not in case.name.lower():
                 continue
-            names = [n for n in servers if n != AIMOCK or case.aimock_target is not None]
+            names = [n for n in servers if n not in BESIDE_AIMOCK or case.aimock_target is not None]
             runs: dict[str, list[Measured]] = {n: [] for n in names}
             for r in range(rounds):
                 for name in names if r % 2 == 0 else reversed(names):
@@ -259,6 +264,7 @@ def _case_rows(case: Case, got: dict[str, Measured]) -> list[Row]:
             Row(SECTION, f"{case.name}: mock (default flags) / aimock", f"**{ratio:.2f}×**",
                 f"≥ {case.aimock_target:.2f}×", ratio >= (case.aimock_target or 0))
         )  # fmt: skip
+        rows += _ceiling_rows(case, got)
     ratio = _ratio(m.rps, q.rps)
     rows.append(
         Row(SECTION, f"{case.name}: mock (default flags) / mock --quiet (the log line's cost)",
@@ -301,6 +307,33 @@ def _case_rows(case: Case, got: dict[str, Measured]) -> list[Row]:
             bad == 0,
         )
     )
+    return rows
+
+
+def _ceiling_rows(case: Case, got: dict[str, Measured]) -> list[Row]:
+    """How far aiohttp itself gets against aimock here, and the room the aimock target leaves for the mock's work.
+
+    A server that keeps a core busy answers about 1 / (its CPU per request) requests a second, so the mock
+    reaches ``target`` × aimock's rate only if its CPU per request is at most aimock's ÷ ``target``. Less what a
+    server that does nothing costs on aiohttp (bare app; ``web.Server`` alone), that is the CPU the target leaves
+    for everything the mock does per request (auth, rate, lifecycle, validation, the answer, journal, log line).
+    """
+    target = case.aimock_target or 1.0
+    aimock = got[AIMOCK]
+    ceilings = [n for n in (BARE, LOW) if n in got]
+    rows = [
+        Row(SECTION, f"{case.name}: the ceiling on aiohttp here, " + " / ".join(f"{n} ÷ aimock" for n in ceilings),
+            " / ".join(f"{_ratio(got[n].result.rps, aimock.result.rps):.2f}×" for n in ceilings)
+            + f" (the mock's target: {target:.2f}×)")
+    ]  # fmt: skip
+    budget = aimock.cpu_per_request / target
+    room = " / ".join(f"{(budget - got[n].cpu_per_request) * 1e6:,.0f}" for n in ceilings)
+    spent = " / ".join(f"{(got[MOCK].cpu_per_request - got[n].cpu_per_request) * 1e6:,.0f}" for n in ceilings)
+    rows.append(
+        Row(SECTION, f"{case.name}: CPU per request the target leaves the mock's work (aimock's ÷ {target:.2f}, "
+            "less " + " / ".join(ceilings) + "'s); what the mock's work costs (mock's, less theirs)",
+            f"{room} µs; {spent} µs")
+    )  # fmt: skip
     return rows
 
 
