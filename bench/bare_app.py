@@ -9,7 +9,7 @@ JSON API must.
 
 ``--low-level`` serves the same answers from aiohttp's lowest layer instead: ``web.Server`` with one handler
 that picks the answer by method and path prefix (no ``Application``, no router, no ``Request`` subclass). It is
-the most any server written on aiohttp can do here, and bench_http.py shows it beside aimock [issue 17].
+about the most a server on aiohttp's web layer can do here; bench_http.py shows it beside aimock [issue 17].
 """
 
 from __future__ import annotations
