@@ -4,7 +4,7 @@
     python bench/bench_http.py [--duration 8] [--warmup 2] [--rounds 1] [--generator auto|wrk|python] [--no-aimock]
 
 Starts, each in its own process: bench/bare_app.py (the ceiling: same aiohttp and event loop, no work), also
-with ``--low-level`` (aiohttp's web.Server alone, for the cases aimock serves: about the most a server on aiohttp can do);
+with ``--low-level`` (aiohttp's web.Server alone, for the cases aimock serves: about the most aiohttp can do);
 aimock (``@copilotkit/aimock``, the other mock that serves Seedance, Node; installed with npm into
 bench/.aimock on first use, skipped with a note when node or npm is missing); the mock with ``--quiet``;
 and the mock with its default flags (one log line per request, written to a file as a redirected stderr
